@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Entry point: loads the compiled CLI. Kept tiny so `cloudlab --version` starts fast.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(main))) {
+  process.stderr.write('Error: cloudlab is not built (dist/ is missing).\nTry this: run `npm run build` (or `npm ci`, which builds) in the cloudlab checkout.\n');
+  process.exit(1);
+}
+const { runCli } = await import(main.href);
+process.exitCode = await runCli(process.argv.slice(2));

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Runs the compiled test files (dist/test/**/*.test.js) with node's built-in test runner.
+// Usage: node scripts/run-tests.js [substring ...]  — only files whose path contains one of the substrings.
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = 'dist/test';
+if (!existsSync(root)) {
+  console.error('No compiled tests in dist/test: run `npm run build` first.');
+  process.exit(1);
+}
+const files = [];
+(function walk(dir) {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith('.test.js')) files.push(p);
+  }
+})(root);
+const filters = process.argv.slice(2);
+const selected = filters.length ? files.filter((f) => filters.some((s) => f.includes(s))) : files;
+if (selected.length === 0) {
+  console.error(`No test files match ${filters.join(', ')}`);
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

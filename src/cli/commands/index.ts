@@ -1,0 +1,13 @@
+// Owns the list of command groups. Each group lives in its own file and lazy-loads its implementation,
+// so `cloudlab --version` stays fast. Add one import and one line per group.
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+type Register = (program: Command, ctx: CliContext) => void;
+
+// command-registrations: keep one line per group, sorted.
+const groups: Register[] = [];
+
+export function registerAll(program: Command, ctx: CliContext): void {
+  for (const register of groups) register(program, ctx);
+}
