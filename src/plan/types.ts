@@ -1,0 +1,129 @@
+// Owns the Plan's shape: everything later stages (render, reconcile, status) need, fully resolved and
+// deterministic. A Plan is plain JSON data: no functions, no secrets.
+import type { Patch, SecretRef } from '../spec/schema.js';
+
+export type Role = 'controlplane' | 'worker';
+
+/** A config patch with where it came from, so patch errors can name it. */
+export interface PlanPatch {
+  /** Human label: `patches.all[0]`, `patches.pools.gpu[1]`, or the file path. */
+  source: string;
+  /** Directory relative file paths are resolved against (the spec's directory). */
+  baseDir: string;
+  patch: Patch;
+}
+
+export interface PlanNode {
+  name: string;
+  role: Role;
+  /** `controlplane` for control planes, the pool name for workers. */
+  pool: string;
+  /** 1-based index within the pool. */
+  index: number;
+  host: string;
+  vmid: number;
+  /** Locally administered MAC, upper-case, colon-separated; derived from cluster + node name. */
+  mac: string;
+  /** Static IPv4 address, or null for DHCP until discovered. */
+  ip: string | null;
+  cores: number;
+  memoryMiB: number;
+  diskGiB: number;
+  cpuType: string;
+  /** The storage the VM disk lives on. */
+  storage: string;
+  /** Proxmox tags this node's VM carries (sorted). */
+  tags: string[];
+  /** Patches for this node, in application order (all → role → pool → node). */
+  patches: PlanPatch[];
+  /** True for the one node bootstrap is called on. */
+  bootstrap: boolean;
+}
+
+export interface PlanHost {
+  name: string;
+  /** Capacity used for planning, or null when unknown (offline without declared capacity). */
+  capacity: { cores: number; memoryMiB: number } | null;
+  /** Capacity times over-commit. */
+  allowed: { cores: number; memoryMiB: number } | null;
+  allocated: { cores: number; memoryMiB: number; diskGiB: number; nodes: number };
+  storage: string;
+}
+
+export interface PlanSchematic {
+  customization: {
+    extraKernelArgs?: string[];
+    meta?: { key: number; value: string }[];
+    systemExtensions?: { officialExtensions: string[] };
+    secureboot?: { includeWellKnownCertificates?: boolean };
+  };
+}
+
+export interface PlanImage {
+  factory: string;
+  platform: 'nocloud' | 'metal';
+  arch: 'amd64' | 'arm64';
+  secureBoot: boolean;
+  extensions: string[];
+  kernelArgs: string[];
+  meta: { key: number; value: string }[];
+  /** The schematic document (the Image Factory computes its ID; render/image does the same offline). */
+  schematic: PlanSchematic;
+}
+
+export interface Plan {
+  cluster: {
+    name: string;
+    talosVersion: string; // v-prefixed, e.g. v1.12.6
+    kubernetesVersion: string; // no v prefix, e.g. 1.35.2
+    /** https://<vip or first control plane>:6443 */
+    endpoint: string;
+    /** The VIP or null. */
+    vip: string | null;
+    /** Name of the node bootstrap is called on (its own address, never the VIP). */
+    bootstrapNode: string;
+    /** True when the control planes also run workloads (no workers). */
+    allowSchedulingOnControlPlanes: boolean;
+    ha: boolean;
+    cni: 'flannel' | 'cilium' | 'none';
+    dnsDomain: string;
+    podSubnets: string[];
+    serviceSubnets: string[];
+  };
+  network: {
+    mode: 'static' | 'dhcp';
+    cidr: string | null;
+    prefix: number | null;
+    gateway: string | null;
+    nameservers: string[];
+    bridge: string;
+    vlan: number | null;
+    mtu: number | null;
+  };
+  proxmox: {
+    endpoint: string;
+    tokenId: string;
+    tokenSecret: SecretRef;
+    tls: { caFile?: string; fingerprint?: string; insecure: boolean };
+    imageStorage: string;
+    vmStorage: string;
+  };
+  vm: {
+    machine: 'q35' | 'pc';
+    bios: 'ovmf' | 'seabios';
+    tpm: boolean;
+    onBoot: boolean;
+    installDisk: string;
+    template: { vmid: number; full: boolean } | null;
+  };
+  image: PlanImage;
+  extensionServices: {
+    tailscale: { authKey: SecretRef; extraArgs: string[] } | null;
+  };
+  /** The spec's directory (patch files and the secrets file are relative to it). */
+  baseDir: string;
+  secretsFile: string;
+  placement: { strategy: 'spread' | 'pin'; overcommit: { cpu: number; memory: number }; capacityKnown: boolean };
+  nodes: PlanNode[];
+  hosts: PlanHost[];
+}
