@@ -76,8 +76,8 @@ export interface Plan {
     name: string;
     talosVersion: string; // v-prefixed, e.g. v1.12.6
     kubernetesVersion: string; // no v prefix, e.g. 1.35.2
-    /** https://<vip or first control plane>:6443 */
-    endpoint: string;
+    /** https://<vip or first control plane>:6443; null until DHCP addresses are discovered (see resolveAddresses). */
+    endpoint: string | null;
     /** The VIP or null. */
     vip: string | null;
     /** Name of the node bootstrap is called on (its own address, never the VIP). */

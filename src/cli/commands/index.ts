@@ -2,11 +2,16 @@
 // so `cloudlab --version` stays fast. Add one import and one line per group.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { register as plan } from './plan.js';
+import { register as spec } from './spec.js';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
 // command-registrations: keep one line per group, sorted.
-const groups: Register[] = [];
+const groups: Register[] = [
+  plan,
+  spec,
+];
 
 export function registerAll(program: Command, ctx: CliContext): void {
   for (const register of groups) register(program, ctx);

@@ -1,0 +1,38 @@
+// Owns `cloudlab plan`: the offline plan (no network) and, online, the diff against the live cluster.
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { DEFAULT_SPEC } from './spec.js';
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('plan')
+    .description('show what apply would build: nodes, hosts, VMIDs, addresses; --offline touches nothing')
+    .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
+    .option('--offline', 'plan from the spec alone, without contacting Proxmox or Talos')
+    .option('--graph', 'print the provisioning step graph as Mermaid')
+    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are changes, 1 on error')
+    .action(async (o: { file: string; offline?: boolean; graph?: boolean; detailedExitcode?: boolean }) => {
+      const { loadSpec } = await import('../../spec/load.js');
+      const { planCluster } = await import('../../plan/planner.js');
+      const loaded = loadSpec(o.file, ctx.cwd);
+      if (!o.offline) {
+        const { runLivePlan } = await import('../live-plan.js');
+        ctx.exitCode = await runLivePlan(ctx, loaded, { detailedExitcode: Boolean(o.detailedExitcode) });
+        return;
+      }
+      const plan = planCluster(loaded);
+      if (o.graph) {
+        const { stepGraph, toMermaid } = await import('../../plan/graph.js');
+        ctx.io.stdout.write(toMermaid(stepGraph(plan)));
+        return;
+      }
+      const { planJson, planText } = await import('../plan-view.js');
+      if (ctx.flags.json) {
+        ctx.json(planJson(plan));
+      } else {
+        ctx.out(planText(plan, { bold: ctx.c.bold, dim: ctx.c.dim, bars: Boolean(ctx.io.stdout.isTTY) }));
+      }
+      // Offline there is nothing to compare against: every node is a create.
+      if (o.detailedExitcode) ctx.exitCode = plan.nodes.length ? 2 : 0;
+    });
+}

@@ -1,0 +1,176 @@
+// Owns turning a validated spec (plus optional observed host capacity) into a Plan. Pure: no network, no
+// files; the same input gives the same plan, byte for byte.
+import type { LoadedSpec } from '../spec/load.js';
+import { defaultKubernetesFor, normalizeKubernetesVersion, normalizeTalosVersion } from '../spec/versions.js';
+import { parseCidr } from './addressing.js';
+import { deriveIdentities, type NodeIdentity } from './identities.js';
+import { placeNodes, type Capacity } from './placement.js';
+import type { Plan, PlanHost, PlanNode, PlanPatch, PlanSchematic } from './types.js';
+
+export interface PlanOptions {
+  /** Capacity measured on the live hosts; used for hosts that declare none. */
+  observedCapacity?: Record<string, Capacity>;
+}
+
+export const MANAGED_TAG = 'cloudlab';
+export const clusterTag = (name: string): string => `cluster-${name}`;
+
+/** The tags a node's VM carries: ours (for discovery) plus the spec's, sorted and unique. */
+export function nodeTags(cluster: string, role: string, pool: string, extra: readonly string[]): string[] {
+  const tags = new Set([MANAGED_TAG, clusterTag(cluster), `role-${role}`, `pool-${pool}`, ...extra]);
+  return [...tags].sort();
+}
+
+function schematicOf(spec: LoadedSpec['spec']): PlanSchematic {
+  const customization: PlanSchematic['customization'] = {};
+  if (spec.image.kernelArgs.length) customization.extraKernelArgs = [...spec.image.kernelArgs];
+  if (spec.image.meta.length) customization.meta = spec.image.meta.map((m) => ({ key: m.key, value: m.value }));
+  if (spec.image.extensions.length) customization.systemExtensions = { officialExtensions: [...spec.image.extensions] };
+  return { customization };
+}
+
+function patchesFor(loaded: LoadedSpec, n: NodeIdentity): PlanPatch[] {
+  const p = loaded.spec.patches;
+  const out: PlanPatch[] = [];
+  const addAll = (label: string, list: readonly unknown[]): void => {
+    list.forEach((patch, i) => out.push({ source: typeof patch === 'string' ? patch : `${label}[${i}]`, baseDir: loaded.dir, patch: patch as PlanPatch['patch'] }));
+  };
+  addAll('patches.all', p.all);
+  addAll(`patches.${n.role}`, n.role === 'controlplane' ? p.controlplane : p.worker);
+  if (n.role === 'worker' && p.pools[n.pool]) addAll(`patches.pools.${n.pool}`, p.pools[n.pool]!);
+  if (p.nodes[n.name]) addAll(`patches.nodes.${n.name}`, p.nodes[n.name]!);
+  return out;
+}
+
+export function planCluster(loaded: LoadedSpec, opts: PlanOptions = {}): Plan {
+  const { spec } = loaded;
+  const ids = deriveIdentities(spec);
+  const hostSpecs = spec.proxmox.hosts;
+  const placement = placeNodes({
+    hosts: hostSpecs.map((h) => ({
+      name: h.name,
+      capacity: h.capacity ? { cores: h.capacity.cores, memoryMiB: h.capacity.memory } : (opts.observedCapacity?.[h.name] ?? null),
+    })),
+    nodes: ids,
+    overcommit: spec.placement.overcommit,
+    locate: (path, message, hint) => loaded.source.problem(path, message, hint),
+  });
+  const storageOf = new Map(hostSpecs.map((h) => [h.name, h.storage ?? spec.proxmox.storage.vm]));
+  const cps = ids.filter((n) => n.role === 'controlplane');
+  const bootstrap = cps[0]!;
+  const workersTotal = ids.length - cps.length;
+
+  const nodes: PlanNode[] = ids.map((n) => {
+    const host = placement.hostOf.get(n.name)!;
+    return {
+      name: n.name,
+      role: n.role,
+      pool: n.pool,
+      index: n.index,
+      host,
+      vmid: n.vmid,
+      mac: n.mac,
+      ip: n.ip,
+      cores: n.cores,
+      memoryMiB: n.memoryMiB,
+      diskGiB: n.diskGiB,
+      cpuType: n.cpuType,
+      storage: storageOf.get(host)!,
+      tags: nodeTags(spec.name, n.role, n.pool, spec.vm.tags),
+      patches: patchesFor(loaded, n),
+      bootstrap: n.name === bootstrap.name,
+    };
+  });
+
+  const hosts: PlanHost[] = hostSpecs.map((h) => {
+    const cap = h.capacity ? { cores: h.capacity.cores, memoryMiB: h.capacity.memory } : (opts.observedCapacity?.[h.name] ?? null);
+    const oc = spec.placement.overcommit;
+    return {
+      name: h.name,
+      capacity: cap,
+      allowed: cap ? { cores: Math.floor(cap.cores * oc.cpu + 1e-9), memoryMiB: Math.floor(cap.memoryMiB * oc.memory + 1e-9) } : null,
+      allocated: placement.allocated.get(h.name)!,
+      storage: storageOf.get(h.name)!,
+    };
+  });
+
+  const vip = spec.network.vip ?? null;
+  const endpointHost = vip ?? bootstrap.ip;
+  const cidr = spec.network.cidr ? parseCidr(spec.network.cidr) : null;
+  const talosVersion = normalizeTalosVersion(spec.versions.talos);
+  const kubernetesVersion = normalizeKubernetesVersion(spec.versions.kubernetes ?? defaultKubernetesFor(talosVersion)!);
+  const ha = spec.controlPlane.ha ?? spec.controlPlane.count > 1;
+
+  return {
+    cluster: {
+      name: spec.name,
+      talosVersion,
+      kubernetesVersion,
+      endpoint: endpointHost ? `https://${endpointHost}:6443` : null,
+      vip,
+      bootstrapNode: bootstrap.name,
+      allowSchedulingOnControlPlanes: workersTotal === 0,
+      ha,
+      cni: spec.cni,
+      dnsDomain: spec.kubernetes.dnsDomain,
+      podSubnets: [...spec.kubernetes.podSubnets],
+      serviceSubnets: [...spec.kubernetes.serviceSubnets],
+    },
+    network: {
+      mode: spec.network.mode,
+      cidr: cidr ? `${spec.network.cidr!.split('/')[0]}/${cidr.prefix}` : null,
+      prefix: cidr ? cidr.prefix : null,
+      gateway: spec.network.gateway ?? null,
+      nameservers: spec.network.nameservers.length ? [...spec.network.nameservers] : spec.network.gateway ? [spec.network.gateway] : [],
+      bridge: spec.proxmox.bridge,
+      vlan: spec.proxmox.vlan ?? null,
+      mtu: spec.network.mtu ?? null,
+    },
+    proxmox: {
+      endpoint: spec.proxmox.endpoint,
+      tokenId: spec.proxmox.tokenId,
+      tokenSecret: spec.proxmox.tokenSecret,
+      tls: {
+        ...(spec.proxmox.tls.caFile ? { caFile: spec.proxmox.tls.caFile } : {}),
+        ...(spec.proxmox.tls.fingerprint ? { fingerprint: spec.proxmox.tls.fingerprint.toUpperCase() } : {}),
+        insecure: spec.proxmox.tls.insecure,
+      },
+      imageStorage: spec.proxmox.storage.images,
+      vmStorage: spec.proxmox.storage.vm,
+    },
+    vm: {
+      machine: spec.vm.machine,
+      bios: spec.vm.bios,
+      tpm: spec.vm.tpm,
+      onBoot: spec.vm.onBoot,
+      installDisk: spec.vm.installDisk,
+      template: spec.vm.template ? { vmid: spec.vm.template.vmid, full: spec.vm.template.full } : null,
+    },
+    image: {
+      factory: spec.image.factory.replace(/\/+$/, ''),
+      platform: spec.image.platform,
+      arch: spec.image.arch,
+      secureBoot: spec.image.secureBoot,
+      extensions: [...spec.image.extensions],
+      kernelArgs: [...spec.image.kernelArgs],
+      meta: spec.image.meta.map((m) => ({ key: m.key, value: m.value })),
+      schematic: schematicOf(spec),
+    },
+    extensionServices: {
+      tailscale: spec.extensionServices.tailscale ? { authKey: spec.extensionServices.tailscale.authKey, extraArgs: [...spec.extensionServices.tailscale.extraArgs] } : null,
+    },
+    baseDir: loaded.dir,
+    secretsFile: spec.secrets.file,
+    placement: { strategy: spec.placement.strategy, overcommit: { ...spec.placement.overcommit }, capacityKnown: placement.capacityKnown },
+    nodes,
+    hosts,
+  };
+}
+
+/** Fills in addresses discovered at run time (DHCP) and the endpoint that depends on them. Returns a new plan. */
+export function resolveAddresses(plan: Plan, discovered: Record<string, string>): Plan {
+  const nodes = plan.nodes.map((n) => (n.ip === null && discovered[n.name] ? { ...n, ip: discovered[n.name]! } : n));
+  const boot = nodes.find((n) => n.bootstrap)!;
+  const endpointHost = plan.cluster.vip ?? boot.ip;
+  return { ...plan, nodes, cluster: { ...plan.cluster, endpoint: endpointHost ? `https://${endpointHost}:6443` : null } };
+}
