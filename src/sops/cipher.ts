@@ -1,0 +1,66 @@
+// Owns the SOPS value cipher: AES-256-GCM with a 32-byte IV, the `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`
+// envelope, and the per-type plaintext byte forms that are both encrypted and fed to the MAC.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/** The value types SOPS writes in the `type:` field (`bytes` is read-only, like sops). */
+export type SopsValueType = 'str' | 'int' | 'float' | 'bool' | 'time' | 'comment' | 'bytes';
+
+/** A typed plaintext value in its canonical SOPS byte form (what is encrypted and what the MAC hashes). */
+export interface SopsScalar {
+  type: SopsValueType;
+  bytes: Buffer;
+}
+
+const ENC_RE = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/;
+const KNOWN_TYPES = new Set<string>(['str', 'int', 'float', 'bool', 'time', 'comment', 'bytes']);
+export const IV_BYTES = 32;
+export const DATA_KEY_BYTES = 32;
+
+/** True when a string looks like a SOPS encrypted value. */
+export function isEncryptedValue(s: string): boolean {
+  return ENC_RE.test(s);
+}
+
+/** Encrypts one value. `iv` is injectable for known-answer tests; normally random. */
+export function encryptValue(value: SopsScalar, key: Uint8Array, aad: string, iv: Uint8Array = randomBytes(IV_BYTES)): string {
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const data = Buffer.concat([cipher.update(value.bytes), cipher.final()]);
+  const tag = cipher.getAuthTag();
+  return `ENC[AES256_GCM,data:${data.toString('base64')},iv:${Buffer.from(iv).toString('base64')},tag:${tag.toString('base64')},type:${value.type}]`;
+}
+
+/** Why a value could not be decrypted: not in the envelope format, or authentication failed. */
+export class ValueDecryptError extends Error {
+  constructor(
+    readonly reason: 'format' | 'auth',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Decrypts one `ENC[…]` value; throws ValueDecryptError (never returns partial plaintext). */
+export function decryptValue(enc: string, key: Uint8Array, aad: string): SopsScalar {
+  const m = ENC_RE.exec(enc);
+  if (!m) throw new ValueDecryptError('format', 'value is not in the SOPS ENC[AES256_GCM,…] format');
+  const [, data64, iv64, tag64, type] = m as unknown as [string, string, string, string, string];
+  if (!KNOWN_TYPES.has(type)) throw new ValueDecryptError('format', `unknown value type "${type}"`);
+  const iv = Buffer.from(iv64, 'base64');
+  const tag = Buffer.from(tag64, 'base64');
+  if (iv.length === 0 || tag.length !== 16) throw new ValueDecryptError('format', 'bad iv or tag length');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(tag);
+    const bytes = Buffer.concat([decipher.update(Buffer.from(data64, 'base64')), decipher.final()]);
+    return { type: type as SopsValueType, bytes };
+  } catch {
+    throw new ValueDecryptError('auth', 'authentication failed (wrong key, value tampered with, or moved to another key path)');
+  }
+}
+
+/** The additional data SOPS binds to a value: its map-key path joined by ":" plus a trailing ":". */
+export function aadFor(path: readonly string[]): string {
+  return path.join(':') + ':';
+}

@@ -1,0 +1,97 @@
+// Owns where age identities come from, as sops looks for them (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, the user
+// key file under the config directory), key file parsing and permission checks, and writing key files.
+import { readFileSync, statSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
+
+export interface KeyLookupOptions {
+  /** Receives warnings (e.g. a key file readable by others). */
+  warn?: (msg: string) => void;
+  /** For tests: the platform whose default location applies (default: process.platform). */
+  platform?: NodeJS.Platform;
+}
+
+/**
+ * The default user key file sops reads: `$XDG_CONFIG_HOME/sops/age/keys.txt` when XDG_CONFIG_HOME is set
+ * and absolute (Go's os.UserConfigDir), else `~/.config/sops/age/keys.txt`; on macOS
+ * `~/Library/Application Support/sops/age/keys.txt` unless XDG_CONFIG_HOME is set.
+ */
+export function defaultAgeKeyFile(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string | undefined {
+  const xdg = env.XDG_CONFIG_HOME;
+  const home = env.HOME || homedir();
+  if (platform === 'darwin') {
+    if (xdg) return join(xdg, 'sops', 'age', 'keys.txt');
+    return home ? join(home, 'Library', 'Application Support', 'sops', 'age', 'keys.txt') : undefined;
+  }
+  if (platform === 'win32') {
+    const appData = env.AppData || env.APPDATA;
+    return appData ? join(appData, 'sops', 'age', 'keys.txt') : undefined;
+  }
+  if (xdg) return isAbsolute(xdg) ? join(xdg, 'sops', 'age', 'keys.txt') : undefined;
+  return home ? join(home, '.config', 'sops', 'age', 'keys.txt') : undefined;
+}
+
+const IDENTITY_RE = /^AGE-SECRET-KEY-(PQ-)?1[02-9AC-HJ-NP-Z]+$/;
+
+/** Parses age key file text: one identity per line, `#` comments and blank lines ignored. */
+export function parseIdentities(text: string, source: string): string[] {
+  const out: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    for (const word of line.split(/\s+/)) {
+      if (!IDENTITY_RE.test(word)) {
+        const kind = word.startsWith('AGE-PLUGIN-') ? 'an age plugin identity' : word.startsWith('-----BEGIN') ? 'a PEM/SSH key' : 'not an age identity';
+        throw new CloudlabError({ code: 'SOPS_UNSUPPORTED_KEY', exitCode: EXIT_INVALID, message: `${source}:${i + 1}: unsupported key: the line is ${kind}`, hint: 'a key file holds AGE-SECRET-KEY-1… lines (as written by age-keygen or `cloudlab secrets init`)' });
+      }
+      registerSecret(word);
+      out.push(word);
+    }
+  });
+  return out;
+}
+
+/** Reads a key file; warns when group/others can read it (keys must be 0600). */
+export function readKeyFile(path: string, opts: KeyLookupOptions = {}): string[] {
+  let text: string;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new CloudlabError({ code: 'SOPS_KEY_FILE', exitCode: EXIT_INVALID, message: `age key file ${path} is a directory`, hint: 'point SOPS_AGE_KEY_FILE at the keys.txt file itself' });
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+      opts.warn?.(`age key file ${path} is readable by other users (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); run: chmod 600 ${path}`);
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (e instanceof CloudlabError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CloudlabError({ code: 'SOPS_KEY_FILE', exitCode: EXIT_INVALID, message: `cannot read age key file ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, hint: 'check SOPS_AGE_KEY_FILE, or create a key with `cloudlab secrets init`', cause: e });
+  }
+  return parseIdentities(text, path);
+}
+
+/**
+ * All age identities sops would load, merged in its order: SOPS_AGE_KEY (whitespace-separated keys),
+ * SOPS_AGE_KEY_FILE (must exist when set), then the default user key file (when it exists).
+ */
+export function findAgeIdentities(env: NodeJS.ProcessEnv, opts: KeyLookupOptions = {}): string[] {
+  const out: string[] = [];
+  if (env.SOPS_AGE_KEY) out.push(...parseIdentities(env.SOPS_AGE_KEY, 'SOPS_AGE_KEY'));
+  if (env.SOPS_AGE_KEY_FILE) out.push(...readKeyFile(env.SOPS_AGE_KEY_FILE, opts));
+  const def = defaultAgeKeyFile(env, opts.platform);
+  if (def && def !== env.SOPS_AGE_KEY_FILE && existsSync(def)) out.push(...readKeyFile(def, opts));
+  return [...new Set(out)];
+}
+
+/** Where `cloudlab secrets init` keeps the cluster key: SOPS_AGE_KEY_FILE when set, else the sops default. */
+export function userKeyFileLocation(env: NodeJS.ProcessEnv, platform?: NodeJS.Platform): string {
+  const p = env.SOPS_AGE_KEY_FILE || defaultAgeKeyFile(env, platform);
+  if (!p) throw new CloudlabError({ code: 'SOPS_KEY_FILE', exitCode: EXIT_INVALID, message: 'cannot determine where to keep the age key (HOME and XDG_CONFIG_HOME are unset)', hint: 'set SOPS_AGE_KEY_FILE or pass --key-file' });
+  return p;
+}
+
+/** Text of an age key file for one identity, in age-keygen's layout. */
+export function keyFileText(identity: string, recipient: string, created: Date = new Date()): string {
+  return `# created: ${created.toISOString().replace(/\.\d+Z$/, 'Z')}\n# public key: ${recipient}\n${identity}\n`;
+}
