@@ -3,6 +3,7 @@
 // wrapping/unwrapping, and reuse of unchanged ciphertexts when a file is re-encrypted.
 import { createHash, randomBytes } from 'node:crypto';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
 import { aadFor, decryptValue, encryptValue, isEncryptedValue, ValueDecryptError, DATA_KEY_BYTES, type SopsScalar } from './cipher.js';
 import { unwrapDataKey, wrapDataKey, recipientOf, type AgeEntry } from './age.js';
 import { normalizeLastModified, nowRfc3339, readMetadata, writeMetadata, type SopsMetadata } from './metadata.js';
@@ -145,6 +146,7 @@ export async function decryptDoc(doc: SopsDoc, opts: DecryptDocOptions): Promise
         throw new CloudlabError({ code: 'SOPS_VALUE_TAMPERED', message: `${file}: the value at "${where}" cannot be decrypted: ${reason}`, hint: 'restore the file from git; never edit encrypted values by hand' });
       }
       cache.set(cacheKey(aad, plain), stored);
+      if (plain.type === 'str' || plain.type === 'bytes') registerSecret(plain.bytes.toString('utf8'));
       const p = plain;
       pending.push(() => leaf.setPlain(p));
     }
