@@ -1,0 +1,60 @@
+// Owns the Talos config version contract: which Talos minors cloudlab renders for and the per-version switches
+// that change what `talosctl gen config` emits (from talos pkg/machinery/config/contract.go and the goldens).
+import { CloudlabError, EXIT_INVALID } from '../../core/errors.js';
+import { TALOS_MINORS, defaultKubernetesFor } from '../../spec/versions.js';
+import { parseTalosMinor } from './secrets.js';
+
+/** What `cloudlab gen config` targets when --talos-version is not given (the newest stable Talos it knows). */
+export const DEFAULT_TALOS_VERSION = 'v1.13.9';
+
+export interface Contract {
+  major: number;
+  minor: number;
+  /** rbac/stableHostname/apidCheckExtKeyUsage features and apiServer.disablePodSecurityPolicy (contract <= 1.11). */
+  legacyFeatureFlags: boolean;
+  /** apiServer.certSANs seeded with the endpoint host (contract <= 1.11). */
+  populateClusterSANsFromEndpoint: boolean;
+  /** install.grubUseUKICmdline: true (contract >= 1.12). */
+  grubUseUKICmdline: boolean;
+  /** Multi-document network config (HostnameConfig, LinkConfig, ResolverConfig, Layer2VIPConfig; >= 1.12). */
+  multidocNetwork: boolean;
+  /** `machine.network: {}` is emitted even when empty (contract <= 1.12). */
+  emptyMachineNetwork: boolean;
+}
+
+/** The contract of a Talos version; unsupported versions are input errors naming the field. */
+export function contractFor(talosVersion: string, field = 'versions.talos'): Contract {
+  const v = parseTalosMinor(talosVersion);
+  const supported = TALOS_MINORS.map((m) => `v${m.minor}`).join(', ');
+  if (!v || v[0] !== 1 || !TALOS_MINORS.some((m) => m.minor === `${v[0]}.${v[1]}`)) {
+    throw new CloudlabError({
+      code: 'TALOS_VERSION_UNSUPPORTED',
+      message: `${field}: Talos ${talosVersion} is not supported for config generation (supported: ${supported})`,
+      hint: `Use a Talos version in ${supported}.`,
+      problems: [{ path: field, message: `unsupported Talos version ${talosVersion}` }],
+      exitCode: EXIT_INVALID,
+    });
+  }
+  const minor = v[1];
+  return {
+    major: 1,
+    minor,
+    legacyFeatureFlags: minor <= 11,
+    populateClusterSANsFromEndpoint: minor <= 11,
+    grubUseUKICmdline: minor >= 12,
+    multidocNetwork: minor >= 12,
+    emptyMachineNetwork: minor <= 12,
+  };
+}
+
+/** Default Kubernetes version of a Talos version (its constants.DefaultKubernetesVersion at the newest patch). */
+export function defaultKubernetesVersion(talosVersion: string): string {
+  const k = defaultKubernetesFor(talosVersion);
+  if (!k) contractFor(talosVersion);
+  return k!;
+}
+
+/** talosctl's default installer image for a Talos version. */
+export function defaultInstallerImage(talosVersion: string): string {
+  return `ghcr.io/siderolabs/installer:${talosVersion.startsWith('v') ? talosVersion : `v${talosVersion}`}`;
+}
