@@ -2,7 +2,7 @@
 // picking the first rule whose `path_regex` matches a file (relative to the config's directory).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
-import { parseDocument, isMap, isSeq, isScalar, LineCounter, type Node as YNode } from 'yaml';
+import { parseDocument, isMap, isSeq, LineCounter, type Node as YNode } from 'yaml';
 import { CloudlabError, EXIT_INVALID, invalidInput, type Problem } from '../core/errors.js';
 import { checkRecipient } from './age.js';
 import { RULE_FIELDS, compileRules, type EncryptionRules } from './rules.js';

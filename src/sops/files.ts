@@ -9,7 +9,8 @@ import { findSopsConfig, loadSopsConfig, matchCreationRule } from './config.js';
 import { findAgeIdentities, type KeyLookupOptions } from './keys.js';
 import type { EncryptionRules } from './rules.js';
 
-function readRaw(path: string, what: string): Buffer {
+/** Reads a file as bytes, turning ENOENT and friends into clear input errors. */
+export function readRaw(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {

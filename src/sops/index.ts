@@ -2,7 +2,7 @@
 // disk, age key lookup, and the cluster directory's secret files. Other areas import only from here.
 export { encryptText, decryptText, encryptBytes, decryptBytes, rewrapKeys, rotateDataKey, formatFromPath, parseFormat, convertPlain, FORMATS, type SopsFormat, type EncryptOptions, type DecryptOptions } from './codec.js';
 export type { EncryptionRules } from './rules.js';
-export { readSecretFile, readSecretBytes, writeEncryptedFile, recipientsForPath } from './files.js';
+export { readSecretFile, readSecretBytes, writeEncryptedFile, recipientsForPath, readRaw } from './files.js';
 export { findAgeIdentities, defaultAgeKeyFile, parseIdentities, readKeyFile, userKeyFileLocation, keyFileText, type KeyLookupOptions } from './keys.js';
 export { generateIdentity, recipientOf, checkRecipient } from './age.js';
 export { findSopsConfig, loadSopsConfig, parseSopsConfig, matchCreationRule, SOPS_CONFIG_FILE, type SopsConfig, type CreationRule } from './config.js';

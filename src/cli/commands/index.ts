@@ -2,14 +2,20 @@
 // so `cloudlab --version` stays fast. Add one import and one line per group.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { register as configs } from './configs.js';
 import { register as plan } from './plan.js';
+import { register as secrets } from './secrets.js';
+import { register as sops } from './sops.js';
 import { register as spec } from './spec.js';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
 // command-registrations: keep one line per group, sorted.
 const groups: Register[] = [
+  configs,
   plan,
+  secrets,
+  sops,
   spec,
 ];
 

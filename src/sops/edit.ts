@@ -1,0 +1,70 @@
+// Owns `secrets edit`: decrypts secrets.enc.yaml into a 0600 file in a RAM-backed temporary directory,
+// runs the user's editor on it (with a timeout), re-encrypts on change and always wipes the plaintext.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, statSync, accessSync, constants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDocument, isMap } from 'yaml';
+import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
+import { SECRETS_FILE } from './cluster.js';
+import { readSecretFile, writeEncryptedFile } from './files.js';
+
+/** A directory in memory when the system has one (/dev/shm on Linux), else the temp directory. */
+function ramDir(warn?: (m: string) => void): string {
+  try {
+    if (statSync('/dev/shm').isDirectory()) {
+      accessSync('/dev/shm', constants.W_OK);
+      return '/dev/shm';
+    }
+  } catch {
+    // fall through
+  }
+  warn?.('no RAM-backed directory (/dev/shm) here: the plaintext lives briefly in the temporary directory while you edit');
+  return tmpdir();
+}
+
+function runEditor(editor: string, file: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(`${editor} "${file}"`, { shell: true, stdio: 'inherit', env });
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new CloudlabError({ code: 'SECRETS_EDITOR_TIMEOUT', message: `waited ${Math.round(timeoutMs / 60000)} minutes for the editor (${editor}) to exit; nothing was changed`, hint: 'pass --timeout <minutes> for longer edits' }));
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new CloudlabError({ code: 'SECRETS_EDITOR', message: `cannot start the editor ${editor}: ${e.message}`, hint: 'set EDITOR (or VISUAL) to an editor command that waits, e.g. "vim" or "code --wait"' }));
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolveP();
+      else reject(new CloudlabError({ code: 'SECRETS_EDITOR', message: `the editor exited with code ${code}; nothing was changed` }));
+    });
+  });
+}
+
+/** Edits the cluster's secrets file; returns whether it changed. */
+export async function editSecrets(clusterDir: string, env: NodeJS.ProcessEnv, opts: { timeoutMs: number; warn?: (m: string) => void }): Promise<boolean> {
+  const path = join(clusterDir, SECRETS_FILE);
+  const before = existsSync(path) ? await readSecretFile(path, env) : '# cloudlab secrets: one key per value, e.g.\n# proxmox:\n#     tokenSecret: …\n{}\n';
+  const dir = mkdtempSync(join(ramDir(opts.warn), 'cloudlab-edit-'));
+  const file = join(dir, 'secrets.yaml');
+  try {
+    writeFileSync(file, before, { mode: 0o600 });
+    const editor = env.VISUAL || env.EDITOR || 'vi';
+    await runEditor(editor, file, env, opts.timeoutMs);
+    const after = readFileSync(file, 'utf8');
+    if (after === before) return false;
+    const doc = parseDocument(after);
+    if (doc.errors.length) throw new CloudlabError({ code: 'SECRETS_BAD_YAML', exitCode: EXIT_INVALID, message: `the edited secrets are not valid YAML (${doc.errors[0]?.message.split('\n')[0]}); nothing was changed`, hint: 'run `cloudlab secrets edit` again' });
+    if (doc.contents != null && !isMap(doc.contents)) throw new CloudlabError({ code: 'SECRETS_BAD_YAML', exitCode: EXIT_INVALID, message: 'the edited secrets must be a YAML map; nothing was changed' });
+    await writeEncryptedFile(path, after, env);
+    return true;
+  } finally {
+    try {
+      if (existsSync(file)) writeFileSync(file, Buffer.alloc(Math.max(1, statSync(file).size)));
+    } catch {
+      // best effort wipe before removal
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
