@@ -1,0 +1,359 @@
+// Owns the native Talos API client: gRPC over TLS to port 50000, insecure in maintenance mode and mutual TLS (client
+// certificate from the talosconfig) once configured, with the `node` proxy metadata, deadlines, and retries while a node reboots.
+import { createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import * as grpc from '@grpc/grpc-js';
+import { CloudlabError } from '../../core/errors.js';
+import { registerSecret } from '../../core/redact.js';
+import { readTarGz } from './archive.js';
+import { diagnose, isTransient } from './errors.js';
+import { decode, encode, METHODS, type ApplyConfigurationObj, type EtcdMemberObj, type MethodName, type MetadataObj, type ServiceInfoObj, type VersionObj } from './proto.js';
+
+export const TALOS_API_PORT = 50000;
+/** Talos' GRPCMaxMessageSize. */
+const MAX_MESSAGE = 32 * 1024 * 1024;
+
+export type ApplyMode = 'auto' | 'reboot' | 'no_reboot' | 'staged' | 'try';
+export type WipeMode = 'all' | 'system_disk' | 'user_disks';
+
+export interface TalosCredentials {
+  /** PEM of the OS CA (talosconfig `ca`). */
+  ca: string;
+  /** PEM client certificate (talosconfig `crt`). */
+  crt: string;
+  /** PEM client key (talosconfig `key`; the `ED25519 PRIVATE KEY` label is accepted). */
+  key: string;
+}
+
+export interface TalosClientOptions {
+  /** Address the call to this node through the endpoint (gRPC metadata `node`, one-to-one proxy as talosctl does). */
+  node?: string;
+  /** Deadline of each call (ms); default 30 s. */
+  timeoutMs?: number;
+  /** Port of the Talos API; default 50000. */
+  port?: number;
+  /** How long transient unavailability (a rebooting node) is retried with backoff (ms); default = timeoutMs. 0 disables. */
+  retryForMs?: number;
+}
+
+export interface ApplyResult {
+  warnings: string[];
+  modeDetails: string;
+  mode: ApplyMode;
+}
+
+export interface VersionResult {
+  tag: string;
+  sha: string;
+  built: string;
+  goVersion: string;
+  os: string;
+  arch: string;
+  platform: { name: string; mode: string } | null;
+  rbac: boolean;
+  hostname: string;
+}
+
+export interface ServiceStatus {
+  id: string;
+  state: string;
+  healthy: boolean;
+  healthUnknown: boolean;
+  lastMessage: string;
+  events: { msg: string; state: string; ts: Date | null }[];
+}
+
+export interface EtcdMemberInfo {
+  /** uint64 member id as a decimal string. */
+  id: string;
+  hostname: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  isLearner: boolean;
+}
+
+const MODE_TO_WIRE: Record<ApplyMode, string> = { auto: 'AUTO', reboot: 'REBOOT', no_reboot: 'NO_REBOOT', staged: 'STAGED', try: 'TRY' };
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const passThrough = (b: Buffer) => b;
+
+/** Keys from talosconfig carry Talos' `ED25519 PRIVATE KEY` label; node:tls wants `PRIVATE KEY`. */
+function nodeKeyPem(key: string): string {
+  return key.replace(/-----(BEGIN|END) ED25519 PRIVATE KEY-----/g, '-----$1 PRIVATE KEY-----');
+}
+
+function hostPort(address: string, port: number): string {
+  if (address.includes(':') && !address.startsWith('[')) return `[${address}]:${port}`;
+  return `${address}:${port}`;
+}
+
+export class TalosClient {
+  readonly address: string;
+  readonly isSecure: boolean;
+  readonly node: string | undefined;
+  private readonly port: number;
+  private readonly timeoutMs: number;
+  private readonly retryForMs: number;
+  private readonly channel: grpc.Client;
+
+  private constructor(address: string, creds: grpc.ChannelCredentials, secure: boolean, opts: TalosClientOptions) {
+    this.address = address;
+    this.isSecure = secure;
+    this.node = opts.node;
+    this.port = opts.port ?? TALOS_API_PORT;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.retryForMs = opts.retryForMs ?? this.timeoutMs;
+    this.channel = new grpc.Client(hostPort(address, this.port), creds, {
+      'grpc.max_receive_message_length': MAX_MESSAGE,
+      'grpc.max_send_message_length': MAX_MESSAGE,
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 2000,
+    });
+  }
+
+  /** A client for a node in maintenance mode: TLS without verifying the node's self-signed certificate, no client certificate. */
+  static maintenance(address: string, opts: TalosClientOptions = {}): TalosClient {
+    const creds = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+    return new TalosClient(address, creds, false, opts);
+  }
+
+  /** A client over mutual TLS: the node must present a certificate from the OS CA; ours is the talosconfig client certificate. */
+  static secure(address: string, creds: TalosCredentials, opts: TalosClientOptions = {}): TalosClient {
+    registerSecret(creds.key);
+    let channelCreds: grpc.ChannelCredentials;
+    try {
+      channelCreds = grpc.credentials.createSsl(Buffer.from(creds.ca), Buffer.from(nodeKeyPem(creds.key)), Buffer.from(creds.crt));
+    } catch (e) {
+      throw new CloudlabError({
+        code: 'TALOS_CREDENTIALS_INVALID', message: `the talosconfig credentials for ${address} cannot be loaded: ${(e as Error).message}`, cause: e, exitCode: 2,
+        hint: 'Check the ca/crt/key entries of the talosconfig context (base64 of PEM).',
+      });
+    }
+    return new TalosClient(address, channelCreds, true, opts);
+  }
+
+  /** The node this client's calls land on (the proxied node when `node` is set). */
+  get target(): string {
+    return this.node ?? this.address;
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+
+  private metadata(): grpc.Metadata {
+    const md = new grpc.Metadata();
+    if (this.node) md.set('node', this.node);
+    return md;
+  }
+
+  private fail(e: unknown, op: string): CloudlabError {
+    return diagnose(e, { node: this.node ? `${this.node} (via ${this.address})` : this.address, op, secure: this.isSecure });
+  }
+
+  private async withRetry<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    const until = Date.now() + this.retryForMs;
+    let delay = 250;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!isTransient(e) || Date.now() + delay > until) throw this.fail(e, op);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 4000);
+      }
+    }
+  }
+
+  private unaryOnce(name: MethodName, req: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const spec = METHODS[name];
+    return new Promise((resolve, reject) => {
+      this.channel.makeUnaryRequest(
+        spec.path,
+        (v: Buffer) => v,
+        passThrough,
+        encode(spec.request, req),
+        this.metadata(),
+        { deadline: Date.now() + this.timeoutMs },
+        (err, value) => {
+          if (err) return reject(err);
+          try {
+            resolve(decode(spec.response, value ?? Buffer.alloc(0)));
+          } catch (e) {
+            reject(e);
+          }
+        },
+      );
+    });
+  }
+
+  /** Calls a unary RPC and returns the single per-node message, raising a per-node error from its metadata. */
+  private async unary<T>(name: MethodName, req: Record<string, unknown>, op: string): Promise<T> {
+    const res = await this.withRetry(op, () => this.unaryOnce(name, req));
+    const messages = (res.messages as (Record<string, unknown> & { metadata?: MetadataObj | null })[]) ?? [];
+    const first = messages[0];
+    if (!first) throw this.fail(new Error('the reply carried no message'), op);
+    if (first.metadata?.error) throw this.fail({ code: first.metadata.status?.code, details: first.metadata.error }, op);
+    return first as T;
+  }
+
+  /** Calls a server-streaming RPC of common.Data, passing each chunk to onChunk; retried only before any data arrived. */
+  private async streamData(name: MethodName, req: Record<string, unknown>, op: string, onChunk: (b: Buffer) => void, timeoutMs: number): Promise<void> {
+    const spec = METHODS[name];
+    let received = false;
+    await this.withRetry(op, () => new Promise<void>((resolve, reject) => {
+      const call = this.channel.makeServerStreamRequest(spec.path, (v: Buffer) => v, passThrough, encode(spec.request, req), this.metadata(), {
+        deadline: Date.now() + timeoutMs,
+      });
+      call.on('data', (raw: Buffer) => {
+        try {
+          const d = decode<{ metadata?: MetadataObj | null; bytes: Buffer }>('common.Data', raw);
+          if (d.metadata?.error) {
+            call.cancel();
+            reject(Object.assign(new Error(d.metadata.error), { code: d.metadata.status?.code ?? grpc.status.UNKNOWN, details: d.metadata.error, nonRetry: true }));
+            return;
+          }
+          received = true;
+          if (d.bytes.length) onChunk(d.bytes);
+        } catch (e) {
+          call.cancel();
+          reject(e);
+        }
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        // Once data has flowed, a dropped stream is not retried: the caller would get a spliced result.
+        if (received) reject(Object.assign(new Error(err.details || err.message), { code: grpc.status.DATA_LOSS, details: `stream broken after data: ${err.details || err.message}` }));
+        else reject(err);
+      });
+      call.on('end', () => resolve());
+    }));
+  }
+
+  /** Sends a machine configuration. In maintenance mode only auto/reboot/try are accepted (as on real Talos). */
+  async applyConfiguration(data: string, mode: ApplyMode = 'auto', opts: { dryRun?: boolean; tryModeTimeoutMs?: number } = {}): Promise<ApplyResult> {
+    const req: Record<string, unknown> = { data: Buffer.from(data), mode: MODE_TO_WIRE[mode], dry_run: opts.dryRun ?? false };
+    if (opts.tryModeTimeoutMs !== undefined) {
+      req.try_mode_timeout = { seconds: String(Math.floor(opts.tryModeTimeoutMs / 1000)), nanos: (opts.tryModeTimeoutMs % 1000) * 1e6 };
+    }
+    const msg = await this.unary<ApplyConfigurationObj>('ApplyConfiguration', req, 'apply configuration');
+    const wire = msg.mode;
+    const back = (Object.keys(MODE_TO_WIRE) as ApplyMode[]).find((k) => MODE_TO_WIRE[k] === wire) ?? mode;
+    return { warnings: msg.warnings ?? [], modeDetails: msg.mode_details ?? '', mode: back };
+  }
+
+  /** Bootstraps etcd on this control plane (once per cluster). */
+  async bootstrap(opts: { recoverEtcd?: boolean } = {}): Promise<void> {
+    await this.unary('Bootstrap', { recover_etcd: opts.recoverEtcd ?? false }, 'bootstrap');
+  }
+
+  /** The admin kubeconfig (YAML text) from the gzipped tar the node streams. */
+  async kubeconfig(): Promise<string> {
+    const chunks: Buffer[] = [];
+    await this.streamData('Kubeconfig', {}, 'kubeconfig', (b) => chunks.push(b), this.timeoutMs);
+    const all = Buffer.concat(chunks);
+    let entries;
+    try {
+      entries = readTarGz(all);
+    } catch (e) {
+      throw this.fail(new Error(`the kubeconfig archive cannot be read (${(e as Error).message})`), 'kubeconfig');
+    }
+    const entry = entries.find((x) => x.name === 'kubeconfig' || x.name.endsWith('/kubeconfig')) ?? entries[0];
+    if (!entry || entry.data.length === 0) throw this.fail(new Error('the kubeconfig archive holds no kubeconfig file'), 'kubeconfig');
+    const text = entry.data.toString('utf8');
+    registerSecret(text);
+    return text;
+  }
+
+  async version(): Promise<VersionResult> {
+    const v = await this.unary<VersionObj>('Version', {}, 'version');
+    return {
+      tag: v.version?.tag ?? '',
+      sha: v.version?.sha ?? '',
+      built: v.version?.built ?? '',
+      goVersion: v.version?.go_version ?? '',
+      os: v.version?.os ?? '',
+      arch: v.version?.arch ?? '',
+      platform: v.platform ? { name: v.platform.name, mode: v.platform.mode } : null,
+      rbac: v.features?.rbac ?? false,
+      hostname: v.metadata?.hostname ?? '',
+    };
+  }
+
+  async serviceList(): Promise<ServiceStatus[]> {
+    const r = await this.unary<{ services: ServiceInfoObj[] }>('ServiceList', {}, 'service list');
+    return (r.services ?? []).map((s) => ({
+      id: s.id,
+      state: s.state,
+      healthy: s.health?.healthy ?? false,
+      healthUnknown: s.health?.unknown ?? true,
+      lastMessage: s.health?.last_message ?? '',
+      events: (s.events?.events ?? []).map((e) => ({ msg: e.msg, state: e.state, ts: e.ts ? new Date(Number(e.ts.seconds) * 1000 + Math.floor(e.ts.nanos / 1e6)) : null })),
+    }));
+  }
+
+  async etcdMemberList(opts: { queryLocal?: boolean } = {}): Promise<EtcdMemberInfo[]> {
+    const r = await this.unary<{ members: EtcdMemberObj[] }>('EtcdMemberList', { query_local: opts.queryLocal ?? false }, 'etcd member list');
+    return (r.members ?? []).map((x) => ({ id: String(x.id), hostname: x.hostname, peerUrls: x.peer_urls, clientUrls: x.client_urls, isLearner: x.is_learner }));
+  }
+
+  async etcdRemoveMemberByID(id: bigint | string): Promise<void> {
+    const s = String(id);
+    if (!/^\d+$/.test(s) || BigInt(s) >= 2n ** 64n) {
+      throw new CloudlabError({ code: 'TALOS_INVALID_ARGUMENT', message: `etcd member id ${s} is not an unsigned 64-bit integer`, exitCode: 2, hint: 'Take the id from etcdMemberList().' });
+    }
+    await this.unary('EtcdRemoveMemberByID', { member_id: s }, `etcd remove member ${s}`);
+  }
+
+  async etcdLeaveCluster(): Promise<void> {
+    await this.unary('EtcdLeaveCluster', {}, 'etcd leave cluster');
+  }
+
+  /** Streams an etcd snapshot into a file (0600, written to a temporary name and renamed when complete); returns its size. */
+  async etcdSnapshot(toFile: string, opts: { timeoutMs?: number } = {}): Promise<{ bytes: number }> {
+    const tmp = `${toFile}.partial-${process.pid}`;
+    const out = createWriteStream(tmp, { mode: 0o600 });
+    let bytes = 0;
+    const opened = new Promise<void>((res, rej) => { out.once('open', () => res()); out.once('error', rej); });
+    try {
+      await opened;
+      await this.streamData('EtcdSnapshot', {}, 'etcd snapshot', (b) => { bytes += b.length; out.write(b); }, opts.timeoutMs ?? Math.max(this.timeoutMs, 300_000));
+      await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
+      if (bytes === 0) throw this.fail(new Error('the node sent an empty snapshot'), 'etcd snapshot');
+      await rename(tmp, toFile);
+      return { bytes };
+    } catch (e) {
+      out.destroy();
+      await unlink(tmp).catch(() => undefined);
+      throw e instanceof CloudlabError ? e : this.fail(e, 'etcd snapshot');
+    }
+  }
+
+  /** Starts an upgrade to an installer image; the node reboots into it asynchronously. */
+  async upgrade(opts: { image: string; preserve?: boolean; stage?: boolean; force?: boolean }): Promise<{ ack: string; actorId: string }> {
+    const r = await this.unary<{ ack: string; actor_id: string }>('Upgrade', { image: opts.image, preserve: opts.preserve ?? false, stage: opts.stage ?? false, force: opts.force ?? false }, `upgrade to ${opts.image}`);
+    return { ack: r.ack, actorId: r.actor_id };
+  }
+
+  async reboot(opts: { mode?: 'default' | 'powercycle' | 'force' } = {}): Promise<{ actorId: string }> {
+    const r = await this.unary<{ actor_id: string }>('Reboot', { mode: (opts.mode ?? 'default').toUpperCase() }, 'reboot');
+    return { actorId: r.actor_id };
+  }
+
+  /** Resets the node (graceful = leave etcd and drain first); wipeMode defaults to all disks Talos manages. */
+  async reset(opts: { graceful: boolean; reboot?: boolean; wipeMode?: WipeMode; systemPartitionsToWipe?: string[]; userDisksToWipe?: string[] }): Promise<{ actorId: string }> {
+    const r = await this.unary<{ actor_id: string }>('Reset', {
+      graceful: opts.graceful,
+      reboot: opts.reboot ?? false,
+      mode: (opts.wipeMode ?? 'all').toUpperCase(),
+      system_partitions_to_wipe: (opts.systemPartitionsToWipe ?? []).map((label) => ({ label, wipe: true })),
+      user_disks_to_wipe: opts.userDisksToWipe ?? [],
+    }, 'reset');
+    return { actorId: r.actor_id };
+  }
+
+  /** The node's boot id (changes on every boot); used to see that a reboot or upgrade happened. */
+  async bootId(): Promise<string> {
+    const chunks: Buffer[] = [];
+    await this.streamData('Read', { path: '/proc/sys/kernel/random/boot_id' }, 'read boot id', (b) => chunks.push(b), this.timeoutMs);
+    return Buffer.concat(chunks).toString('utf8').trim();
+  }
+}

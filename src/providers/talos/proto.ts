@@ -1,0 +1,181 @@
+// Owns the Talos API wire messages cloudlab sends and reads, defined by hand (only the messages used) from the
+// field numbers of siderolabs/talos api/machine/machine.proto and api/common/common.proto, plus the gRPC method table.
+import protobuf from 'protobufjs';
+
+// Written from the upstream field numbers (see docs/talos-api.md); only what cloudlab and its simulator use.
+const SCHEMA = `
+syntax = "proto3";
+package google.protobuf;
+message Empty {}
+message Duration { int64 seconds = 1; int32 nanos = 2; }
+message Timestamp { int64 seconds = 1; int32 nanos = 2; }
+message Any { string type_url = 1; bytes value = 2; }
+`;
+const RPC_SCHEMA = `
+syntax = "proto3";
+package google.rpc;
+message Status { int32 code = 1; string message = 2; repeated google.protobuf.Any details = 3; }
+`;
+const COMMON_SCHEMA = `
+syntax = "proto3";
+package common;
+message Metadata { string hostname = 1; string error = 2; google.rpc.Status status = 3; }
+message Data { Metadata metadata = 1; bytes bytes = 2; }
+`;
+const MACHINE_SCHEMA = `
+syntax = "proto3";
+package machine;
+message ApplyConfigurationRequest {
+  enum Mode { REBOOT = 0; AUTO = 1; NO_REBOOT = 2; STAGED = 3; TRY = 4; }
+  bytes data = 1;
+  Mode mode = 4;
+  bool dry_run = 5;
+  google.protobuf.Duration try_mode_timeout = 6;
+}
+message ApplyConfiguration {
+  common.Metadata metadata = 1;
+  repeated string warnings = 2;
+  ApplyConfigurationRequest.Mode mode = 3;
+  string mode_details = 4;
+}
+message ApplyConfigurationResponse { repeated ApplyConfiguration messages = 1; }
+message BootstrapRequest { bool recover_etcd = 1; bool recover_skip_hash_check = 2; }
+message Bootstrap { common.Metadata metadata = 1; }
+message BootstrapResponse { repeated Bootstrap messages = 1; }
+message VersionInfo { string tag = 1; string sha = 2; string built = 3; string go_version = 4; string os = 5; string arch = 6; }
+message PlatformInfo { string name = 1; string mode = 2; }
+message FeaturesInfo { bool rbac = 1; }
+message Version { common.Metadata metadata = 1; VersionInfo version = 2; PlatformInfo platform = 3; FeaturesInfo features = 4; }
+message VersionResponse { repeated Version messages = 1; }
+message UpgradeRequest {
+  enum RebootMode { DEFAULT = 0; POWERCYCLE = 1; }
+  string image = 1;
+  bool preserve = 2;
+  bool stage = 3;
+  bool force = 4;
+  RebootMode reboot_mode = 5;
+}
+message Upgrade { common.Metadata metadata = 1; string ack = 2; string actor_id = 3; }
+message UpgradeResponse { repeated Upgrade messages = 1; }
+message EtcdMemberListRequest { bool query_local = 1; }
+message EtcdMember { uint64 id = 2; string hostname = 3; repeated string peer_urls = 4; repeated string client_urls = 5; bool is_learner = 6; }
+message EtcdMembers { common.Metadata metadata = 1; repeated string legacy_members = 2; repeated EtcdMember members = 3; }
+message EtcdMemberListResponse { repeated EtcdMembers messages = 1; }
+message EtcdRemoveMemberByIDRequest { uint64 member_id = 1; }
+message EtcdRemoveMemberByID { common.Metadata metadata = 1; }
+message EtcdRemoveMemberByIDResponse { repeated EtcdRemoveMemberByID messages = 1; }
+message EtcdLeaveClusterRequest {}
+message EtcdLeaveCluster { common.Metadata metadata = 1; }
+message EtcdLeaveClusterResponse { repeated EtcdLeaveCluster messages = 1; }
+message EtcdSnapshotRequest {}
+message ResetPartitionSpec { string label = 1; bool wipe = 2; }
+message ResetRequest {
+  enum WipeMode { ALL = 0; SYSTEM_DISK = 1; USER_DISKS = 2; }
+  bool graceful = 1;
+  bool reboot = 2;
+  repeated ResetPartitionSpec system_partitions_to_wipe = 3;
+  repeated string user_disks_to_wipe = 4;
+  WipeMode mode = 5;
+}
+message Reset { common.Metadata metadata = 1; string actor_id = 2; }
+message ResetResponse { repeated Reset messages = 1; }
+message ServiceEvent { string msg = 1; string state = 2; google.protobuf.Timestamp ts = 3; }
+message ServiceEvents { repeated ServiceEvent events = 1; }
+message ServiceHealth { bool unknown = 1; bool healthy = 2; string last_message = 3; google.protobuf.Timestamp last_change = 4; }
+message ServiceInfo { string id = 1; string state = 2; ServiceEvents events = 3; ServiceHealth health = 4; }
+message ServiceList { common.Metadata metadata = 1; repeated ServiceInfo services = 2; }
+message ServiceListResponse { repeated ServiceList messages = 1; }
+message RebootRequest { enum Mode { DEFAULT = 0; POWERCYCLE = 1; FORCE = 2; } Mode mode = 1; }
+message Reboot { common.Metadata metadata = 1; string actor_id = 2; }
+message RebootResponse { repeated Reboot messages = 1; }
+message ReadRequest { string path = 1; }
+`;
+
+export const root = new protobuf.Root();
+for (const text of [SCHEMA, RPC_SCHEMA, COMMON_SCHEMA, MACHINE_SCHEMA]) protobuf.parse(text, root, { keepCase: true });
+root.resolveAll();
+
+/** A message type by its full name, e.g. `machine.ApplyConfigurationRequest`. */
+export function messageType(fullName: string): protobuf.Type {
+  return root.lookupType(fullName);
+}
+
+const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: String, bytes: Buffer, defaults: true, arrays: true };
+
+/** Encodes a plain object (enums as names, uint64 as decimal strings) as the named message. */
+export function encode(fullName: string, value: Record<string, unknown>): Buffer {
+  const t = messageType(fullName);
+  const err = t.verify(t.fromObject(value));
+  if (err) throw new Error(`${fullName}: ${err}`);
+  return Buffer.from(t.encode(t.fromObject(value)).finish());
+}
+
+/** Decodes bytes of the named message into a plain object (enums as names, uint64 as decimal strings, bytes as Buffer). */
+export function decode<T = Record<string, unknown>>(fullName: string, bytes: Uint8Array): T {
+  const t = messageType(fullName);
+  return t.toObject(t.decode(bytes), TO_OBJECT) as T;
+}
+
+/** One RPC: its path and request/response message names. */
+export interface MethodSpec {
+  path: string;
+  request: string;
+  response: string;
+  responseStream: boolean;
+}
+
+function m(service: string, name: string, request: string, response: string, responseStream = false): MethodSpec {
+  return { path: `/${service}/${name}`, request, response, responseStream };
+}
+
+const MS = 'machine.MachineService';
+/** The MachineService RPCs cloudlab uses (names and message types from machine.proto). */
+export const METHODS = {
+  ApplyConfiguration: m(MS, 'ApplyConfiguration', 'machine.ApplyConfigurationRequest', 'machine.ApplyConfigurationResponse'),
+  Bootstrap: m(MS, 'Bootstrap', 'machine.BootstrapRequest', 'machine.BootstrapResponse'),
+  Kubeconfig: m(MS, 'Kubeconfig', 'google.protobuf.Empty', 'common.Data', true),
+  Version: m(MS, 'Version', 'google.protobuf.Empty', 'machine.VersionResponse'),
+  ServiceList: m(MS, 'ServiceList', 'google.protobuf.Empty', 'machine.ServiceListResponse'),
+  EtcdMemberList: m(MS, 'EtcdMemberList', 'machine.EtcdMemberListRequest', 'machine.EtcdMemberListResponse'),
+  EtcdRemoveMemberByID: m(MS, 'EtcdRemoveMemberByID', 'machine.EtcdRemoveMemberByIDRequest', 'machine.EtcdRemoveMemberByIDResponse'),
+  EtcdLeaveCluster: m(MS, 'EtcdLeaveCluster', 'machine.EtcdLeaveClusterRequest', 'machine.EtcdLeaveClusterResponse'),
+  EtcdSnapshot: m(MS, 'EtcdSnapshot', 'machine.EtcdSnapshotRequest', 'common.Data', true),
+  Upgrade: m(MS, 'Upgrade', 'machine.UpgradeRequest', 'machine.UpgradeResponse'),
+  Reboot: m(MS, 'Reboot', 'machine.RebootRequest', 'machine.RebootResponse'),
+  Reset: m(MS, 'Reset', 'machine.ResetRequest', 'machine.ResetResponse'),
+  Read: m(MS, 'Read', 'machine.ReadRequest', 'common.Data', true),
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+
+/** Plain-object shapes of the decoded replies (as `decode` returns them). */
+export interface MetadataObj {
+  hostname: string;
+  error: string;
+  status?: { code: number; message: string } | null;
+}
+export interface ApplyConfigurationObj {
+  metadata?: MetadataObj | null;
+  warnings: string[];
+  mode: string;
+  mode_details: string;
+}
+export interface VersionObj {
+  metadata?: MetadataObj | null;
+  version?: { tag: string; sha: string; built: string; go_version: string; os: string; arch: string } | null;
+  platform?: { name: string; mode: string } | null;
+  features?: { rbac: boolean } | null;
+}
+export interface ServiceInfoObj {
+  id: string;
+  state: string;
+  events?: { events: { msg: string; state: string; ts?: { seconds: string; nanos: number } | null }[] } | null;
+  health?: { unknown: boolean; healthy: boolean; last_message: string } | null;
+}
+export interface EtcdMemberObj {
+  id: string;
+  hostname: string;
+  peer_urls: string[];
+  client_urls: string[];
+  is_learner: boolean;
+}

@@ -1,0 +1,91 @@
+// Owns waiting on Talos nodes: until a node answers in maintenance mode, until it answers over mutual TLS (configured),
+// and a readiness check that lists what is not ready yet (services, etcd), each wait bounded by a timeout that names its target.
+import { status as Status } from '@grpc/grpc-js';
+import { CloudlabError } from '../../core/errors.js';
+import { TalosClient, type TalosCredentials, type VersionResult } from './client.js';
+import { waitTimeout } from './errors.js';
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** Poll interval (ms); default 1 s, backing off to 5 s. */
+  intervalMs?: number;
+  port?: number;
+  /** Called with each failed attempt's reason (for progress output). */
+  onAttempt?: (reason: string) => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function poll<T>(what: string, address: string, opts: WaitOptions, attempt: (perCallMs: number) => Promise<T>): Promise<T> {
+  const until = Date.now() + opts.timeoutMs;
+  let interval = opts.intervalMs ?? 1000;
+  const maxInterval = Math.max(interval, 5000);
+  let last: unknown;
+  for (;;) {
+    const left = until - Date.now();
+    if (left <= 0) throw waitTimeout(what, address, opts.timeoutMs, last);
+    try {
+      return await attempt(Math.max(200, Math.min(10_000, left)));
+    } catch (e) {
+      if (e instanceof CloudlabError && e.exitCode === 2) throw e;
+      last = e;
+      opts.onAttempt?.(e instanceof Error ? e.message : String(e));
+    }
+    await sleep(Math.min(interval, Math.max(0, until - Date.now())));
+    interval = Math.min(interval * 1.5, maxInterval);
+  }
+}
+
+/** Waits until the node's maintenance API answers (Talos 1.12 answers an insecure Version with "not implemented in maintenance mode"). */
+export async function waitForMaintenance(address: string, opts: WaitOptions): Promise<void> {
+  await poll('the node to answer in maintenance mode (port 50000, no client certificate)', address, opts, async (perCallMs) => {
+    const c = TalosClient.maintenance(address, { timeoutMs: perCallMs, retryForMs: 0, ...(opts.port ? { port: opts.port } : {}) });
+    try {
+      await c.version();
+      // Answering Version without a client certificate means the node is not in maintenance mode.
+      throw new Error('the node answered as a configured node');
+    } catch (e) {
+      const grpcCode = (e as CloudlabError).details?.grpcCode;
+      if (grpcCode === Status.UNIMPLEMENTED) return;
+      throw e;
+    } finally {
+      c.close();
+    }
+  });
+}
+
+/** Waits until the node answers over mutual TLS with the talosconfig credentials; returns its version. */
+export async function waitForConfigured(address: string, creds: TalosCredentials, opts: WaitOptions): Promise<VersionResult> {
+  return poll('the node to come up configured (Talos API over mutual TLS)', address, opts, async (perCallMs) => {
+    const c = TalosClient.secure(address, creds, { timeoutMs: perCallMs, retryForMs: 0, ...(opts.port ? { port: opts.port } : {}) });
+    try {
+      return await c.version();
+    } finally {
+      c.close();
+    }
+  });
+}
+
+/** Services a node must run before it counts as ready (etcd and trustd only where they exist: control planes). */
+const REQUIRED = ['apid', 'containerd', 'cri', 'etcd', 'kubelet', 'machined', 'trustd', 'udevd'];
+
+/** What is not ready on the node the client talks to: services not Running+healthy, etcd not a member. */
+export async function checkReady(client: TalosClient): Promise<{ ready: boolean; notReady: string[] }> {
+  const services = await client.serviceList();
+  const notReady: string[] = [];
+  for (const s of services) {
+    if (!REQUIRED.includes(s.id)) continue;
+    if (s.state !== 'Running') notReady.push(`service ${s.id} is ${s.state}${s.lastMessage ? `: ${s.lastMessage}` : ''}`);
+    else if (!s.healthy) notReady.push(`service ${s.id} is running but not healthy yet${s.lastMessage ? `: ${s.lastMessage}` : ''}`);
+  }
+  for (const id of ['apid', 'kubelet', 'machined']) if (!services.some((s) => s.id === id)) notReady.push(`service ${id} is missing`);
+  return { ready: notReady.length === 0, notReady };
+}
+
+/** Waits until checkReady says ready; the timeout error lists what was still not ready. */
+export async function waitForReady(client: TalosClient, opts: WaitOptions): Promise<void> {
+  await poll('the node to be ready', client.target, opts, async () => {
+    const r = await checkReady(client);
+    if (!r.ready) throw new Error(r.notReady.join('; '));
+  });
+}

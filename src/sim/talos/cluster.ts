@@ -1,0 +1,176 @@
+// Owns the state one simulated Talos cluster shares across its nodes: bootstrap-once, etcd membership, the VIP holder,
+// the Kubernetes nodes it reports, and the lifecycle of its minimal Kubernetes API on the cluster endpoint.
+import type { Server } from 'node:https';
+import { issueCertificate } from '../../render/talos/pki.js';
+import type { CertPair } from './config.js';
+import { startKubeApi, type SimKubeNode } from './kube-api.js';
+import type { SimTalosNode } from './node.js';
+
+export interface EtcdMemberState {
+  /** uint64 as decimal string. */
+  id: string;
+  address: string;
+  hostname: string;
+}
+
+export class SimCluster {
+  readonly nodes = new Set<SimTalosNode>();
+  bootstrapped = false;
+  readonly members = new Map<string, EtcdMemberState>();
+  vipHolder: string | null = null;
+  /** Kubernetes node names deleted through the API, with the boot id they were deleted at (a reboot re-registers them). */
+  readonly deletedKubeNodes = new Map<string, string>();
+  private readonly kubeCreated = new Map<string, { at: Date; uid: string }>();
+  private kube: Server | null = null;
+  private kubeCert: { crt: string; key: string } | null = null;
+  private refreshing: Promise<void> = Promise.resolve();
+  private closed = false;
+  lastKubeError: string | null = null;
+
+  constructor(readonly id: string, readonly name: string, readonly endpoint: URL, private readonly nextId: () => string) {}
+
+  /** A CA with its key, from any control plane's configuration (workers carry only the certificate). */
+  caWithKey(which: 'os' | 'k8s'): CertPair | null {
+    for (const n of this.sortedNodes()) {
+      const c = n.activeConfig;
+      const pair = c ? (which === 'os' ? c.osCa : c.k8sCa) : null;
+      if (pair?.key) return pair;
+    }
+    return null;
+  }
+
+  sortedNodes(): SimTalosNode[] {
+    return [...this.nodes].sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
+  }
+
+  /** Control planes that are up and hold an etcd member. */
+  healthyControlPlanes(): SimTalosNode[] {
+    return this.sortedNodes().filter((n) => n.isRunning && n.activeConfig?.type === 'controlplane' && this.memberOf(n.address) !== undefined);
+  }
+
+  memberOf(address: string): EtcdMemberState | undefined {
+    for (const m of this.members.values()) if (m.address === address) return m;
+    return undefined;
+  }
+
+  /** Bootstraps etcd with this node as the first member. */
+  bootstrap(node: SimTalosNode): void {
+    this.bootstrapped = true;
+    const id = this.nextId();
+    this.members.set(id, { id, address: node.address, hostname: node.hostname });
+  }
+
+  /** Adds running control planes that are not members yet (they join once etcd exists). */
+  joinPending(): void {
+    if (!this.bootstrapped || this.healthyControlPlanes().length === 0) return;
+    for (const n of this.sortedNodes()) {
+      if (n.isRunning && n.activeConfig?.type === 'controlplane' && !n.etcdRemoved && !this.memberOf(n.address)) {
+        const id = this.nextId();
+        this.members.set(id, { id, address: n.address, hostname: n.hostname });
+      }
+    }
+  }
+
+  removeMember(id: string): EtcdMemberState | undefined {
+    const m = this.members.get(id);
+    if (m) this.members.delete(id);
+    return m;
+  }
+
+  /** The host the Kubernetes API answers on (the endpoint's host; for a VIP, only while a healthy control plane holds it). */
+  private kubeWanted(): boolean {
+    if (!this.bootstrapped || this.closed) return false;
+    const host = this.endpoint.hostname;
+    const healthy = this.healthyControlPlanes();
+    const vipNodes = healthy.filter((n) => n.activeConfig?.vip === host);
+    if (vipNodes.length) {
+      if (!this.vipHolder || !vipNodes.some((n) => n.address === this.vipHolder)) this.vipHolder = vipNodes[0]?.address ?? null;
+      return true;
+    }
+    this.vipHolder = null;
+    const owner = this.sortedNodes().find((n) => n.address === host);
+    if (owner) return healthy.includes(owner);
+    return healthy.length > 0;
+  }
+
+  get kubeServing(): boolean {
+    return this.kube !== null;
+  }
+
+  /** Reconciles the VIP and the Kubernetes API with the nodes' states (serialised). */
+  refresh(): Promise<void> {
+    this.refreshing = this.refreshing.then(() => this.doRefresh()).catch((e: unknown) => {
+      this.lastKubeError = (e as Error).message;
+    });
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    this.joinPending();
+    const want = this.kubeWanted();
+    if (want && !this.kube) {
+      const k8s = this.caWithKey('k8s');
+      if (!k8s?.key) return;
+      const host = this.endpoint.hostname;
+      if (!/^127\.\d+\.\d+\.\d+$/.test(host)) {
+        this.lastKubeError = `the endpoint host ${host} is not a loopback address: the simulated Kubernetes API is not served`;
+        return;
+      }
+      if (!this.kubeCert) {
+        this.kubeCert = await issueCertificate({ crt: k8s.crt, key: k8s.key }, {
+          algorithm: 'ecdsa-p256', commonName: 'kube-apiserver', dnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'localhost'],
+          ipAddresses: [host, '127.0.0.1'], usages: ['serverAuth'], validityDays: 365,
+        });
+      }
+      this.kube = await startKubeApi({
+        host, port: Number(this.endpoint.port || 443), cert: this.kubeCert.crt, key: this.kubeCert.key.replace(/-----(BEGIN|END) ED25519 PRIVATE KEY-----/g, '-----$1 PRIVATE KEY-----'),
+        clientCa: k8s.crt,
+        hooks: { kubernetesVersion: () => this.kubernetesVersion(), nodes: () => this.kubeNodes(), deleteNode: (name) => this.deleteKubeNode(name) },
+      });
+      this.lastKubeError = null;
+    } else if (!want && this.kube) {
+      const s = this.kube;
+      this.kube = null;
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  }
+
+  kubernetesVersion(): string {
+    return this.healthyControlPlanes()[0]?.activeConfig?.kubernetesVersion ?? 'v1.35.0';
+  }
+
+  /** The Kubernetes nodes: every running, configured node whose kubelet has registered (and was not deleted since its boot). */
+  kubeNodes(): SimKubeNode[] {
+    if (!this.kube) return [];
+    const out: SimKubeNode[] = [];
+    for (const n of this.sortedNodes()) {
+      const k = n.kubeletState();
+      if (!k.registered) continue;
+      if (this.deletedKubeNodes.get(n.hostname) === n.bootId) continue;
+      let created = this.kubeCreated.get(n.hostname);
+      if (!created) {
+        created = { at: new Date(), uid: n.uidFor(n.hostname) };
+        this.kubeCreated.set(n.hostname, created);
+      }
+      out.push({
+        name: n.hostname, address: n.address, controlPlane: n.activeConfig?.type === 'controlplane', ready: k.ready,
+        kubeletVersion: n.activeConfig?.kubernetesVersion ?? 'v1.35.0', createdAt: created.at, uid: created.uid,
+      });
+    }
+    return out;
+  }
+
+  deleteKubeNode(name: string): boolean {
+    const n = this.sortedNodes().find((x) => x.hostname === name);
+    if (!n) return false;
+    this.deletedKubeNodes.set(name, n.bootId);
+    this.kubeCreated.delete(name);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.refresh();
+  }
+}

@@ -1,0 +1,49 @@
+// Test fixtures for the Talos area: a secrets bundle, admin talosconfig credentials, and minimal valid machine configs
+// carrying the fields the simulator reads (type, CAs, token, endpoint, cluster id/name, hostname, VIP).
+import { stringify } from 'yaml';
+import { generateSecretsBundle, type SecretsBundle } from '../../src/render/talos/secrets.js';
+import { issueAdminCertificate } from '../../src/render/talos/talosconfig.js';
+import type { TalosCredentials } from '../../src/providers/talos/client.js';
+
+export interface TestCluster {
+  bundle: SecretsBundle;
+  creds: TalosCredentials;
+  endpoint: string;
+  config(node: { type: 'controlplane' | 'worker'; hostname: string; vip?: string }): string;
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+export async function makeCluster(opts: { name: string; endpoint: string; vip?: string }): Promise<TestCluster> {
+  const bundle = await generateSecretsBundle({ talosVersion: 'v1.6.0' });
+  const admin = await issueAdminCertificate(bundle);
+  return {
+    bundle,
+    endpoint: opts.endpoint,
+    creds: { ca: bundle.certs.os.crt, crt: admin.crt, key: admin.key },
+    config(node) {
+      const cp = node.type === 'controlplane';
+      const v1 = {
+        version: 'v1alpha1',
+        machine: {
+          type: node.type,
+          token: bundle.trustdinfo.token,
+          ca: { crt: b64(bundle.certs.os.crt), key: cp ? b64(bundle.certs.os.key) : '' },
+          install: { disk: '/dev/sda', image: 'ghcr.io/siderolabs/installer:v1.12.11' },
+        },
+        cluster: {
+          id: bundle.cluster.id,
+          secret: bundle.cluster.secret,
+          clusterName: opts.name,
+          controlPlane: { endpoint: opts.endpoint },
+          token: bundle.secrets.bootstraptoken,
+          ca: { crt: b64(bundle.certs.k8s.crt), key: cp ? b64(bundle.certs.k8s.key) : '' },
+          ...(cp ? { etcd: { ca: { crt: b64(bundle.certs.etcd.crt), key: b64(bundle.certs.etcd.key) } } } : {}),
+        },
+      };
+      const docs = [stringify(v1), stringify({ apiVersion: 'v1alpha1', kind: 'HostnameConfig', hostname: node.hostname, auto: 'off' })];
+      if (cp && node.vip) docs.push(stringify({ apiVersion: 'v1alpha1', kind: 'Layer2VIPConfig', name: node.vip, link: 'eth0' }));
+      return docs.join('---\n');
+    },
+  };
+}
