@@ -129,7 +129,7 @@ function planDocuments(plan: Plan, node: PlanNode, bundle: SecretsBundle, ctx: C
     }
     if (vip) extra.push({ apiVersion: 'v1alpha1', kind: 'Layer2VIPConfig', name: vip, link });
     if (net.nameservers.length) extra.push({ apiVersion: 'v1alpha1', kind: 'ResolverConfig', nameservers: net.nameservers.map((address) => ({ address })) });
-    docs.push(hostname);
+    extra.push(hostname);
   } else {
     const network: Obj = { hostname: node.name };
     if (staticAddr || vip || net.mtu) {

@@ -125,6 +125,8 @@ function mergeValue(left: unknown, right: unknown, path: string, source: string)
     }
     return [...left, ...structuredClone(right)];
   }
+  if (Array.isArray(left) && right !== null && right !== undefined) throw patchError(source, `cannot merge a ${typeof right} into a list`, path);
+  if (isObj(left) && right !== null && right !== undefined) throw patchError(source, `cannot merge a ${typeof right} into a mapping`, path);
   if (isObj(right) && left !== undefined && left !== null) throw patchError(source, `cannot merge a mapping into a ${Array.isArray(left) ? 'list' : typeof left}`, path);
   // Go's merge keeps the left value when the right one is a zero string/number.
   if ((right === '' || right === 0) && left !== undefined && left !== null) return left;
