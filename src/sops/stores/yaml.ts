@@ -159,7 +159,17 @@ class YamlDoc implements SopsDoc {
     this.removeMetadata();
     for (const d of this.docs) {
       if (d.contents == null) d.contents = new YAMLMap() as unknown as typeof d.contents;
-      const node = d.createNode(meta);
+      const prepared = JSON.parse(JSON.stringify(meta), (_k, v: unknown) => (typeof v === 'boolean' ? `\u0000bool:${v}` : v)) as unknown;
+      const node = d.createNode(prepared);
+      visit(node, {
+        Scalar(_, n) {
+          if (typeof n.value !== 'string') return;
+          if (n.value.startsWith('\u0000bool:')) {
+            n.value = n.value.slice(6);
+            n.type = 'PLAIN';
+          } else if (!n.value.includes('\n') && needsYamlQuoting(n.value)) n.type = 'QUOTE_DOUBLE';
+        },
+      });
       (d.contents as YAMLMap).items.push(d.createPair('sops', node) as never);
     }
   }
