@@ -7,6 +7,7 @@ import { CloudlabError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import { readTarGz } from './archive.js';
 import { diagnose, isTransient } from './errors.js';
+import { probeTls } from './probe.js';
 import { decode, encode, METHODS, type ApplyConfigurationObj, type EtcdMemberObj, type MethodName, type MetadataObj, type ServiceInfoObj, type VersionObj } from './proto.js';
 
 export const TALOS_API_PORT = 50000;
@@ -95,7 +96,10 @@ export class TalosClient {
   private readonly retryForMs: number;
   private readonly channel: grpc.Client;
 
-  private constructor(address: string, creds: grpc.ChannelCredentials, secure: boolean, opts: TalosClientOptions) {
+  private readonly probeCreds: TalosCredentials | null;
+
+  private constructor(address: string, creds: grpc.ChannelCredentials, secure: boolean, opts: TalosClientOptions, probeCreds: TalosCredentials | null = null) {
+    this.probeCreds = probeCreds;
     this.address = address;
     this.isSecure = secure;
     this.node = opts.node;
@@ -128,7 +132,7 @@ export class TalosClient {
         hint: 'Check the ca/crt/key entries of the talosconfig context (base64 of PEM).',
       });
     }
-    return new TalosClient(address, channelCreds, true, opts);
+    return new TalosClient(address, channelCreds, true, opts, { ca: creds.ca, crt: creds.crt, key: nodeKeyPem(creds.key) });
   }
 
   /** The node this client's calls land on (the proxied node when `node` is set). */
@@ -156,12 +160,22 @@ export class TalosClient {
     for (;;) {
       try {
         return await fn();
-      } catch (e) {
+      } catch (caught) {
+        const e = await this.explain(caught);
         if (!isTransient(e) || Date.now() + delay > until) throw this.fail(e, op);
         await sleep(delay);
         delay = Math.min(delay * 2, 4000);
       }
     }
+  }
+
+  /** gRPC says only "failed to connect": a TLS probe with the same credentials tells refused, wrong CA and rejected certificates apart. */
+  private async explain(e: unknown): Promise<unknown> {
+    const g = e as { code?: number; details?: string };
+    if (g?.code !== grpc.status.UNAVAILABLE || !/No connection established|Failed to connect|handshake|connection/i.test(g.details ?? '')) return e;
+    const p = await probeTls(this.address, this.port, this.probeCreds, Math.min(this.timeoutMs, 3000));
+    if (p.kind === 'ok' || p.kind === 'other') return e;
+    return { code: g.code, details: p.detail, probe: p.kind };
   }
 
   private unaryOnce(name: MethodName, req: Record<string, unknown>): Promise<Record<string, unknown>> {

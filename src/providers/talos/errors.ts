@@ -7,11 +7,15 @@ export interface GrpcLikeError {
   code?: number;
   details?: string;
   message?: string;
+  /** What a TLS probe found (see probe.ts). */
+  probe?: string;
 }
 
 /** gRPC codes worth retrying while a node reboots or its API is starting. */
 export function isTransient(e: unknown): boolean {
   const code = (e as GrpcLikeError)?.code;
+  const probe = (e as GrpcLikeError)?.probe;
+  if (probe && probe !== 'refused' && probe !== 'timeout') return false;
   if (code === Status.UNAVAILABLE) return !isTlsTrustProblem(e);
   return code === Status.DEADLINE_EXCEEDED && /connect|Waiting for LB pick/i.test(String((e as GrpcLikeError).details ?? ''));
 }
@@ -33,19 +37,31 @@ export function diagnose(e: unknown, ctx: { node: string; op: string; secure: bo
   const details = { node: ctx.node, operation: ctx.op, grpcCode: g.code, grpcStatus: g.code === undefined ? undefined : Status[g.code], detail };
   const where = `Talos node ${ctx.node}`;
   const t = text(e);
-  if (/certificate has expired|certificate expired|CERT_HAS_EXPIRED/i.test(t)) {
+  if (g.probe === 'client-cert-required') {
+    return new CloudlabError({
+      code: 'TALOS_CLIENT_CERT_REQUIRED', message: `${where}: ${ctx.op} failed: the node requires a client certificate, so it is configured (not in maintenance mode)`, details, cause: e,
+      hint: 'Talk to it with the talosconfig credentials (mutual TLS); to re-install it from maintenance mode, reset it first.',
+    });
+  }
+  if (g.probe === 'client-cert-expired' || /certificate has expired|certificate expired|CERT_HAS_EXPIRED/i.test(t)) {
     return new CloudlabError({
       code: 'TALOS_CERT_EXPIRED', message: `${where}: ${ctx.op} failed: a certificate has expired (${detail})`, details, cause: e,
       hint: 'Regenerate the talosconfig client certificate from the OS CA (client certificates are valid for one year), or check the node clock.',
     });
   }
-  if (ctx.secure && /self[- ]signed|unable to verify|unknown ca|certificate verify failed|UNABLE_TO_VERIFY|DEPTH_ZERO|issuer/i.test(t)) {
+  if (g.probe === 'client-cert-rejected') {
+    return new CloudlabError({
+      code: 'TALOS_CLIENT_CERT_REJECTED', message: `${where}: ${ctx.op} failed: the node rejected the client certificate (${detail})`, details, cause: e,
+      hint: 'Use the talosconfig generated from this cluster\'s secrets (the client certificate must be signed by its OS CA and not expired).',
+    });
+  }
+  if (g.probe === 'server-untrusted' || (!g.probe && ctx.secure && /self[- ]signed|unable to verify|unknown ca|certificate verify failed|UNABLE_TO_VERIFY|DEPTH_ZERO|issuer/i.test(t))) {
     return new CloudlabError({
       code: 'TALOS_WRONG_CA', message: `${where}: ${ctx.op} failed: the node's certificate is not signed by the OS CA in the talosconfig (${detail})`, details, cause: e,
       hint: 'The node may still be in maintenance mode (self-signed certificate): apply its configuration first; otherwise the talosconfig belongs to another cluster.',
     });
   }
-  if (ctx.secure && /bad certificate|certificate required|unknown certificate|alert number 4[0-9]|ALERT_(BAD|UNKNOWN)|handshake/i.test(t)) {
+  if (!g.probe && (ctx.secure && /bad certificate|certificate required|unknown certificate|alert number 4[0-9]|ALERT_(BAD|UNKNOWN)|handshake/i.test(t))) {
     return new CloudlabError({
       code: 'TALOS_CLIENT_CERT_REJECTED', message: `${where}: ${ctx.op} failed: the node rejected the client certificate (${detail})`, details, cause: e,
       hint: 'Use the talosconfig generated from this cluster\'s secrets (the client certificate must be signed by its OS CA and not expired).',

@@ -268,14 +268,14 @@ export class SimTalosNode {
       for (const [i, chunk] of r.stream.entries()) {
         call.write(encode('common.Data', { bytes: chunk }));
         if (drop && i === 0) {
-          call.destroy(Object.assign(new Error('simulated fault: stream dropped'), { code: S.UNAVAILABLE, details: 'simulated fault: stream dropped' }));
+          call.emit('error', { code: S.UNAVAILABLE, details: 'simulated fault: stream dropped' });
           return;
         }
       }
       call.end();
     } catch (e) {
       const err = e instanceof RpcError ? e : fail(S.UNKNOWN, (e as Error).message);
-      call.destroy(Object.assign(new Error(err.details), { code: err.code, details: err.details }));
+      call.emit('error', { code: err.code, details: err.details });
     }
   }
 
