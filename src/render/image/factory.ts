@@ -1,0 +1,75 @@
+// Owns checking a plan's schematic against a live Image Factory: the factory must know the Talos version and
+// every extension (unknown names get a did-you-mean), and its schematic ID must equal the offline one.
+import { CloudlabError, EXIT_INVALID } from '../../core/errors.js';
+import type { PlanSchematic } from '../../plan/types.js';
+import type { FactoryClient } from '../../providers/factory/client.js';
+import { canonicalSchematic, schematicId } from './schematic.js';
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The closest known name, when close enough to be a typo. */
+export function didYouMean(name: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const short = k.split('/').pop()!;
+    const dd = Math.min(distance(name, k), distance(name.split('/').pop()!, short));
+    if (dd < bestD) {
+      bestD = dd;
+      best = k;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(name.split('/').pop()!.length / 3)) ? best : undefined;
+}
+
+/** Checks extensions and version online, then creates the schematic and confirms the offline ID. */
+export async function confirmSchematic(client: FactoryClient, schematic: PlanSchematic, talosVersion: string): Promise<{ id: string }> {
+  const versions = await client.listVersions();
+  if (!versions.includes(talosVersion)) {
+    throw new CloudlabError({
+      code: 'TALOS_VERSION_UNKNOWN',
+      message: `versions.talos: the Image Factory at ${client.url} does not build Talos ${talosVersion}`,
+      hint: `Available: ${versions.slice(-8).join(', ')}`,
+      exitCode: EXIT_INVALID,
+      problems: [{ path: 'versions.talos', message: `unknown to the factory: ${talosVersion}` }],
+    });
+  }
+  const official = (await client.listOfficialExtensions(talosVersion)).map((e) => e.name);
+  const wanted = schematic.customization.systemExtensions?.officialExtensions ?? [];
+  const problems = wanted
+    .map((name, i) => ({ name, i }))
+    .filter(({ name }) => !official.includes(name))
+    .map(({ name, i }) => {
+      const guess = didYouMean(name, official);
+      return { path: `image.extensions[${i}]`, message: `unknown official extension ${name} for Talos ${talosVersion}${guess ? ` (did you mean ${guess}?)` : ''}` };
+    });
+  if (problems.length) {
+    throw new CloudlabError({
+      code: 'EXTENSION_UNKNOWN',
+      message: problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+      hint: `List them with: curl ${client.url}/version/${talosVersion}/extensions/official`,
+      problems,
+      exitCode: EXIT_INVALID,
+    });
+  }
+  const offline = schematicId(schematic);
+  const created = await client.createSchematic(canonicalSchematic(schematic));
+  if (created.id !== offline) {
+    throw new CloudlabError({
+      code: 'SCHEMATIC_ID_MISMATCH',
+      message: `the Image Factory computed schematic ID ${created.id}, cloudlab computed ${offline} offline`,
+      hint: 'The factory is authoritative; please report this with the schematic (cloudlab image schematic-id).',
+      details: { factory: created.id, offline },
+    });
+  }
+  return { id: created.id };
+}
