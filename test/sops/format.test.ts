@@ -257,7 +257,7 @@ test('tampering and missing keys fail with the reason and no plaintext', async (
   await rejectsWith(decryptText(enc2.replace(/^a: ENC\[.*$/m, 'a: 2'), { format: 'yaml', identities: [identity] }), 'SOPS_VALUE_NOT_ENCRYPTED');
   // Not a SOPS file; an unsupported key type; a file already encrypted.
   await rejectsWith(decryptText('a: 1\n', { format: 'yaml', identities: [identity] }), 'SOPS_NOT_ENCRYPTED');
-  const pgpOnly = enc.replace(/    age:[\s\S]*?recipient: age1\w+\n/, '    pgp:\n        - fp: ABCDEF\n          enc: x\n');
+  const pgpOnly = enc.replace(/ {4}age:[\s\S]*?recipient: age1\w+\n/, '    pgp:\n        - fp: ABCDEF\n          enc: x\n');
   await rejectsWith(decryptText(pgpOnly, { format: 'yaml', identities: [identity] }), 'SOPS_UNSUPPORTED_KEY', /pgp/);
   await rejectsWith(encryptText(enc, { format: 'yaml', recipients: [recipient] }), 'SOPS_ALREADY_ENCRYPTED');
   await rejectsWith(encryptText('a: 1\n', { format: 'yaml', recipients: ['age1pq1abc'] }), 'SOPS_UNSUPPORTED_KEY');
