@@ -56,6 +56,8 @@ export function createAgent(o: AgentOptions): Agent {
     rejectUnauthorized: !(pin || t.insecure),
     ...(ca ? { ca } : {}),
     timeout: o.connectTimeoutMs,
+    // A resumed TLS session carries no peer certificate to check, so pinning needs full handshakes.
+    ...(pin ? { maxCachedSessions: 0 } : {}),
   });
   if (!pin) return new Agent({ connect: base, connections: o.connections, pipelining: 1 });
   const connect: buildConnector.connector = (opts, cb) => {

@@ -1,0 +1,552 @@
+// Owns the simulated Proxmox VE cluster's state and behaviour: nodes with capacity, storages with content
+// types and volumes, VMs with config locks, tasks with UPIDs and logs, boot and guest-agent timing, DHCP
+// leases on loopback, and the loopback-only rule. The HTTP layer (server.ts) maps requests onto it.
+import { createHash } from 'node:crypto';
+import { isIPv4 } from 'node:net';
+import { formatUpid } from '../../providers/proxmox/upid.js';
+import { formatSize, parseSizeBytes } from '../../providers/proxmox/props.js';
+import type { FaultInjector, SimClock } from '../faults.js';
+import { Access, type AccessState } from './access.js';
+import { GUEST_AGENT_EXTENSION, defaultImageCatalog, imageHasAgent, type GuestRuntime, type ImageCatalog, type SimImageInfo, type SimVmBoot } from './guests.js';
+import { Locks } from './locks.js';
+
+export class SimHttpError extends Error {
+  constructor(readonly status: number, message: string, readonly errors?: Record<string, string>) {
+    super(message);
+  }
+}
+
+export interface SimStorageSpec {
+  id: string;
+  type: 'dir' | 'lvmthin' | 'nfs';
+  content: string[];
+  shared?: boolean;
+  totalGiB: number;
+}
+
+export interface SimNodeSpec {
+  name: string;
+  cores: number;
+  memoryMiB: number;
+  storages?: SimStorageSpec[];
+  bridges?: string[];
+}
+
+export interface Volume {
+  volid: string;
+  content: string;
+  format: string;
+  size: number;
+  ctime: number;
+  vmid?: number;
+  sha256?: string;
+  image?: SimImageInfo | null;
+  parent?: string;
+}
+
+export interface StorageState {
+  spec: SimStorageSpec;
+  volumes: Map<string, Volume>;
+}
+
+export interface NodeState {
+  spec: SimNodeSpec;
+  storages: Map<string, StorageState>;
+  bootTime: number;
+}
+
+export interface VmState {
+  vmid: number;
+  node: string;
+  config: Record<string, string>;
+  status: 'running' | 'stopped';
+  startedAt?: number;
+  booted: boolean;
+  address: string | null;
+  pid?: number;
+}
+
+export interface TaskState {
+  upid: string;
+  node: string;
+  type: string;
+  id: string;
+  user: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  endtime?: number;
+  status: 'running' | 'stopped';
+  exitstatus?: string;
+  log: string[];
+  visibleAt: number;
+  abort?: AbortController;
+}
+
+export interface EngineOptions {
+  nodes: SimNodeSpec[];
+  clock: SimClock;
+  faults: FaultInjector;
+  guests?: GuestRuntime;
+  imageCatalog?: ImageCatalog;
+  /** DHCP pool on loopback, e.g. 127.0.100.0/24. */
+  dhcpNetwork: string;
+  /** Realistic time from "running" to the OS being up (agent answering, guest started). */
+  bootDelayMs: number;
+  /** Realistic time a fresh task answers "no such task". */
+  taskVisibleDelayMs: number;
+  /** Version reported by GET /version. */
+  version: string;
+  seed: number;
+  onChange: () => void;
+  log: (msg: string) => void;
+}
+
+export const DEFAULT_STORAGES: SimStorageSpec[] = [
+  { id: 'local', type: 'dir', content: ['backup', 'import', 'iso', 'vztmpl'], totalGiB: 100 },
+  { id: 'local-lvm', type: 'lvmthin', content: ['images', 'rootdir'], totalGiB: 500 },
+];
+
+export const DEFAULT_NODES: SimNodeSpec[] = ['pve1', 'pve2', 'pve3'].map((name) => ({ name, cores: 16, memoryMiB: 65536, bridges: ['vmbr0'] }));
+
+const DRIVE_RE = /^(scsi|virtio|sata|ide)\d+$|^efidisk0$|^tpmstate0$/;
+const GiB = 1024 ** 3;
+
+export function dirPath(content: string): string {
+  return content === 'iso' ? 'template/iso' : content === 'vztmpl' ? 'template/cache' : content === 'import' ? 'import' : content === 'backup' ? 'dump' : 'images';
+}
+
+function sha(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+/** Deterministic stand-in content for a non-loopback download: the same URL always gives the same bytes. */
+export function syntheticContent(url: string): Buffer {
+  const seed = createHash('sha256').update(`cloudlab-sim:${url}`).digest();
+  const size = 2 * 1024 * 1024 + (seed.readUInt32BE(0) % (2 * 1024 * 1024));
+  const out = Buffer.alloc(size);
+  let block = seed;
+  for (let off = 0; off < size; off += 32) {
+    block = createHash('sha256').update(block).digest();
+    block.copy(out, off, 0, Math.min(32, size - off));
+  }
+  return out;
+}
+
+/** Checksum of what the simulator "downloads" for a URL (lets tests pass a matching checksum). */
+export function syntheticChecksum(url: string, algorithm: string): string {
+  return createHash(algorithm).update(syntheticContent(url)).digest('hex');
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return (isIPv4(h) && h.startsWith('127.')) || h === '::1' || h === 'localhost';
+}
+
+export class ProxmoxSimEngine {
+  readonly nodes = new Map<string, NodeState>();
+  readonly vms = new Map<number, VmState>();
+  readonly tasks = new Map<string, TaskState>();
+  access = new Access();
+  readonly leases = new Map<string, string>();
+  readonly locks: Locks;
+  private pidCounter = 4000;
+  private macCounter = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly pending = new Set<Promise<unknown>>();
+  closed = false;
+
+  constructor(readonly o: EngineOptions) {
+    this.locks = new Locks(o.clock, o.faults);
+    const shared = new Map<string, StorageState>();
+    for (const n of o.nodes) {
+      const storages = new Map<string, StorageState>();
+      for (const s of n.storages ?? DEFAULT_STORAGES) {
+        if (s.shared) {
+          let st = shared.get(s.id);
+          if (!st) shared.set(s.id, (st = { spec: s, volumes: new Map() }));
+          storages.set(s.id, st);
+        } else storages.set(s.id, { spec: s, volumes: new Map() });
+      }
+      this.nodes.set(n.name, { spec: { ...n, bridges: n.bridges ?? ['vmbr0'] }, storages, bootTime: Math.floor(Date.now() / 1000) - 86400 });
+    }
+  }
+
+  now(): number {
+    return Math.floor(Date.now() / 1000);
+  }
+
+  // ------------------------------------------------------------ persistence
+
+  toState(): unknown {
+    return {
+      vms: [...this.vms.values()].sort((a, b) => a.vmid - b.vmid).map((v) => ({ vmid: v.vmid, node: v.node, config: v.config, status: v.status, address: v.address })),
+      volumes: [...this.nodes.values()].flatMap((n) => [...n.storages.entries()].map(([sid, st]) => ({ node: n.spec.name, storage: sid, volumes: [...st.volumes.values()] }))),
+      tasks: [...this.tasks.values()].filter((t) => t.status === 'stopped').map(({ abort: _a, ...t }) => t),
+      leases: Object.fromEntries([...this.leases].sort()),
+      counters: { pid: this.pidCounter, mac: this.macCounter },
+    };
+  }
+
+  loadState(s: { vms?: { vmid: number; node: string; config: Record<string, string>; status: 'running' | 'stopped'; address: string | null }[]; volumes?: { node: string; storage: string; volumes: Volume[] }[]; tasks?: TaskState[]; leases?: Record<string, string>; counters?: { pid: number; mac: number } }, access?: AccessState): void {
+    for (const v of s.vms ?? []) {
+      if (!this.nodes.has(v.node)) continue;
+      this.vms.set(v.vmid, { vmid: v.vmid, node: v.node, config: v.config, status: 'stopped', booted: false, address: null });
+      if (v.status === 'running') this.bootNow(v.vmid);
+    }
+    for (const g of s.volumes ?? []) {
+      const st = this.nodes.get(g.node)?.storages.get(g.storage);
+      if (st) for (const vol of g.volumes) st.volumes.set(vol.volid, vol);
+    }
+    for (const t of s.tasks ?? []) this.tasks.set(t.upid, t);
+    for (const [k, v] of Object.entries(s.leases ?? {})) this.leases.set(k, v);
+    if (s.counters) {
+      this.pidCounter = s.counters.pid;
+      this.macCounter = s.counters.mac;
+    }
+    if (access) this.access = Access.fromState(access);
+  }
+
+  private changed(): void {
+    this.o.onChange();
+  }
+
+  // ------------------------------------------------------------ lookups
+
+  node(name: string): NodeState {
+    const n = this.nodes.get(name);
+    if (!n) throw new SimHttpError(595, `Errors during connection establishment, proxy handler: hostname lookup '${name}' failed - failed to get address info for: ${name}: Name or service not known`);
+    return n;
+  }
+
+  vm(node: string, vmid: number): VmState {
+    const v = this.vms.get(vmid);
+    if (!v || v.node !== node) throw new SimHttpError(500, `Configuration file 'nodes/${node}/qemu-server/${vmid}.conf' does not exist`);
+    return v;
+  }
+
+  storage(node: string, sid: string): StorageState {
+    const st = this.node(node).storages.get(sid);
+    if (!st) throw new SimHttpError(500, `storage '${sid}' does not exist`);
+    return st;
+  }
+
+  storageUsed(st: StorageState): number {
+    let used = 0;
+    for (const v of st.volumes.values()) used += v.size;
+    return used;
+  }
+
+  nodeMemoryUsedMiB(node: string): number {
+    let used = 2048;
+    for (const v of this.vms.values()) if (v.node === node && v.status === 'running') used += this.memoryMiB(v);
+    return used;
+  }
+
+  memoryMiB(v: VmState): number {
+    const m = /^(?:current=)?(\d+)/.exec(v.config.memory ?? '512');
+    return Number(m?.[1] ?? 512);
+  }
+
+  // ------------------------------------------------------------ tasks
+
+  /** Starts a worker task and returns its UPID at once; the worker's error message becomes the exit status. */
+  startTask(node: string, type: string, id: string, user: string, worker: (log: (line: string) => void, signal: AbortSignal) => Promise<void>): string {
+    const pid = ++this.pidCounter;
+    const starttime = this.now();
+    const upid = formatUpid({ node, pid, pstart: 100000 + pid, starttime, type, id, user });
+    const abort = new AbortController();
+    const t: TaskState = { upid, node, type, id, user, pid, pstart: 100000 + pid, starttime, status: 'running', log: [], visibleAt: Date.now() + this.o.clock.scale(this.o.taskVisibleDelayMs), abort };
+    this.tasks.set(upid, t);
+    let warnings = 0;
+    const log = (line: string): void => {
+      if (line.startsWith('WARN:')) warnings++;
+      t.log.push(line);
+    };
+    const p = (async () => {
+      try {
+        if (this.o.faults.should('taskFail')) {
+          await this.o.clock.sleep(300);
+          throw new Error(`simulated worker failure (fault injection 'taskfail', seed ${this.o.faults.plan.seed})`);
+        }
+        await worker(log, abort.signal);
+        t.exitstatus = warnings ? `WARNINGS: ${warnings}` : 'OK';
+        t.log.push(warnings ? `TASK WARNINGS: ${warnings}` : 'TASK OK');
+      } catch (e) {
+        const msg = (e as Error).message.split('\n')[0] ?? 'unknown error';
+        t.exitstatus = msg;
+        t.log.push(`TASK ERROR: ${msg}`);
+      } finally {
+        t.status = 'stopped';
+        t.endtime = this.now();
+        delete t.abort;
+        this.changed();
+      }
+    })();
+    this.track(p);
+    return upid;
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  task(node: string, upid: string): TaskState {
+    const t = this.tasks.get(upid);
+    if (!/^UPID:/.test(upid)) throw new SimHttpError(400, 'Parameter verification failed.', { upid: 'unable to parse worker upid' });
+    if (!t || t.node !== node || Date.now() < t.visibleAt) throw new SimHttpError(400, 'Parameter verification failed.', { upid: 'no such task' });
+    return t;
+  }
+
+  // ------------------------------------------------------------ volumes
+
+  private volName(st: StorageState, vmid: number, base: string, format: string): string {
+    return st.spec.type === 'lvmthin' ? `${st.spec.id}:${base}` : `${st.spec.id}:${vmid}/${base}.${format}`;
+  }
+
+  private nextDiskName(st: StorageState, vmid: number): string {
+    for (let i = 0; ; i++) {
+      const n = `vm-${vmid}-disk-${i}`;
+      if (![...st.volumes.keys()].some((k) => k.includes(`/${n}`) || k.endsWith(`:${n}`) || k.includes(`:${vmid}/${n}.`))) return n;
+    }
+  }
+
+  /** Allocates a volume (holding the storage lock) after checking content type and free space. */
+  async allocate(node: string, sid: string, vmid: number, size: number, opts: { format?: string; image?: SimImageInfo | null; name?: string; log?: (l: string) => void }): Promise<Volume> {
+    const st = this.storage(node, sid);
+    if (!st.spec.content.includes('images')) throw new Error(`storage '${sid}' does not support vm images`);
+    return this.locks.with(Locks.storageLockFile(sid), 60_000, async () => {
+      const free = st.spec.totalGiB * GiB - this.storageUsed(st);
+      if (size > free) {
+        throw new Error(st.spec.type === 'lvmthin'
+          ? `lvcreate 'pve/${opts.name ?? this.nextDiskName(st, vmid)}' error:   Volume group "pve" has insufficient free space (${Math.floor(free / 4194304)} extents): ${Math.ceil(size / 4194304)} required.`
+          : `error writing '${sid}' volume: No space left on device`);
+      }
+      await this.o.clock.sleep(200);
+      const format = st.spec.type === 'lvmthin' ? 'raw' : (opts.format ?? 'raw');
+      const volid = this.volName(st, vmid, opts.name ?? this.nextDiskName(st, vmid), format);
+      const vol: Volume = { volid, content: 'images', format, size, ctime: this.now(), vmid, image: opts.image ?? null };
+      st.volumes.set(volid, vol);
+      opts.log?.(`  Logical volume "${volid.split(':')[1]}" created.`);
+      return vol;
+    });
+  }
+
+  findVolume(node: string, volid: string): { st: StorageState; vol: Volume } | null {
+    const sid = volid.split(':')[0] ?? '';
+    const st = this.nodes.get(node)?.storages.get(sid);
+    const vol = st?.volumes.get(volid);
+    return st && vol ? { st, vol } : null;
+  }
+
+  freeVolume(node: string, volid: string): void {
+    const f = this.findVolume(node, volid);
+    if (f) f.st.volumes.delete(volid);
+  }
+
+  // ------------------------------------------------------------ MACs, addresses
+
+  nextMac(): string {
+    const n = ++this.macCounter;
+    const h = sha(`${this.o.seed}:${n}`);
+    return `BC:24:11:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`.toUpperCase();
+  }
+
+  private dhcpLease(mac: string): string {
+    const existing = this.leases.get(mac);
+    if (existing) return existing;
+    const [base, lenS] = this.o.dhcpNetwork.split('/');
+    const len = Number(lenS ?? 24);
+    const parts = (base ?? '127.0.100.0').split('.').map(Number);
+    const baseN = ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
+    const count = 2 ** (32 - len);
+    const taken = new Set([...this.leases.values(), ...[...this.vms.values()].map((v) => v.address).filter(Boolean)]);
+    for (let i = 10; i < count - 1; i++) {
+      const n = baseN + i;
+      const ip = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+      if (!taken.has(ip)) {
+        this.leases.set(mac, ip);
+        return ip;
+      }
+    }
+    throw new Error(`simulator DHCP pool ${this.o.dhcpNetwork} is exhausted`);
+  }
+
+  /** The VM's first NIC MAC. */
+  mac(v: VmState): string {
+    const net = v.config.net0;
+    if (!net) return '';
+    const m = /(?:^|,)(?:[a-z0-9-_]+)=([0-9A-Fa-f:]{17})/.exec(net);
+    return m?.[1]?.toUpperCase() ?? '';
+  }
+
+  /** Works out the address a VM gets, or throws the loopback-only error. */
+  private addressFor(v: VmState): { address: string | null; prefix: number } {
+    const hasCloudinit = Object.entries(v.config).some(([k, val]) => DRIVE_RE.test(k) && /:(vm-\d+-)?cloudinit/.test(val));
+    const ipc = v.config.ipconfig0;
+    const ip = ipc ? /(?:^|,)ip=([^,]+)/.exec(ipc)?.[1] : undefined;
+    if (hasCloudinit && ip && ip !== 'dhcp') {
+      const [addr, len] = ip.split('/');
+      if (!addr || !addr.startsWith('127.')) {
+        throw new Error(`simulator: VM ${v.vmid} has the static address ${addr} (ipconfig0), which is outside 127.0.0.0/8; the simulator boots VMs only on loopback addresses so nothing leaves this machine - use a loopback network such as 127.0.10.0/24 in specs meant for the simulator`);
+      }
+      return { address: addr, prefix: Number(len ?? 8) };
+    }
+    const mac = this.mac(v);
+    if (!mac) return { address: null, prefix: 0 };
+    return { address: this.dhcpLease(mac), prefix: Number(this.o.dhcpNetwork.split('/')[1] ?? 24) };
+  }
+
+  /** The image a VM boots: from its first imported/cloned disk, else its CD-ROM ISO. */
+  imageOf(v: VmState): SimImageInfo | null {
+    const keys = Object.keys(v.config).filter((k) => DRIVE_RE.test(k)).sort();
+    let iso: SimImageInfo | null = null;
+    for (const k of keys) {
+      const file = (v.config[k] ?? '').split(',')[0]!.replace(/^(file|volume)=/, '');
+      const f = this.findVolume(v.node, file);
+      if (f?.vol.image) {
+        if (f.vol.content === 'iso') iso = iso ?? f.vol.image;
+        else return f.vol.image;
+      }
+    }
+    return iso;
+  }
+
+  bootRecord(v: VmState): SimVmBoot {
+    return {
+      vmid: v.vmid,
+      node: v.node,
+      name: v.config.name ?? `VM ${v.vmid}`,
+      mac: this.mac(v),
+      address: v.address,
+      image: this.imageOf(v),
+      tags: (v.config.tags ?? '').split(/[;, ]+/).filter(Boolean),
+      cores: Number(v.config.cores ?? 1) * Number(v.config.sockets ?? 1),
+      memoryMiB: this.memoryMiB(v),
+    };
+  }
+
+  // ------------------------------------------------------------ power
+
+  /** Starts the VM's "QEMU" (throws the task error text on failure), then schedules the OS boot. */
+  async powerOn(v: VmState, log: (l: string) => void): Promise<void> {
+    if (v.status === 'running') throw new Error(`VM ${v.vmid} already running`);
+    if (v.config.template === '1') throw new Error(`you can't start a vm if it's a template`);
+    if (v.config.lock) throw new Error(`VM is locked (${v.config.lock})`);
+    const node = this.node(v.node);
+    for (const [k, val] of Object.entries(v.config)) {
+      if (!/^net\d+$/.test(k)) continue;
+      const bridge = /(?:^|,)bridge=([^,]+)/.exec(val)?.[1];
+      if (bridge && !(node.spec.bridges ?? []).includes(bridge)) throw new Error(`bridge '${bridge}' does not exist`);
+    }
+    const mem = this.memoryMiB(v);
+    if (this.nodeMemoryUsedMiB(v.node) + mem > node.spec.memoryMiB) {
+      log(`kvm: cannot set up guest memory 'pc.ram': Cannot allocate memory`);
+      throw new Error('start failed: QEMU exited with code 1');
+    }
+    const { address } = this.addressFor(v);
+    await this.o.clock.sleep(1000);
+    v.status = 'running';
+    v.startedAt = Date.now();
+    v.booted = false;
+    v.address = address;
+    v.pid = ++this.pidCounter;
+    log(`generating cloud-init ISO`);
+    this.scheduleBoot(v);
+    this.changed();
+  }
+
+  private scheduleBoot(v: VmState): void {
+    const startedAt = v.startedAt;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.closed || v.status !== 'running' || v.startedAt !== startedAt || !this.vms.has(v.vmid)) return;
+      v.booted = true;
+      if (this.o.guests) {
+        const rec = this.bootRecord(v);
+        this.track(this.o.guests.start(rec).catch((e: Error) => this.o.log(`guest runtime failed to start VM ${v.vmid}: ${e.message}`)));
+      }
+    }, this.o.clock.scale(this.o.bootDelayMs));
+    this.timers.add(t);
+  }
+
+  /** Restores a running VM after a restart from persisted state. */
+  private bootNow(vmid: number): void {
+    const v = this.vms.get(vmid);
+    if (!v) return;
+    try {
+      v.address = this.addressFor(v).address;
+    } catch {
+      return;
+    }
+    v.status = 'running';
+    v.startedAt = Date.now();
+    v.pid = ++this.pidCounter;
+    this.scheduleBoot(v);
+  }
+
+  async powerOff(v: VmState, graceful: boolean): Promise<void> {
+    if (v.status !== 'running') return;
+    await this.o.clock.sleep(graceful ? 2000 : 500);
+    v.status = 'stopped';
+    v.booted = false;
+    v.startedAt = undefined;
+    v.pid = undefined;
+    this.changed();
+    if (this.o.guests) await this.o.guests.stop(v.vmid).catch((e: Error) => this.o.log(`guest runtime failed to stop VM ${v.vmid}: ${e.message}`));
+  }
+
+  // ------------------------------------------------------------ guest agent
+
+  agentInterfaces(v: VmState): unknown {
+    if (!v.config.agent || !/^(enabled=)?1/.test(v.config.agent)) throw new SimHttpError(500, 'No QEMU guest agent configured');
+    if (v.status !== 'running') throw new SimHttpError(500, `VM ${v.vmid} is not running`);
+    if (!v.booted || !imageHasAgent(this.imageOf(v))) throw new SimHttpError(500, 'QEMU guest agent is not running');
+    const mac = this.mac(v).toLowerCase();
+    const stats = { 'rx-bytes': 0, 'rx-dropped': 0, 'rx-errs': 0, 'rx-packets': 0, 'tx-bytes': 0, 'tx-dropped': 0, 'tx-errs': 0, 'tx-packets': 0 };
+    const prefix = v.address && this.o.dhcpNetwork && this.leases.get(this.mac(v)) === v.address ? Number(this.o.dhcpNetwork.split('/')[1] ?? 24) : Number(/ip=[^/]+\/(\d+)/.exec(v.config.ipconfig0 ?? '')?.[1] ?? 24);
+    return {
+      result: [
+        { name: 'lo', 'hardware-address': '00:00:00:00:00:00', 'ip-addresses': [{ 'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', prefix: 8 }, { 'ip-address': '::1', 'ip-address-type': 'ipv6', prefix: 128 }], statistics: stats },
+        { name: 'eth0', 'hardware-address': mac, 'ip-addresses': v.address ? [{ 'ip-address': v.address, 'ip-address-type': 'ipv4', prefix }] : [], statistics: stats },
+      ],
+    };
+  }
+
+  agentPing(v: VmState): unknown {
+    this.agentInterfaces(v);
+    return { result: {} };
+  }
+
+  // ------------------------------------------------------------ downloads
+
+  async resolveImage(url: string, filename: string, volid: string): Promise<SimImageInfo | null> {
+    const custom = this.o.imageCatalog ? await this.o.imageCatalog(url, filename) : null;
+    const info = custom ?? defaultImageCatalog(url, filename);
+    return info ? { ...info, volid, extensions: [...info.extensions].sort() } : null;
+  }
+
+  // ------------------------------------------------------------ shutdown
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const t of this.tasks.values()) t.abort?.abort();
+    await Promise.allSettled([...this.pending]);
+    if (this.o.guests) {
+      for (const v of this.vms.values()) if (v.status === 'running') await this.o.guests.stop(v.vmid).catch(() => undefined);
+    }
+  }
+
+  static sizeOf(text: string): number {
+    return parseSizeBytes(text);
+  }
+
+  static printSize(bytes: number): string {
+    return formatSize(bytes);
+  }
+}
+
+export { GUEST_AGENT_EXTENSION };

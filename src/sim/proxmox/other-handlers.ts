@@ -1,0 +1,407 @@
+// Owns the simulator's cluster, node, storage, task and access endpoints: version, nodes and node status,
+// networks, cluster resources, nextid, storage list/status/content, download-url (real fetch for loopback
+// URLs only, deterministic synthetic content otherwise), query-url-metadata, task status/log/stop, and tokens,
+// roles, ACLs and effective permissions.
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { PermissionError } from './access.js';
+import { SimHttpError, dirPath, isLoopbackHost, syntheticContent, type ProxmoxSimEngine, type Volume } from './engine.js';
+import { vmSummary, type Ctx } from './vm-handlers.js';
+
+function perm(e: ProxmoxSimEngine, authid: string, path: string, privs: string[], any = false): void {
+  try {
+    e.access.check(authid, path, privs, any);
+  } catch (err) {
+    if (err instanceof PermissionError) throw new SimHttpError(403, err.message);
+    throw err;
+  }
+}
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+export function version(c: Ctx): unknown {
+  const v = c.engine.o.version;
+  return { version: v, release: v.split('.').slice(0, 2).join('.'), repoid: createHash('sha1').update(v).digest('hex').slice(0, 16), console: 'html5' };
+}
+
+export function nodes(c: Ctx): unknown {
+  const e = c.engine;
+  return [...e.nodes.values()].map((n) => ({
+    node: n.spec.name, status: 'online', type: 'node', id: `node/${n.spec.name}`, level: '', cpu: 0.03, maxcpu: n.spec.cores,
+    mem: e.nodeMemoryUsedMiB(n.spec.name) * MiB, maxmem: n.spec.memoryMiB * MiB, uptime: e.now() - n.bootTime,
+  })).sort((a, b) => a.node.localeCompare(b.node));
+}
+
+export function nodeStatus(c: Ctx): unknown {
+  const e = c.engine;
+  const name = String(c.params.node);
+  const n = e.node(name);
+  perm(e, c.authid, `/nodes/${name}`, ['Sys.Audit']);
+  const total = n.spec.memoryMiB * MiB;
+  const used = e.nodeMemoryUsedMiB(name) * MiB;
+  return {
+    cpu: 0.03,
+    cpuinfo: { cpus: n.spec.cores, cores: n.spec.cores, sockets: 1, model: 'Simulated CPU (cloudlab)', mhz: '3000.000', hvm: '1', flags: 'sim', 'user_hz': 100 },
+    memory: { total, used, free: total - used, available: total - used },
+    swap: { total: 0, used: 0, free: 0 },
+    rootfs: { total: 100 * GiB, used: 10 * GiB, free: 90 * GiB, avail: 90 * GiB },
+    loadavg: ['0.10', '0.08', '0.05'],
+    uptime: e.now() - n.bootTime,
+    kversion: 'Linux 6.14.8-2-pve #1 SMP PREEMPT_DYNAMIC (simulated)',
+    pveversion: `pve-manager/${e.o.version}/simulated`,
+    'boot-info': { mode: 'efi', secureboot: 0 },
+    'current-kernel': { machine: 'x86_64', release: '6.14.8-2-pve', sysname: 'Linux', version: '#1 SMP PREEMPT_DYNAMIC' },
+    wait: 0,
+    ksm: { shared: 0 },
+  };
+}
+
+export function network(c: Ctx): unknown {
+  const e = c.engine;
+  const n = e.node(String(c.params.node));
+  const type = c.params.type !== undefined ? String(c.params.type) : undefined;
+  const out: Record<string, unknown>[] = [];
+  if (!type || type === 'eth') out.push({ iface: 'eno1', type: 'eth', active: 1, autostart: 1, method: 'manual', method6: 'manual', families: ['inet'], priority: 1 });
+  if (!type || ['bridge', 'any_bridge', 'any_local_bridge'].includes(type)) {
+    (n.spec.bridges ?? []).forEach((b, i) => out.push({ iface: b, type: 'bridge', active: 1, autostart: 1, bridge_ports: i === 0 ? 'eno1' : '', bridge_stp: 'off', bridge_fd: '0', method: 'manual', method6: 'manual', families: ['inet'], priority: 2 + i }));
+  }
+  return out;
+}
+
+export function clusterResources(c: Ctx): unknown {
+  const e = c.engine;
+  const type = c.params.type !== undefined ? String(c.params.type) : undefined;
+  const out: Record<string, unknown>[] = [];
+  if (!type || type === 'node') {
+    for (const n of e.nodes.values()) {
+      out.push({ id: `node/${n.spec.name}`, type: 'node', node: n.spec.name, status: 'online', level: '', cpu: 0.03, maxcpu: n.spec.cores, mem: e.nodeMemoryUsedMiB(n.spec.name) * MiB, maxmem: n.spec.memoryMiB * MiB, uptime: e.now() - n.bootTime, disk: 10 * GiB, maxdisk: 100 * GiB, 'cgroup-mode': 2 });
+    }
+  }
+  if (!type || type === 'storage') {
+    for (const n of e.nodes.values()) {
+      for (const [sid, st] of n.storages) {
+        if (!e.access.has(c.authid, `/storage/${sid}`, 'Datastore.Audit') && !e.access.has(c.authid, `/storage/${sid}`, 'Datastore.AllocateSpace')) continue;
+        out.push({ id: `storage/${n.spec.name}/${sid}`, type: 'storage', storage: sid, node: n.spec.name, status: 'available', plugintype: st.spec.type, content: [...st.spec.content].sort().join(','), shared: st.spec.shared ? 1 : 0, disk: e.storageUsed(st), maxdisk: st.spec.totalGiB * GiB });
+      }
+    }
+  }
+  if (!type || type === 'vm') {
+    for (const v of [...e.vms.values()].sort((a, b) => a.vmid - b.vmid)) {
+      if (!e.access.has(c.authid, `/vms/${v.vmid}`, 'VM.Audit')) continue;
+      const s = vmSummary(e, v, false);
+      out.push({ id: `qemu/${v.vmid}`, type: 'qemu', node: v.node, template: v.config.template === '1' ? 1 : 0, maxcpu: s.cpus, hastate: undefined, ...s });
+    }
+  }
+  return out.map((r) => Object.fromEntries(Object.entries(r).filter(([, val]) => val !== undefined)));
+}
+
+export function nextId(c: Ctx): unknown {
+  const e = c.engine;
+  if (c.params.vmid !== undefined) {
+    const id = Number(c.params.vmid);
+    if (e.vms.has(id)) throw new SimHttpError(400, 'Parameter verification failed.', { vmid: `VM ${id} already exists` });
+    return String(id);
+  }
+  for (let i = 100; i < 1_000_000; i++) if (!e.vms.has(i)) return String(i);
+  throw new SimHttpError(500, 'unable to get any free VMID in range [100, 999999]');
+}
+
+// ---------------------------------------------------------------- storage
+
+function storageRow(e: ProxmoxSimEngine, node: string, sid: string): Record<string, unknown> {
+  const st = e.storage(node, sid);
+  const total = st.spec.totalGiB * GiB;
+  const used = e.storageUsed(st);
+  return { storage: sid, type: st.spec.type, content: [...st.spec.content].sort().join(','), active: 1, enabled: 1, shared: st.spec.shared ? 1 : 0, total, used, avail: total - used, used_fraction: total ? used / total : 0 };
+}
+
+export function storages(c: Ctx): unknown {
+  const e = c.engine;
+  const node = String(c.params.node);
+  const n = e.node(node);
+  const content = c.params.content !== undefined ? String(c.params.content).split(/[,; ]+/) : [];
+  return [...n.storages.keys()].sort()
+    .filter((sid) => e.access.has(c.authid, `/storage/${sid}`, 'Datastore.Audit') || e.access.has(c.authid, `/storage/${sid}`, 'Datastore.AllocateSpace'))
+    .filter((sid) => c.params.storage === undefined || sid === String(c.params.storage))
+    .filter((sid) => content.every((ct) => n.storages.get(sid)!.spec.content.includes(ct)))
+    .map((sid) => storageRow(e, node, sid));
+}
+
+export function storageStatus(c: Ctx): unknown {
+  const e = c.engine;
+  const node = String(c.params.node);
+  const sid = String(c.params.storage);
+  e.node(node);
+  perm(e, c.authid, `/storage/${sid}`, ['Datastore.Audit', 'Datastore.AllocateSpace'], true);
+  return storageRow(e, node, sid);
+}
+
+export function storageContent(c: Ctx): unknown {
+  const e = c.engine;
+  const node = String(c.params.node);
+  const sid = String(c.params.storage);
+  e.node(node);
+  perm(e, c.authid, `/storage/${sid}`, ['Datastore.Audit', 'Datastore.AllocateSpace'], true);
+  const st = e.storage(node, sid);
+  return [...st.volumes.values()]
+    .filter((v) => c.params.content === undefined || v.content === String(c.params.content))
+    .filter((v) => c.params.vmid === undefined || v.vmid === Number(c.params.vmid))
+    .sort((a, b) => a.volid.localeCompare(b.volid))
+    .map((v) => {
+      const row: Record<string, unknown> = { volid: v.volid, content: v.content, format: v.format, size: v.size, ctime: v.ctime };
+      if (v.vmid !== undefined) row.vmid = v.vmid;
+      if (v.parent) row.parent = v.parent;
+      if (v.content === 'images') row.used = v.size;
+      return row;
+    });
+}
+
+export function deleteContent(c: Ctx): unknown {
+  const e = c.engine;
+  const node = String(c.params.node);
+  const volume = String(c.params.volume);
+  const sid = c.params.storage !== undefined ? String(c.params.storage) : volume.split(':')[0]!;
+  const volid = volume.includes(':') ? volume : `${sid}:${volume}`;
+  e.node(node);
+  perm(e, c.authid, `/storage/${sid}`, ['Datastore.Allocate']);
+  const st = e.storage(node, sid);
+  const vol = st.volumes.get(volid);
+  if (!vol) throw new SimHttpError(500, `volume '${volid}' does not exist`);
+  if (vol.vmid !== undefined && vol.content === 'images' && [...e.vms.values()].some((v) => Object.values(v.config).some((x) => x.split(',')[0] === volid))) {
+    throw new SimHttpError(500, `unable to delete volume '${volid}' - volume is still in use by VM ${vol.vmid}`);
+  }
+  return e.startTask(node, 'imgdel', volid, c.authid, async () => {
+    await e.o.clock.sleep(300);
+    st.volumes.delete(volid);
+    e.o.onChange();
+  });
+}
+
+function checkNetworkAccess(c: Ctx, node: string): void {
+  const e = c.engine;
+  const ok = e.access.has(c.authid, `/nodes/${node}`, 'Sys.AccessNetwork') || (e.access.has(c.authid, '/', 'Sys.Audit') && e.access.has(c.authid, '/', 'Sys.Modify'));
+  if (!ok) throw new SimHttpError(403, 'Permission check failed');
+}
+
+/** Fetches a loopback URL for real (bounded size and time); never called for other hosts. */
+function fetchLoopback(url: string, verify: boolean, method: 'GET' | 'HEAD', timeoutMs: number): Promise<{ status: number; body: Buffer; headers: Record<string, string | string[] | undefined> }> {
+  const u = new URL(url);
+  if (!isLoopbackHost(u.hostname)) return Promise.reject(new Error('refusing to fetch a non-loopback URL'));
+  const req = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const r = req(u, { method, rejectUnauthorized: verify, timeout: timeoutMs, headers: { 'User-Agent': 'Proxmox VE' } }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (d: Buffer) => {
+        size += d.length;
+        if (size > 512 * MiB) r.destroy(new Error('download larger than 512 MiB'));
+        else chunks.push(d);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
+      res.on('error', reject);
+    });
+    r.on('timeout', () => r.destroy(new Error(`timed out after ${timeoutMs} ms waiting for ${u.host}`)));
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+export async function queryUrlMetadata(c: Ctx): Promise<unknown> {
+  const node = String(c.params.node);
+  c.engine.node(node);
+  checkNetworkAccess(c, node);
+  const url = String(c.params.url);
+  const u = new URL(url);
+  const filename = decodeURIComponent(u.pathname.split('/').pop() ?? '') || undefined;
+  if (isLoopbackHost(u.hostname)) {
+    let r;
+    try {
+      r = await fetchLoopback(url, c.params['verify-certificates'] !== false, 'HEAD', 10_000);
+    } catch (e) {
+      throw new SimHttpError(500, `can't open '${url}' - ${(e as Error).message}`);
+    }
+    if (r.status >= 400) throw new SimHttpError(500, `invalid server response: '${r.status}'`);
+    const len = Number(r.headers['content-length'] ?? NaN);
+    return { filename, mimetype: String(r.headers['content-type'] ?? 'application/octet-stream'), ...(Number.isFinite(len) ? { size: len } : {}) };
+  }
+  return { filename, mimetype: 'application/octet-stream', size: syntheticContent(url).length };
+}
+
+export function downloadUrl(c: Ctx): string {
+  const e = c.engine;
+  const node = String(c.params.node);
+  const sid = String(c.params.storage);
+  const content = String(c.params.content);
+  e.node(node);
+  perm(e, c.authid, `/storage/${sid}`, ['Datastore.AllocateTemplate']);
+  checkNetworkAccess(c, node);
+  const st = e.storage(node, sid);
+  if (st.spec.type !== 'dir' && st.spec.type !== 'nfs') throw new SimHttpError(500, `can't upload to storage type '${st.spec.type}', not a file based storage!`);
+  if (!st.spec.content.includes(content)) throw new SimHttpError(500, `storage '${sid}' is not configured for content-type '${content}'`);
+  const filename = String(c.params.filename).replace(/^.*\//, '').replace(/[^a-zA-Z0-9_.-]/g, '_');
+  if (content === 'iso' && !/\.(iso|img)$/i.test(filename)) throw new SimHttpError(500, `wrong file extension`);
+  if (content === 'import' && !/^[a-zA-Z0-9\-.+=_]+\.(ova|qcow2|raw|vmdk)$/.test(filename)) throw new SimHttpError(500, 'invalid filename or wrong extension');
+  if (content === 'vztmpl' && !/\.tar\.(gz|xz|zst|bz2)$/.test(filename)) throw new SimHttpError(500, 'wrong file extension');
+  const url = String(c.params.url);
+  const compression = c.params.compression !== undefined ? String(c.params.compression) : undefined;
+  const checksum = c.params.checksum !== undefined ? String(c.params.checksum).toLowerCase() : undefined;
+  const algo = c.params['checksum-algorithm'] !== undefined ? String(c.params['checksum-algorithm']) : undefined;
+  const verify = c.params['verify-certificates'] !== false;
+  const volid = `${sid}:${content}/${filename}`;
+  const path = `/var/lib/vz/${dirPath(content)}/${filename}`;
+  return e.startTask(node, 'download', filename, c.authid, async (log) => {
+    if (compression !== undefined && content !== 'iso') throw new Error(`decompression not supported for ${content}`);
+    if (compression !== undefined && !['gz', 'lzo', 'zst', 'bz2'].includes(compression)) throw new Error(`unknown compression '${compression}'`);
+    const existing = st.volumes.get(volid);
+    if (existing) {
+      if (!checksum || !algo) throw new Error(`refusing to override existing file '${path}'`);
+      if (existing.sha256 && algo === 'sha256' && existing.sha256 === checksum) {
+        log('OK, got correct file already, no need to download');
+        return;
+      }
+    }
+    const u = new URL(url);
+    let body: Buffer;
+    if (isLoopbackHost(u.hostname)) {
+      log(`downloading ${url} to ${path}`);
+      let r;
+      try {
+        r = await fetchLoopback(url, verify, 'GET', 10 * 60_000);
+      } catch (err) {
+        throw new Error(`download failed: ${(err as Error).message}`);
+      }
+      if (r.status >= 400) throw new Error(`download failed: server answered ${r.status}`);
+      body = r.body;
+    } else {
+      body = syntheticContent(url);
+      log(`downloading ${url} to ${path}`);
+      log(`simulator: no connection opened to ${u.host}; using ${body.length} bytes of deterministic synthetic content derived from the URL`);
+      const seconds = 2 + body.length / (50 * MiB);
+      await e.o.clock.sleep(seconds * 1000);
+    }
+    log(`${body.length} bytes downloaded`);
+    if (checksum && algo) {
+      const got = createHash(algo).update(body).digest('hex');
+      log(`calculating checksum...`);
+      if (got !== checksum) throw new Error(`checksum mismatch: got '${got}' != expect '${checksum}'`);
+      log('checksum verified');
+    }
+    if (compression) log(`decompressing ${filename}.${compression} to ${path}`);
+    const image = await e.resolveImage(url, filename, volid);
+    const vol: Volume = { volid, content, format: content === 'iso' ? 'iso' : (filename.split('.').pop() ?? 'raw'), size: body.length, ctime: e.now(), sha256: createHash('sha256').update(body).digest('hex'), image };
+    st.volumes.set(volid, vol);
+    log(`download of '${url}' to '${path}' finished`);
+    e.o.onChange();
+  });
+}
+
+// ---------------------------------------------------------------- tasks
+
+export function taskStatus(c: Ctx): unknown {
+  const e = c.engine;
+  const t = e.task(String(c.params.node), String(c.params.upid));
+  if (t.user !== c.authid) perm(e, c.authid, `/nodes/${t.node}`, ['Sys.Audit']);
+  const bang = t.user.indexOf('!');
+  const out: Record<string, unknown> = { upid: t.upid, node: t.node, pid: t.pid, pstart: t.pstart, starttime: t.starttime, type: t.type, id: t.id, user: bang < 0 ? t.user : t.user.slice(0, bang), status: t.status };
+  if (bang >= 0) out.tokenid = t.user.slice(bang + 1);
+  if (t.exitstatus !== undefined) out.exitstatus = t.exitstatus;
+  return out;
+}
+
+export function taskLog(c: Ctx): { data: unknown; total: number } {
+  const e = c.engine;
+  const t = e.task(String(c.params.node), String(c.params.upid));
+  if (t.user !== c.authid) perm(e, c.authid, `/nodes/${t.node}`, ['Sys.Audit']);
+  const start = Number(c.params.start ?? 0);
+  const limit = Number(c.params.limit ?? 50);
+  const lines = t.log.map((l, i) => ({ n: i + 1, t: l }));
+  return { data: lines.slice(start, start + limit), total: lines.length };
+}
+
+export function stopTask(c: Ctx): unknown {
+  const e = c.engine;
+  const t = e.task(String(c.params.node), String(c.params.upid));
+  if (t.user !== c.authid) perm(e, c.authid, `/nodes/${t.node}`, ['Sys.Modify']);
+  t.abort?.abort();
+  return null;
+}
+
+export function listTasks(c: Ctx): unknown {
+  const e = c.engine;
+  const node = String(c.params.node);
+  e.node(node);
+  const source = String(c.params.source ?? 'archive');
+  const canAll = e.access.has(c.authid, `/nodes/${node}`, 'Sys.Audit');
+  return [...e.tasks.values()]
+    .filter((t) => t.node === node && (canAll || t.user === c.authid))
+    .filter((t) => source === 'all' || (source === 'active' ? t.status === 'running' : t.status === 'stopped'))
+    .filter((t) => c.params.vmid === undefined || t.id === String(c.params.vmid))
+    .filter((t) => c.params.typefilter === undefined || t.type === String(c.params.typefilter))
+    .sort((a, b) => b.starttime - a.starttime || b.pid - a.pid)
+    .slice(Number(c.params.start ?? 0), Number(c.params.start ?? 0) + Number(c.params.limit ?? 50))
+    .map((t) => ({ upid: t.upid, node: t.node, pid: t.pid, pstart: t.pstart, starttime: t.starttime, type: t.type, id: t.id, user: t.user, ...(t.endtime ? { endtime: t.endtime } : {}), ...(t.exitstatus ? { status: t.exitstatus } : {}) }));
+}
+
+// ---------------------------------------------------------------- access
+
+export function permissions(c: Ctx): unknown {
+  const e = c.engine;
+  const who = c.params.userid !== undefined ? String(c.params.userid) : c.authid;
+  const own = who === c.authid || (c.authid.includes('!') ? false : who.startsWith(`${c.authid}!`));
+  if (!own) perm(e, c.authid, '/access', ['Sys.Audit']);
+  if (c.params.path !== undefined) {
+    const p = String(c.params.path);
+    return { [p]: Object.fromEntries([...e.access.privs(who, p)].sort().map((x) => [x, 1])) };
+  }
+  return e.access.permissionTree(who);
+}
+
+export function generateToken(c: Ctx): unknown {
+  const e = c.engine;
+  const userid = String(c.params.userid);
+  const self = c.authid === userid || c.authid.startsWith(`${userid}!`);
+  if (!self) perm(e, c.authid, `/access/groups`, ['User.Modify']);
+  if (!e.access.users.has(userid)) throw new SimHttpError(500, `no such user ('${userid}')`);
+  let t;
+  try {
+    t = e.access.createToken(userid, String(c.params.tokenid), { privsep: c.params.privsep === undefined ? true : Boolean(c.params.privsep), expire: c.params.expire !== undefined ? Number(c.params.expire) : 0, comment: c.params.comment !== undefined ? String(c.params.comment) : undefined });
+  } catch (err) {
+    throw new SimHttpError(500, (err as Error).message);
+  }
+  e.o.onChange();
+  return { 'full-tokenid': t.id, info: { privsep: t.privsep ? 1 : 0, expire: t.expire, ...(t.comment ? { comment: t.comment } : {}) }, value: t.secret };
+}
+
+export function createRole(c: Ctx): unknown {
+  const e = c.engine;
+  perm(e, c.authid, '/access', ['Sys.Modify']);
+  const id = String(c.params.roleid);
+  if (e.access.roleExists(id)) throw new SimHttpError(500, `role '${id}' already exists`);
+  e.access.customRoles.set(id, String(c.params.privs ?? '').split(/[,; ]+/).filter(Boolean).sort());
+  e.o.onChange();
+  return null;
+}
+
+export function updateAcl(c: Ctx): unknown {
+  const e = c.engine;
+  const path = String(c.params.path);
+  perm(e, c.authid, path, ['Permissions.Modify']);
+  const roles = String(c.params.roles).split(/[,; ]+/).filter(Boolean);
+  for (const r of roles) if (!e.access.roleExists(r)) throw new SimHttpError(500, `role '${r}' does not exist`);
+  const tokens = c.params.tokens !== undefined ? String(c.params.tokens).split(/[,; ]+/).filter(Boolean) : [];
+  const users = c.params.users !== undefined ? String(c.params.users).split(/[,; ]+/).filter(Boolean) : [];
+  for (const t of tokens) if (!e.access.tokens.has(t)) throw new SimHttpError(500, `no such token '${t}'`);
+  for (const u of users) if (!e.access.users.has(u)) throw new SimHttpError(500, `no such user '${u}'`);
+  const propagate = c.params.propagate === undefined ? true : Boolean(c.params.propagate);
+  const principals = [...tokens.map((t) => ({ ugid: t, kind: 'token' as const })), ...users.map((u) => ({ ugid: u, kind: 'user' as const }))];
+  for (const p of principals) {
+    for (const roleid of roles) {
+      e.access.acl = e.access.acl.filter((a) => !(a.path === path && a.ugid === p.ugid && a.roleid === roleid));
+      if (!c.params.delete) e.access.acl.push({ path, ugid: p.ugid, kind: p.kind, roleid, propagate });
+    }
+  }
+  e.o.onChange();
+  return null;
+}
