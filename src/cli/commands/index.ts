@@ -3,6 +3,9 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { register as configs } from './configs.js';
+import { register as gen } from './gen.js';
+import { register as image } from './image.js';
+import { register as render } from './render.js';
 import { register as plan } from './plan.js';
 import { register as secrets } from './secrets.js';
 import { register as sops } from './sops.js';
@@ -13,6 +16,9 @@ type Register = (program: Command, ctx: CliContext) => void;
 // command-registrations: keep one line per group, sorted.
 const groups: Register[] = [
   configs,
+  gen,
+  image,
+  render,
   plan,
   secrets,
   sops,

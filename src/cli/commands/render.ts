@@ -1,0 +1,20 @@
+// Owns `cloudlab render`: writes every node's machine config of a spec to a directory for inspection.
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { DEFAULT_SPEC } from './spec.js';
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('render')
+    .description('render each node\'s Talos machine config into a directory (plaintext, 0600) for inspection')
+    .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--with-secrets <file>', 'Talos secrets bundle to use instead of the cluster\'s talos-secrets.enc.yaml')
+    .action(async (o: { file: string; out: string; withSecrets?: string }) => {
+      const { runRender } = await import('../../render/commands.js');
+      const r = await runRender({ cwd: ctx.cwd, env: ctx.env, file: o.file, out: o.out, ...(o.withSecrets ? { withSecrets: o.withSecrets } : {}) });
+      ctx.warn(`${r.files.length} machine configs in ${r.dir} hold cluster secrets in plaintext; delete them when done`);
+      if (ctx.flags.json) ctx.json({ dir: r.dir, files: r.files });
+      else for (const f of r.files) ctx.out(f);
+    });
+}

@@ -1,0 +1,149 @@
+// Owns what `cloudlab gen secrets|config`, `cloudlab render` and `cloudlab image schematic-id|urls` do: inputs
+// checked and every output computed before anything is written, so bad input leaves no partial files.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
+import { readTextFile, writeSecretFile } from '../core/files.js';
+import type { Plan } from '../plan/types.js';
+import { imageUrls, parseSchematic, schematicId, canonicalSchematic } from './image/schematic.js';
+import { readBundle, writeBundle, type Env } from './talos/bundle-io.js';
+import { genConfig, renderAllConfigs } from './talos/config.js';
+import { generateSecretsBundle, type SecretsBundle } from './talos/secrets.js';
+
+function refuseOverwrite(paths: string[], force: boolean | undefined): void {
+  if (force) return;
+  const existing = paths.filter((p) => existsSync(p));
+  if (existing.length) {
+    throw new CloudlabError({
+      code: 'OUTPUT_EXISTS',
+      message: `refusing to overwrite ${existing.join(', ')}`,
+      hint: 'Pass --force to overwrite, or choose another output.',
+      exitCode: EXIT_INVALID,
+    });
+  }
+}
+
+/** `cloudlab gen secrets`: a talosctl-compatible plaintext bundle (0600). */
+export async function runGenSecrets(o: { cwd: string; output: string; talosVersion?: string; force?: boolean }): Promise<{ path: string }> {
+  const path = resolve(o.cwd, o.output);
+  refuseOverwrite([path], o.force);
+  const bundle = await generateSecretsBundle(o.talosVersion ? { talosVersion: o.talosVersion } : {});
+  await writeBundle(path, bundle, {}, { plaintext: true });
+  return { path };
+}
+
+/** A `--config-patch` value: `@file` or inline YAML/JSON, as talosctl takes it. */
+function patchArg(value: string, cwd: string, flag: string): { source: string; text: string } {
+  if (value.startsWith('@')) {
+    const file = resolve(cwd, value.slice(1));
+    return { source: value.slice(1), text: readTextFile(file, `${flag} file`) };
+  }
+  return { source: `${flag} ${value.length > 40 ? value.slice(0, 40) + '…' : value}`, text: value };
+}
+
+export interface GenConfigFlags {
+  cwd: string;
+  env: Env;
+  withSecrets?: string;
+  kubernetesVersion?: string;
+  talosVersion?: string;
+  outputDir?: string;
+  installDisk?: string;
+  installImage?: string;
+  additionalSans?: string[];
+  configPatch?: string[];
+  configPatchControlPlane?: string[];
+  configPatchWorker?: string[];
+  dnsDomain?: string;
+  force?: boolean;
+}
+
+/** `cloudlab gen config NAME ENDPOINT`: controlplane.yaml, worker.yaml, talosconfig in the output directory. */
+export async function runGenConfig(name: string, endpoint: string, o: GenConfigFlags): Promise<{ files: string[] }> {
+  const dir = resolve(o.cwd, o.outputDir ?? '.');
+  const files = ['controlplane.yaml', 'worker.yaml', 'talosconfig'].map((f) => join(dir, f));
+  refuseOverwrite(files, o.force);
+  const bundle = o.withSecrets ? await readBundle(resolve(o.cwd, o.withSecrets), o.env) : await generateSecretsBundle(o.talosVersion ? { talosVersion: o.talosVersion } : {});
+  const out = await genConfig({
+    clusterName: name,
+    endpoint,
+    bundle,
+    ...(o.talosVersion ? { talosVersion: o.talosVersion } : {}),
+    ...(o.kubernetesVersion ? { kubernetesVersion: o.kubernetesVersion } : {}),
+    ...(o.installDisk ? { installDisk: o.installDisk } : {}),
+    ...(o.installImage ? { installImage: o.installImage } : {}),
+    additionalSANs: (o.additionalSans ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
+    ...(o.dnsDomain ? { dnsDomain: o.dnsDomain } : {}),
+    patches: (o.configPatch ?? []).map((p) => patchArg(p, o.cwd, '--config-patch')),
+    patchesControlPlane: (o.configPatchControlPlane ?? []).map((p) => patchArg(p, o.cwd, '--config-patch-control-plane')),
+    patchesWorker: (o.configPatchWorker ?? []).map((p) => patchArg(p, o.cwd, '--config-patch-worker')),
+  });
+  writeSecretFile(files[0]!, out.controlplane);
+  writeSecretFile(files[1]!, out.worker);
+  writeSecretFile(files[2]!, out.talosconfig);
+  return { files };
+}
+
+/** Secret values the plan's configs need, from the cluster secrets file or the environment. */
+async function configSecrets(plan: Plan, clusterDir: string, env: Env): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const ref = plan.extensionServices.tailscale?.authKey;
+  if (ref?.fromSecret) {
+    const { getSecretValue } = await import('../sops/index.js');
+    const v = await getSecretValue(clusterDir, ref.fromSecret, env);
+    if (v !== undefined) out[ref.fromSecret] = v;
+  }
+  return out;
+}
+
+/** The Talos secrets bundle of a cluster directory (SOPS-encrypted), or an explicit bundle file. */
+export async function clusterBundle(clusterDir: string, env: Env, withSecrets?: string): Promise<SecretsBundle> {
+  if (withSecrets) return readBundle(withSecrets, env);
+  const { TALOS_SECRETS_FILE } = await import('../sops/index.js');
+  const path = join(clusterDir, TALOS_SECRETS_FILE);
+  if (!existsSync(path)) {
+    throw new CloudlabError({
+      code: 'TALOS_SECRETS_MISSING',
+      message: `no Talos secrets bundle at ${path}`,
+      hint: 'It is created by `cloudlab apply`; to inspect configs before that, pass --with-secrets secrets.yaml (from `cloudlab gen secrets` or `talosctl gen secrets`).',
+      exitCode: EXIT_INVALID,
+    });
+  }
+  return readBundle(path, env);
+}
+
+/** `cloudlab render`: every node's config of a spec, plaintext, 0600, into a directory. */
+export async function runRender(o: { cwd: string; env: Env; file: string; out: string; withSecrets?: string }): Promise<{ dir: string; files: string[]; plan: Plan }> {
+  const { loadSpec } = await import('../spec/load.js');
+  const { planCluster } = await import('../plan/planner.js');
+  const loaded = loadSpec(o.file, o.cwd);
+  const plan = planCluster(loaded);
+  const clusterDir = dirname(resolve(o.cwd, o.file));
+  const bundle = await clusterBundle(clusterDir, o.env, o.withSecrets ? resolve(o.cwd, o.withSecrets) : undefined);
+  const secrets = await configSecrets(plan, clusterDir, o.env);
+  const configs = await renderAllConfigs(plan, bundle, { secrets, env: o.env });
+  const dir = resolve(o.cwd, o.out);
+  const files: string[] = [];
+  for (const [name, text] of configs) {
+    const path = join(dir, `${name}.yaml`);
+    writeSecretFile(path, text);
+    files.push(path);
+  }
+  return { dir, files, plan };
+}
+
+/** `cloudlab image schematic-id`: the ID of a schematic document (text already read). */
+export function runSchematicId(text: string, source: string): { id: string; canonical: string } {
+  const s = parseSchematic(text, source);
+  return { id: schematicId(s), canonical: canonicalSchematic(s) };
+}
+
+/** `cloudlab image urls`: the installer and downloads of a spec's image. */
+export async function runImageUrls(o: { cwd: string; file: string }): Promise<{ schematicId: string; talosVersion: string; installer: string; disk: string; iso: string; diskFile: string }> {
+  const { loadSpec } = await import('../spec/load.js');
+  const { planCluster } = await import('../plan/planner.js');
+  const plan = planCluster(loadSpec(o.file, o.cwd));
+  const id = schematicId(plan.image.schematic);
+  return { schematicId: id, talosVersion: plan.cluster.talosVersion, ...imageUrls(plan, id) };
+}
+
