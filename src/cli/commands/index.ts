@@ -7,7 +7,9 @@ import { register as gen } from './gen.js';
 import { register as image } from './image.js';
 import { register as render } from './render.js';
 import { register as plan } from './plan.js';
+import { register as doctor } from './doctor.js';
 import { register as secrets } from './secrets.js';
+import { register as sim } from './sim.js';
 import { register as sops } from './sops.js';
 import { register as spec } from './spec.js';
 
@@ -20,7 +22,9 @@ const groups: Register[] = [
   image,
   render,
   plan,
+  doctor,
   secrets,
+  sim,
   sops,
   spec,
 ];

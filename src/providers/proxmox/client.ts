@@ -142,6 +142,15 @@ export class ProxmoxClient {
     await this.agent.close();
   }
 
+  /** How the server's certificate is trusted. */
+  get trustMode(): 'pinned' | 'ca' | 'system' | 'insecure' {
+    const t = this.conn.tls;
+    if (t.fingerprint) return 'pinned';
+    if (t.insecure) return 'insecure';
+    if (t.ca || t.caFile) return 'ca';
+    return 'system';
+  }
+
   private storageLimit(node: string, storage: string): Semaphore {
     const key = `${this.endpoint}|${node}|${storage}`;
     let s = storageLimits.get(key);

@@ -1,0 +1,30 @@
+// Owns the `cloudlab doctor` command: checks a Proxmox endpoint against what cloudlab needs (implementation
+// lazy-loaded). The token secret comes only from CLOUDLAB_PROXMOX_TOKEN_SECRET, never from a flag.
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('doctor')
+    .description('check a Proxmox endpoint: reachability, TLS, token, privileges, storages, bridge, capacity')
+    .option('--endpoint <url>', 'https://HOST:8006 (or CLOUDLAB_PROXMOX_ENDPOINT)')
+    .option('--token-id <id>', 'USER@REALM!TOKEN (or CLOUDLAB_PROXMOX_TOKEN_ID); the secret comes from CLOUDLAB_PROXMOX_TOKEN_SECRET')
+    .option('--fingerprint <sha256>', 'pinned certificate fingerprint (or CLOUDLAB_PROXMOX_FINGERPRINT)')
+    .option('--ca-file <pem>', 'CA that signed the server certificate')
+    .option('--insecure', 'do not verify the server certificate (warned)')
+    .option('--node <name>', 'a node cloudlab may use (repeatable)', collect)
+    .option('--vm-storage <id>', 'storage for VM disks', 'local-lvm')
+    .option('--image-storage <id>', 'storage for downloaded images (import content)', 'local')
+    .option('--bridge <name>', 'bridge for VM NICs', 'vmbr0')
+    .option('--vlan <tag>', 'VLAN tag of VM NICs')
+    .option('--cores <n>', 'total vCPUs the plan needs', '0')
+    .option('--memory <MiB>', 'total memory the plan needs', '0')
+    .option('--disk <GiB>', 'total disk the plan needs', '0')
+    .option('--ops <list>', 'operations to check privileges for', 'create,download,delete,agent')
+    .action(async (o: import('../../providers/proxmox/doctor-cli.js').DoctorFlags) => {
+      const { runDoctorCommand } = await import('../../providers/proxmox/doctor-cli.js');
+      ctx.exitCode = await runDoctorCommand(ctx, o);
+    });
+}

@@ -1,0 +1,200 @@
+// Owns `cloudlab doctor` as a library: checks a Proxmox endpoint against what a spec needs — reachability,
+// TLS trust, token validity, version, privileges (naming the missing ones and the role to create), nodes,
+// storages and content types, the bridge, and node capacity versus the plan. Each check passes or says how to fix it.
+import pc from 'picocolors';
+import { CloudlabError } from '../../core/errors.js';
+import type { ProxmoxClient } from './client.js';
+import { ProxmoxApiError } from './errors.js';
+import { CLOUDLAB_ROLE, requiredPrivileges, roleCommands, type ProxmoxOperation } from './privileges.js';
+import { probeCertificate } from './transport.js';
+import type { NetworkInterface, PveVersion, StorageInfo } from './types.js';
+
+export interface DoctorInput {
+  nodes: string[];
+  storages: { vm: string; images: string };
+  bridge: string;
+  vlan?: number | null;
+  needs: { cores: number; memoryMiB: number; diskGiB: number; byHost: Record<string, { cores: number; memoryMiB: number }> };
+  operations: ProxmoxOperation[];
+}
+
+export interface DoctorCheck {
+  id: string;
+  title: string;
+  ok: boolean;
+  severity: 'error' | 'warning';
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorReport {
+  checks: DoctorCheck[];
+}
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Promise<DoctorReport> {
+  const checks: DoctorCheck[] = [];
+  const add = (c: DoctorCheck): void => {
+    checks.push(c);
+  };
+  const ok = (id: string, title: string, detail: string): void => add({ id, title, ok: true, severity: 'error', detail });
+  const fail = (id: string, title: string, detail: string, fix?: string, severity: 'error' | 'warning' = 'error'): void => add({ id, title, ok: false, severity, detail, ...(fix ? { fix } : {}) });
+
+  // Reachability, TLS and token all show in the first call.
+  let version: PveVersion | null = null;
+  try {
+    version = await client.version();
+    ok('reachable', 'Proxmox API reachable', `${client.endpoint} answered`);
+    const mode = client.trustMode;
+    if (mode === 'insecure') fail('tls', 'TLS trust', 'certificate verification is disabled (tls.insecure)', `Pin the certificate instead: tls.fingerprint = ${await probeCertificate(client.endpoint).then((c) => c.fingerprint).catch(() => '<see pvenode cert info>')}`, 'warning');
+    else ok('tls', 'TLS trust', mode === 'pinned' ? 'the certificate matches the pinned SHA-256 fingerprint' : mode === 'ca' ? 'the certificate is signed by the configured CA' : 'the certificate is trusted by the system CAs');
+    ok('token', 'API token valid', `token ${client.tokenId} accepted`);
+  } catch (e) {
+    const err = e instanceof CloudlabError ? e : new CloudlabError({ code: 'PROXMOX_UNREACHABLE', message: String(e) });
+    if (err instanceof ProxmoxApiError && err.status === 401) {
+      ok('reachable', 'Proxmox API reachable', `${client.endpoint} answered`);
+      ok('tls', 'TLS trust', 'the server certificate was accepted');
+      fail('token', 'API token valid', `the server rejected token ${client.tokenId} (401 ${err.proxmoxMessage})`, err.hint);
+    } else if (/^PROXMOX_TLS/.test(err.code)) {
+      ok('reachable', 'Proxmox API reachable', `${client.endpoint} accepts connections`);
+      fail('tls', 'TLS trust', err.message, err.hint);
+    } else {
+      fail('reachable', 'Proxmox API reachable', err.message, err.hint);
+    }
+    return { checks };
+  }
+
+  const major = Number(version.version.split('.')[0]);
+  if (major === 8 || major === 9) ok('version', 'Proxmox VE version', `${version.version} (supported: 8.x, 9.x)`);
+  else fail('version', 'Proxmox VE version', `${version.version} is not a tested release`, 'cloudlab supports Proxmox VE 8.x and 9.x; upgrade the cluster.', major > 9 ? 'warning' : 'error');
+
+  // Privileges.
+  const needs = requiredPrivileges(input.operations, { nodes: input.nodes, storages: input.storages, bridge: input.bridge, vlan: input.vlan, pveMajor: major });
+  const paths = [...new Set(needs.flatMap((n) => [n.path, ...(n.alt ? [n.alt.path] : [])]))].sort();
+  const have = new Map<string, Set<string>>();
+  let permError: string | null = null;
+  for (const p of paths) {
+    try {
+      const r = await client.permissions({ path: p });
+      have.set(p, new Set(Object.keys(r[p] ?? {})));
+    } catch (e) {
+      permError = e instanceof Error ? e.message : String(e);
+      break;
+    }
+  }
+  if (permError) {
+    fail('privileges', 'Token privileges', `could not read the token's permissions: ${permError}`);
+  } else {
+    const missing: string[] = [];
+    for (const n of needs) {
+      const got = have.get(n.path) ?? new Set<string>();
+      const lack = n.privs.filter((p) => !got.has(p));
+      if (!lack.length) continue;
+      if (n.alt && n.alt.privs.every((p) => have.get(n.alt!.path)?.has(p))) continue;
+      for (const l of lack) missing.push(`${l} on ${n.path} (${n.why})`);
+    }
+    const uniq = [...new Set(missing)].sort();
+    if (!uniq.length) ok('privileges', 'Token privileges', `the token holds every privilege for: ${input.operations.join(', ') || 'read-only use'}`);
+    else fail('privileges', 'Token privileges', `missing: ${uniq.join('; ')}`, `Create cloudlab's role and grant it to the token (as root on a Proxmox node): ${roleCommands(client.tokenId, major).join(' && ')}. With privilege separation the token's ACL must grant it, not only the user's.`);
+  }
+
+  // Nodes.
+  let nodeNames: string[] = [];
+  try {
+    const list = await client.nodes();
+    nodeNames = list.map((n) => n.node);
+    const missing = input.nodes.filter((n) => !nodeNames.includes(n));
+    const offline = list.filter((n) => input.nodes.includes(n.node) && n.status !== 'online').map((n) => n.node);
+    if (missing.length) fail('nodes', 'Nodes exist', `not in the cluster: ${missing.join(', ')} (cluster has ${nodeNames.join(', ')})`, 'Fix the node names in the spec (they are the names under Datacenter in the Proxmox UI).');
+    else if (offline.length) fail('nodes', 'Nodes online', `offline: ${offline.join(', ')}`, 'Bring the nodes back online or remove them from the placement.');
+    else ok('nodes', 'Nodes exist and are online', input.nodes.join(', '));
+  } catch (e) {
+    fail('nodes', 'Nodes exist', (e as Error).message);
+  }
+  const nodes = input.nodes.filter((n) => nodeNames.includes(n));
+
+  // Storages and content types.
+  const storageIssues: string[] = [];
+  const vmAvail: number[] = [];
+  for (const node of nodes) {
+    let list: StorageInfo[];
+    try {
+      list = await client.storages(node);
+    } catch (e) {
+      storageIssues.push(`${node}: ${(e as Error).message}`);
+      continue;
+    }
+    const vm = list.find((s) => s.storage === input.storages.vm);
+    const img = list.find((s) => s.storage === input.storages.images);
+    if (!vm) storageIssues.push(`${node}: storage '${input.storages.vm}' is missing or not visible to the token`);
+    else {
+      if (!vm.content.split(',').includes('images')) storageIssues.push(`${node}: storage '${input.storages.vm}' has content '${vm.content}' without 'images' (VM disks)`);
+      vmAvail.push(vm.avail ?? 0);
+    }
+    if (!img) storageIssues.push(`${node}: storage '${input.storages.images}' is missing or not visible to the token`);
+    else if (input.operations.includes('download') && !img.content.split(',').includes('import')) storageIssues.push(`${node}: storage '${input.storages.images}' has content '${img.content}' without 'import' (disk images for import-from)`);
+  }
+  if (storageIssues.length) fail('storages', 'Storages and content types', storageIssues.join('; '), `Enable the content types under Datacenter → Storage → Edit (or \`pvesm set ${input.storages.images} --content iso,import,vztmpl,backup\`), or point the spec at storages that have them.`);
+  else if (nodes.length) ok('storages', 'Storages and content types', `${input.storages.vm} holds images, ${input.storages.images} holds ${input.operations.includes('download') ? 'import' : 'files'} on ${nodes.join(', ')}`);
+
+  // Bridge.
+  const bridgeIssues: string[] = [];
+  for (const node of nodes) {
+    let nets: NetworkInterface[];
+    try {
+      nets = await client.networks(node);
+    } catch (e) {
+      bridgeIssues.push(`${node}: ${(e as Error).message}`);
+      continue;
+    }
+    const br = nets.filter((n) => /bridge/i.test(n.type));
+    if (!br.some((n) => n.iface === input.bridge)) bridgeIssues.push(`${node}: no bridge '${input.bridge}' (has ${br.map((n) => n.iface).join(', ') || 'none'})`);
+  }
+  if (bridgeIssues.length) fail('bridge', `Bridge ${input.bridge}`, bridgeIssues.join('; '), 'Use an existing bridge name in the spec (see System → Network on each node), or create the bridge on every node.');
+  else if (nodes.length) ok('bridge', `Bridge ${input.bridge}`, `present on ${nodes.join(', ')}`);
+
+  // Capacity.
+  const capIssues: string[] = [];
+  const capWarn: string[] = [];
+  for (const [host, need] of Object.entries(input.needs.byHost).sort()) {
+    if (!nodes.includes(host)) continue;
+    try {
+      const st = await client.nodeStatus(host);
+      const freeMiB = Math.floor((st.memory.total - st.memory.used) / MiB);
+      if (need.memoryMiB > freeMiB) capIssues.push(`${host}: needs ${need.memoryMiB} MiB memory, ${freeMiB} MiB free`);
+      if (need.cores > st.cpuinfo.cpus) capWarn.push(`${host}: needs ${need.cores} vCPUs, has ${st.cpuinfo.cpus} CPUs (overcommitted)`);
+    } catch (e) {
+      capIssues.push(`${host}: ${(e as Error).message}`);
+    }
+  }
+  const avail = vmAvail.length ? Math.min(...vmAvail) : 0;
+  if (vmAvail.length && input.needs.diskGiB * GiB > avail * nodes.length) capIssues.push(`storage '${input.storages.vm}': needs ${input.needs.diskGiB} GiB, ${Math.floor(avail / GiB)} GiB free per node`);
+  if (capIssues.length) fail('capacity', 'Node capacity versus the plan', capIssues.join('; '), 'Reduce memory/disk in the spec, spread VMs over more nodes, or free capacity on the hosts.');
+  else if (capWarn.length) fail('capacity', 'Node capacity versus the plan', capWarn.join('; '), 'CPU overcommit works but slows nodes down; reduce cores or add nodes.', 'warning');
+  else ok('capacity', 'Node capacity versus the plan', `${input.needs.cores} vCPUs, ${input.needs.memoryMiB} MiB memory, ${input.needs.diskGiB} GiB disk fit`);
+
+  return { checks };
+}
+
+/** True when no error-severity check failed. */
+export function doctorPassed(r: DoctorReport): boolean {
+  return r.checks.every((c) => c.ok || c.severity === 'warning');
+}
+
+export function formatDoctorReport(report: DoctorReport, color: boolean): string {
+  const c = color ? pc : pc.createColors(false);
+  const lines: string[] = [];
+  for (const ch of report.checks) {
+    const mark = ch.ok ? c.green('✔') : ch.severity === 'warning' ? c.yellow('!') : c.red('✖');
+    lines.push(`${mark} ${c.bold(ch.title)}: ${ch.detail}`);
+    if (!ch.ok && ch.fix) lines.push(`    ${c.cyan('fix:')} ${ch.fix}`);
+  }
+  const failed = report.checks.filter((x) => !x.ok && x.severity === 'error').length;
+  const warned = report.checks.filter((x) => !x.ok && x.severity === 'warning').length;
+  lines.push(failed ? c.red(`${failed} check(s) failed${warned ? `, ${warned} warning(s)` : ''}`) : c.green(`all checks passed${warned ? ` (${warned} warning(s))` : ''}`));
+  return lines.join('\n');
+}
+
+export { CLOUDLAB_ROLE };
