@@ -1,6 +1,7 @@
 // Owns what `cloudlab gen secrets|config`, `cloudlab render` and `cloudlab image schematic-id|urls` do: inputs
 // checked and every output computed before anything is written, so bad input leaves no partial files.
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
 import { readTextFile, writeSecretFile } from '../core/files.js';
@@ -113,11 +114,22 @@ export async function clusterBundle(clusterDir: string, env: Env, withSecrets?: 
 }
 
 /** `cloudlab render`: every node's config of a spec, plaintext, 0600, into a directory. */
-export async function runRender(o: { cwd: string; env: Env; file: string; out: string; withSecrets?: string }): Promise<{ dir: string; files: string[]; plan: Plan }> {
+export async function runRender(o: { cwd: string; env: Env; file: string; out: string; withSecrets?: string; addresses?: string[] }): Promise<{ dir: string; files: string[]; plan: Plan }> {
   const { loadSpec } = await import('../spec/load.js');
-  const { planCluster } = await import('../plan/planner.js');
+  const { planCluster, resolveAddresses } = await import('../plan/planner.js');
   const loaded = loadSpec(o.file, o.cwd);
-  const plan = planCluster(loaded);
+  let plan = planCluster(loaded);
+  if (o.addresses?.length) {
+    const discovered: Record<string, string> = {};
+    for (const a of o.addresses) {
+      const [name, ip] = a.split('=');
+      if (!name || !ip || !plan.nodes.some((n) => n.name === name) || isIP(ip) !== 4) {
+        throw new CloudlabError({ code: 'ADDRESS_INVALID', message: `--address ${a}: expected NODE=IPv4 with a node of the plan`, hint: `Nodes: ${plan.nodes.map((n) => n.name).join(', ')}`, exitCode: EXIT_INVALID });
+      }
+      discovered[name] = ip;
+    }
+    plan = resolveAddresses(plan, discovered);
+  }
   const clusterDir = dirname(resolve(o.cwd, o.file));
   const bundle = await clusterBundle(clusterDir, o.env, o.withSecrets ? resolve(o.cwd, o.withSecrets) : undefined);
   const secrets = await configSecrets(plan, clusterDir, o.env);

@@ -10,9 +10,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
     .requiredOption('--out <dir>', 'output directory')
     .option('--with-secrets <file>', 'Talos secrets bundle to use instead of the cluster\'s talos-secrets.enc.yaml')
-    .action(async (o: { file: string; out: string; withSecrets?: string }) => {
+    .option('--address <node=ip>', 'address of a DHCP node (as discovered), repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .action(async (o: { file: string; out: string; withSecrets?: string; address?: string[] }) => {
       const { runRender } = await import('../../render/commands.js');
-      const r = await runRender({ cwd: ctx.cwd, env: ctx.env, file: o.file, out: o.out, ...(o.withSecrets ? { withSecrets: o.withSecrets } : {}) });
+      const r = await runRender({ cwd: ctx.cwd, env: ctx.env, file: o.file, out: o.out, ...(o.withSecrets ? { withSecrets: o.withSecrets } : {}), ...(o.address ? { addresses: o.address } : {}) });
       ctx.warn(`${r.files.length} machine configs in ${r.dir} hold cluster secrets in plaintext; delete them when done`);
       if (ctx.flags.json) ctx.json({ dir: r.dir, files: r.files });
       else for (const f of r.files) ctx.out(f);

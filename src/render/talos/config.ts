@@ -63,7 +63,7 @@ function clusterContext(plan: Plan): ClusterContext {
     throw new CloudlabError({
       code: 'ENDPOINT_UNKNOWN',
       message: 'the cluster endpoint is not known yet (DHCP addressing without a VIP): configs cannot be rendered',
-      hint: 'Set a network.vip or static addresses, or resolve the discovered addresses first (resolveAddresses).',
+      hint: 'Set network.vip or static addresses, or pass the discovered addresses (cloudlab render --address NODE=IP; resolveAddresses in code).',
       exitCode: EXIT_INVALID,
     });
   }
