@@ -21,8 +21,22 @@ export function isEncryptedValue(s: string): boolean {
   return ENC_RE.test(s);
 }
 
+// IVs come from a pooled CSPRNG buffer: one randomBytes call per 2048 values instead of one per value.
+let ivPool = Buffer.alloc(0);
+let ivPos = 0;
+function freshIv(): Buffer {
+  if (ivPos + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_BYTES * 2048);
+    ivPos = 0;
+  }
+  const iv = Buffer.from(ivPool.subarray(ivPos, ivPos + IV_BYTES));
+  ivPool.fill(0, ivPos, ivPos + IV_BYTES);
+  ivPos += IV_BYTES;
+  return iv;
+}
+
 /** Encrypts one value. `iv` is injectable for known-answer tests; normally random. */
-export function encryptValue(value: SopsScalar, key: Uint8Array, aad: string, iv: Uint8Array = randomBytes(IV_BYTES)): string {
+export function encryptValue(value: SopsScalar, key: Uint8Array, aad: string, iv: Uint8Array = freshIv()): string {
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const data = Buffer.concat([cipher.update(value.bytes), cipher.final()]);

@@ -95,9 +95,12 @@ class YamlDoc implements SopsDoc {
         });
       }
     };
-    const walk = (node: unknown, path: string[], where: string): void => {
+    // `container` is the path comments in this node belong to: the innermost enclosing map, or the key
+    // path of the enclosing sequence (sops: a comment's AAD is the path of the collection holding it).
+    const walk = (node: unknown, path: string[], container: string[], where: string): void => {
       if (isMap(node)) {
-        addComments(node as CommentHolder, path.slice(0, -1));
+        addComments(node as CommentHolder, container);
+        const seen = new Set<string>();
         for (const pair of node.items) {
           const keyNode = pair.key;
           let key: string;
@@ -109,19 +112,21 @@ class YamlDoc implements SopsDoc {
           } else {
             throw invalidInput('SOPS_BAD_YAML', `${where}: complex (non-scalar) mapping keys are not supported`, [], 'use plain string keys');
           }
+          if (seen.has(key)) throw invalidInput('SOPS_BAD_YAML', `${where}: duplicate key ${JSON.stringify(key)}`, [], 'remove one of the duplicate keys');
+          seen.add(key);
           const childPath = [...path, key];
           addComments(keyNode as CommentHolder, path);
-          walk(pair.value, childPath, `${where}.${key}`);
+          walk(pair.value, childPath, path, `${where}.${key}`);
         }
         return;
       }
       if (isSeq(node)) {
-        addComments(node as CommentHolder, path);
-        node.items.forEach((item, i) => walk(item, path, `${where}[${i}]`));
+        addComments(node as CommentHolder, container);
+        node.items.forEach((item, i) => walk(item, path, path, `${where}[${i}]`));
         return;
       }
       if (isScalar(node)) {
-        addComments(node as CommentHolder, path.slice(0, -1));
+        addComments(node as CommentHolder, container);
         let v = scalarValue(node, where);
         if (v === null) return;
         if (forEncrypt && v.type === 'time') {
@@ -142,7 +147,7 @@ class YamlDoc implements SopsDoc {
       const items = isMap(m) ? m.items.filter((p) => !(isScalar(p.key) && p.key.value === 'sops')) : [];
       const top = new YAMLMap();
       top.items = items;
-      walk(top, [], `document ${i + 1}`);
+      walk(top, [], [], `document ${i + 1}`);
     });
     return out;
   }
@@ -189,7 +194,8 @@ class YamlDoc implements SopsDoc {
 
 /** Parses YAML text (plaintext or SOPS-encrypted) into a store document; top levels must be mappings. */
 export function parseYaml(text: string, file = '<input>'): SopsDoc {
-  const docs = parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: true, keepSourceTokens: false });
+  // Duplicate keys are checked while walking (O(n)); the parser's own check is quadratic in map size.
+  const docs = parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: false, keepSourceTokens: false });
   if (!Array.isArray(docs)) return new YamlDoc([]);
   for (const d of docs) {
     const err = d.errors[0];
