@@ -222,6 +222,7 @@ export class ProxmoxClient {
         `The server's certificate is not trusted. Pin it with tls.fingerprint (or CLOUDLAB_PROXMOX_FINGERPRINT)${seen ? ` = ${seen}` : ''} after checking it on the server (\`pvenode cert info\`), or set tls.caFile to the CA that signed it.`, e, 'PROXMOX_TLS_UNTRUSTED');
     }
     if (has(/ECONNREFUSED/)) return new ProxmoxTransportError(method, path, `cannot connect to ${host}: connection refused`, `Nothing listens at ${this.endpoint}; check the endpoint's host and port (Proxmox uses 8006) and that pveproxy runs.`, e);
+    if (has(/^bad port$/)) return new ProxmoxTransportError(method, path, `the port of ${this.endpoint} is blocked for HTTP clients`, 'Use the Proxmox API port (8006) or the port your proxy listens on.', e, 'PROXMOX_ENDPOINT_INVALID');
     if (has(/ENOTFOUND|EAI_AGAIN/)) return new ProxmoxTransportError(method, path, `cannot resolve ${new URL(this.endpoint).hostname}`, 'Check the host name in the endpoint, or use an IP address.', e);
     if (has(/TimeoutError|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|aborted due to timeout/i)) {
       return new ProxmoxTransportError(method, path, `no answer from ${host} to ${method} ${path} within ${timeoutMs} ms`, 'The server or network is slow or unreachable; check the endpoint and firewall (port 8006).', e, 'PROXMOX_TIMEOUT');

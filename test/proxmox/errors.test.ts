@@ -1,0 +1,181 @@
+// Error paths of the Proxmox client against the simulator: lock retry after contention, task failures with
+// their exit status, 403 naming the privilege, TLS pinning, bad token, bad endpoint, and secret hygiene.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
+import { ProxmoxApiError, isNotFound } from '../../src/providers/proxmox/errors.js';
+import { diskString, ipconfigString, netString } from '../../src/providers/proxmox/props.js';
+import { redactValue } from '../../src/core/redact.js';
+import type { ProxmoxSimHandle } from '../../src/sim/proxmox/index.js';
+import { FAST_TIMING, clientFor, fastSim } from './helpers.js';
+
+describe('proxmox client error paths', () => {
+  let sim: ProxmoxSimHandle;
+  let client: ProxmoxClient;
+  const statuses: number[] = [];
+  before(async () => {
+    sim = await fastSim({ authFailDelayMs: 0 });
+    client = clientFor(sim, { onRequest: (e) => statuses.push(e.status) });
+  });
+  after(async () => {
+    await client.close();
+    await sim.close();
+  });
+
+  test('a lock timeout on PUT config is retried and then succeeds', async () => {
+    await client.createVm('pve1', { vmid: 200, name: 'locky', scsi0: diskString({ storage: 'local-lvm', sizeGiB: 1 }) });
+    statuses.length = 0;
+    sim.faults.force('lock', 2);
+    await client.updateVmConfig('pve1', 200, { description: 'after contention' });
+    assert.deepEqual(statuses, [500, 500, 200]);
+    assert.equal((await client.vmConfig('pve1', 200)).description, 'after contention');
+  });
+
+  test('a lock timeout inside a task is re-dispatched', async () => {
+    sim.faults.force('lock', 1);
+    const r = await client.startVm('pve1', 200);
+    assert.equal(r.exitstatus, 'OK');
+    assert.equal((await client.vmStatus('pve1', 200)).status, 'running');
+    await client.stopVm('pve1', 200);
+  });
+
+  test('real concurrent contention: config change while a create holds its lock', async () => {
+    const create = client.createVm('pve1', { vmid: 201, name: 'busy', scsi0: diskString({ storage: 'local-lvm', sizeGiB: 4 }) });
+    await new Promise((r) => setTimeout(r, 2));
+    await client.updateVmConfig('pve1', 201, { description: 'waited for the create' }).catch((e: ProxmoxApiError) => {
+      assert.match(e.proxmoxMessage, /VM is locked \(create\)|does not exist/);
+    });
+    await create;
+    await client.updateVmConfig('pve1', 201, { description: 'now' });
+    await client.deleteVm('pve1', 201);
+  });
+
+  test('a task failure is reported with its exit status and log', async () => {
+    await client.createVm('pve1', { vmid: 202, name: 'nobridge', net0: netString({ model: 'virtio', bridge: 'vmbr9' }) });
+    await assert.rejects(() => client.startVm('pve1', 202), (e: unknown) => {
+      assert.ok(e instanceof ProxmoxApiError);
+      assert.equal(e.code, 'PROXMOX_TASK_FAILED');
+      assert.equal(e.exitstatus, "bridge 'vmbr9' does not exist");
+      assert.match(e.upid ?? '', /^UPID:pve1:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:qmstart:202:root@pam!cloudlab:$/);
+      assert.ok((e.details.taskLog as string[]).some((l) => l.startsWith('TASK ERROR')));
+      return true;
+    });
+    await client.deleteVm('pve1', 202);
+  });
+
+  test('a static address outside 127.0.0.0/8 does not boot, and says why', async () => {
+    await client.createVm('pve1', { vmid: 203, name: 'lan', ide2: 'local-lvm:cloudinit', ipconfig0: ipconfigString({ ip: '192.168.1.20/24', gw: '192.168.1.1' }), net0: netString({ model: 'virtio', bridge: 'vmbr0' }) });
+    await assert.rejects(() => client.startVm('pve1', 203), /outside 127\.0\.0\.0\/8.*127\.0\.10\.0\/24/);
+    await client.deleteVm('pve1', 203);
+  });
+
+  test('a restricted token gets a 403 naming the privilege, with the role in the hint', async () => {
+    const tok = await client.createToken('root@pam', 'limited', { privsep: true });
+    assert.match(tok.secret, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    await client.createRole('CloudlabReadOnly', ['VM.Audit', 'Sys.Audit', 'Datastore.Audit']);
+    await client.setAcl({ path: '/', roles: ['CloudlabReadOnly'], tokens: [tok.tokenId] });
+    const limited = new ProxmoxClient({ endpoint: sim.endpoint, tokenId: tok.tokenId, tokenSecret: tok.secret, tls: { fingerprint: sim.fingerprint }, timing: FAST_TIMING });
+    try {
+      assert.ok(Array.isArray(await limited.nodes()));
+      await assert.rejects(() => limited.createVm('pve1', { vmid: 210, name: 'nope' }), (e: unknown) => {
+        assert.ok(e instanceof ProxmoxApiError);
+        assert.equal(e.status, 403);
+        assert.equal(e.proxmoxMessage, 'Permission check failed (/vms/210, VM.Allocate)');
+        assert.match(e.hint ?? '', /VM\.Allocate on \/vms\/210/);
+        assert.match(e.hint ?? '', /pveum role add CloudlabProvisioner/);
+        return true;
+      });
+      const perms = await limited.permissions({ path: '/vms' });
+      assert.deepEqual(Object.keys(perms['/vms']!).sort(), ['Datastore.Audit', 'Sys.Audit', 'VM.Audit']);
+      await assert.rejects(() => limited.downloadUrl('pve1', 'local', { url: 'https://example.com/x.raw', content: 'import', filename: 'x.raw' }), (e: unknown) => e instanceof ProxmoxApiError && e.status === 403);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('form booleans other than 0/1 and unknown parameters are a 400 with per-parameter errors', async () => {
+    await assert.rejects(() => client.call('POST', '/nodes/pve1/qemu', { vmid: 220, start: 'true', skipLock: 1 }, { retry: false }), (e: unknown) => {
+      assert.ok(e instanceof ProxmoxApiError);
+      assert.equal(e.status, 400);
+      assert.equal(e.errors.start?.trim(), "type check ('boolean') failed - got 'true'");
+      assert.equal(e.errors.skipLock?.trim(), 'property is not defined in schema and the schema does not allow additional properties');
+      return true;
+    });
+    await assert.rejects(() => client.call('POST', '/nodes/pve1/qemu', { vmid: 221, net0: 'virtio,bridge=vmbr0,bogus=1' }, { retry: false }), (e: unknown) => e instanceof ProxmoxApiError && /invalid key in comma-separated list property: bogus/.test(e.errors.net0 ?? ''));
+    await assert.rejects(() => client.call('POST', '/nodes/pve1/qemu', { vmid: 222, ipconfig0: 'ip=10.0.0.1,gw=nope' }, { retry: false }), (e: unknown) => e instanceof ProxmoxApiError && /ipconfig0\.gw: invalid format - value does not look like a valid IPv4 address/.test(e.errors.ipconfig0 ?? ''));
+  });
+
+  test('a missing VM is a 500 that isNotFound() recognises', async () => {
+    await assert.rejects(() => client.vmConfig('pve1', 999), (e: unknown) => {
+      assert.ok(isNotFound(e));
+      assert.equal((e as ProxmoxApiError).status, 500);
+      assert.match((e as ProxmoxApiError).proxmoxMessage, /Configuration file 'nodes\/pve1\/qemu-server\/999\.conf' does not exist/);
+      return true;
+    });
+  });
+
+  test('a wrong token is a 401 with a hint; the secret never shows in the error', async () => {
+    const bad = new ProxmoxClient({ endpoint: sim.endpoint, tokenId: sim.tokenId, tokenSecret: '00000000-0000-0000-0000-000000000000', tls: { fingerprint: sim.fingerprint }, timing: FAST_TIMING });
+    try {
+      await assert.rejects(() => bad.version(), (e: unknown) => {
+        assert.ok(e instanceof ProxmoxApiError);
+        assert.equal(e.status, 401);
+        assert.match(e.hint ?? '', /CLOUDLAB_PROXMOX_TOKEN_SECRET/);
+        const text = JSON.stringify(redactValue(e.toJSON())) + e.message + (e.hint ?? '');
+        assert.ok(!text.includes('00000000-0000-0000-0000-000000000000'));
+        assert.ok(!text.includes(sim.tokenSecret));
+        return true;
+      });
+    } finally {
+      await bad.close();
+    }
+  });
+
+  test('a fingerprint mismatch refuses to connect; no pin means untrusted with the fingerprint in the hint; a CA works', async () => {
+    const wrong = new ProxmoxClient({ endpoint: sim.endpoint, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret, tls: { fingerprint: 'AA:'.repeat(31) + 'AA' }, timing: FAST_TIMING });
+    await assert.rejects(() => wrong.version(), (e: unknown) => (e as { code?: string }).code === 'PROXMOX_TLS_FINGERPRINT' && (e as Error).message.includes(sim.fingerprint));
+    await wrong.close();
+    const unpinned = new ProxmoxClient({ endpoint: sim.endpoint, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret, tls: {}, timing: { ...FAST_TIMING, attempts: 1 } });
+    await assert.rejects(() => unpinned.version(), (e: unknown) => (e as { code?: string }).code === 'PROXMOX_TLS_UNTRUSTED' && ((e as { hint?: string }).hint ?? '').includes(sim.fingerprint));
+    await unpinned.close();
+    const withCa = new ProxmoxClient({ endpoint: sim.endpoint, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret, tls: { ca: sim.certPem }, timing: FAST_TIMING });
+    assert.match((await withCa.version()).version, /^9\./);
+    await withCa.close();
+    const warnings: string[] = [];
+    const insecure = new ProxmoxClient({ endpoint: sim.endpoint, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret, tls: { insecure: true }, timing: FAST_TIMING, onWarning: (w) => warnings.push(w) });
+    assert.match((await insecure.version()).version, /^9\./);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /TLS verification is OFF/);
+    await insecure.close();
+  });
+
+  test('a wrong endpoint is a clear diagnosis, not a hang', async () => {
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const freePort = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const nowhere = new ProxmoxClient({ endpoint: `https://127.0.0.1:${freePort}`, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret, tls: { fingerprint: sim.fingerprint }, timing: { ...FAST_TIMING, attempts: 2 } });
+    await assert.rejects(() => nowhere.version(), (e: unknown) => (e as { code?: string }).code === 'PROXMOX_UNREACHABLE' && /connection refused/.test((e as Error).message) && /8006/.test((e as { hint?: string }).hint ?? ''));
+    await nowhere.close();
+    assert.throws(() => new ProxmoxClient({ endpoint: 'http://127.0.0.1:8006', tokenId: sim.tokenId, tokenSecret: 'x', tls: {} }), /must use https/);
+    assert.throws(() => new ProxmoxClient({ endpoint: sim.endpoint, tokenId: 'root@pam', tokenSecret: 'x', tls: {} }), /not a Proxmox API token id/);
+  });
+
+  test('a dropped connection during create does not create twice', async () => {
+    sim.faults.force('drop', 1);
+    await client.createVm('pve2', { vmid: 230, name: 'dropped', scsi0: diskString({ storage: 'local-lvm', sizeGiB: 1 }) });
+    const rs = (await client.clusterResources('vm')).filter((r) => r.vmid === 230);
+    assert.equal(rs.length, 1);
+    assert.equal((await client.vmConfig('pve2', 230)).name, 'dropped');
+    const creates = [...sim.state.tasks.values()].filter((t) => t.type === 'qmcreate' && t.id === '230');
+    assert.ok(creates.length <= 1, `create ran ${creates.length} times`);
+  });
+
+  test('injected 5xx on reads are retried', async () => {
+    sim.faults.force('rate5xx', 2);
+    statuses.length = 0;
+    assert.ok((await client.nodes()).length === 3);
+    assert.deepEqual(statuses, [595, 595, 200]);
+  });
+});
