@@ -21,7 +21,8 @@ export function nodeTags(cluster: string, role: string, pool: string, extra: rea
   return [...tags].sort();
 }
 
-function schematicOf(spec: LoadedSpec['spec']): PlanSchematic {
+/** The Image Factory schematic a spec asks for. */
+export function schematicOf(spec: LoadedSpec['spec']): PlanSchematic {
   const customization: PlanSchematic['customization'] = {};
   if (spec.image.kernelArgs.length) customization.extraKernelArgs = [...spec.image.kernelArgs];
   if (spec.image.meta.length) customization.meta = spec.image.meta.map((m) => ({ key: m.key, value: m.value }));

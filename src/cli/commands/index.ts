@@ -3,9 +3,11 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { register as configs } from './configs.js';
+import { register as demo } from './demo.js';
 import { register as gen } from './gen.js';
 import { register as image } from './image.js';
 import { register as render } from './render.js';
+import { register as cluster } from './cluster.js';
 import { register as plan } from './plan.js';
 import { register as doctor } from './doctor.js';
 import { register as secrets } from './secrets.js';
@@ -17,7 +19,9 @@ type Register = (program: Command, ctx: CliContext) => void;
 
 // command-registrations: keep one line per group, sorted.
 const groups: Register[] = [
+  cluster,
   configs,
+  demo,
   gen,
   image,
   render,

@@ -11,15 +11,16 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--offline', 'plan from the spec alone, without contacting Proxmox or Talos')
     .option('--graph', 'print the provisioning step graph as Mermaid')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are changes, 1 on error')
-    .action(async (o: { file: string; offline?: boolean; graph?: boolean; detailedExitcode?: boolean }) => {
+    .option('--simulate', 'plan against the built-in simulators (started for this run)')
+    .action(async (o: { file: string; offline?: boolean; graph?: boolean; detailedExitcode?: boolean; simulate?: boolean }) => {
+      if (!o.offline && !o.graph) {
+        const { runLivePlan } = await import('../live-plan.js');
+        ctx.exitCode = await runLivePlan(ctx, o.file, { detailedExitcode: Boolean(o.detailedExitcode), ...(o.simulate ? { simulate: true } : {}) });
+        return;
+      }
       const { loadSpec } = await import('../../spec/load.js');
       const { planCluster } = await import('../../plan/planner.js');
       const loaded = loadSpec(o.file, ctx.cwd);
-      if (!o.offline) {
-        const { runLivePlan } = await import('../live-plan.js');
-        ctx.exitCode = await runLivePlan(ctx, loaded, { detailedExitcode: Boolean(o.detailedExitcode) });
-        return;
-      }
       const plan = planCluster(loaded);
       if (o.graph) {
         const { stepGraph, toMermaid } = await import('../../plan/graph.js');

@@ -1,0 +1,175 @@
+// Owns what apply, status, destroy, unlock and the online plan print and how they exit.
+import { CloudlabError } from '../core/errors.js';
+import { hasChanges, type Diff } from '../reconcile/diff.js';
+import type { Session } from '../reconcile/session.js';
+import type { CliContext } from './context.js';
+import { confirm, interruptHandler, parseDuration, withLiveSession } from './cluster-run.js';
+import { createProgress } from './progress.js';
+import { table } from './table.js';
+
+function diffLines(ctx: CliContext, diff: Diff): string[] {
+  const c = ctx.c;
+  const out: string[] = [];
+  for (const a of diff.actions) {
+    const n = a.node;
+    if (a.kind === 'create') out.push(`${c.green('+')} create  ${n.name} (VMID ${n.vmid} on ${n.host}, ${n.cores} vCPU, ${n.memoryMiB} MiB, ${n.diskGiB} GiB${n.ip ? `, ${n.ip}` : ''})`);
+    else if (a.kind === 'update') out.push(`${c.yellow('~')} update  ${n.name}: ${a.changes.map((x) => `${x.field} ${x.from} → ${x.to}${x.needsReboot ? ' (needs reboot)' : ''}`).join(', ')}`);
+    else out.push(`${c.dim('=')} keep    ${n.name}`);
+  }
+  for (const v of diff.deletes) out.push(`${c.red('-')} delete  ${v.name} (VMID ${v.vmid} on ${v.host}) — not in the spec; apply refuses to remove nodes yet`);
+  for (const note of diff.notes) out.push(c.dim(`  note: ${note}`));
+  return out;
+}
+
+/** `plan` without --offline: the Proxmox diff plus the Talos steps a dry-run apply would take. */
+export async function runLivePlanCommand(ctx: CliContext, o: { file: string; simulate?: boolean; detailedExitcode?: boolean }): Promise<number> {
+  return withLiveSession(ctx, o, async (session) => {
+    const { runApply } = await import('../reconcile/apply.js');
+    const result = await runApply(session, { dryRun: true });
+    const changes = result.wouldRun.filter((w) => w.id !== 'preflight');
+    const changed = hasChanges(session.diff) || changes.length > 0;
+    if (ctx.flags.json) {
+      ctx.json({
+        cluster: session.plan.cluster.name,
+        changes: changed,
+        nodes: session.diff.actions.map((a) => ({ name: a.node.name, action: a.kind, ...(a.kind === 'update' ? { changes: a.changes } : {}) })),
+        deletes: session.diff.deletes.map((v) => ({ name: v.name, vmid: v.vmid, host: v.host })),
+        steps: changes,
+        notes: session.diff.notes,
+      });
+    } else {
+      ctx.out(ctx.c.bold(`Plan for cluster ${session.plan.cluster.name} (against ${session.plan.proxmox.endpoint}):`));
+      for (const l of diffLines(ctx, session.diff)) ctx.out(l);
+      if (changes.length) {
+        ctx.out('');
+        ctx.out(ctx.c.bold('Steps apply would run:'));
+        for (const w of changes) ctx.out(`  + ${w.description}`);
+      }
+      ctx.out('');
+      ctx.out(changed ? 'Run `cloudlab apply` to make these changes.' : 'No changes: the cluster matches the spec.');
+    }
+    return o.detailedExitcode ? (changed ? 2 : 0) : 0;
+  });
+}
+
+export async function runApplyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string }): Promise<number> {
+  const waitMs = parseDuration(o.wait, '--wait');
+  return withLiveSession(ctx, o, async (session) => {
+    if (o.dryRun) return runDryRun(ctx, session);
+    if (!ctx.flags.json) {
+      ctx.info(ctx.c.bold(`Cluster ${session.plan.cluster.name}:`));
+      for (const l of diffLines(ctx, session.diff)) ctx.info(l);
+    }
+    if (hasChanges(session.diff)) await confirm(ctx, 'Apply these changes? Type "yes":', 'yes', o.yes);
+    const { acquireLock } = await import('../reconcile/lock.js');
+    const lock = await acquireLock(session.proxmox, session.plan.cluster.name, { operation: 'apply', waitMs, onWait: (h) => ctx.info(`waiting for the cluster lock held by ${h ? `${h.owner}@${h.host} (${h.operation} since ${h.since})` : 'another run'}`) });
+    const progress = createProgress(ctx);
+    const intr = interruptHandler(ctx);
+    const t0 = Date.now();
+    try {
+      const { runApply, DEFAULT_TIMEOUTS } = await import('../reconcile/apply.js');
+      // CLOUDLAB_TIMEOUT_SCALE shortens (or stretches) every wait, e.g. 0.05 in tests against fast simulators.
+      const k = Number(session.env.CLOUDLAB_TIMEOUT_SCALE ?? 1);
+      const timeouts = Object.fromEntries(Object.entries(DEFAULT_TIMEOUTS).map(([key, v]) => [key, Math.max(2000, Math.round(v * (k > 0 ? k : 1)))]));
+      const summary = await runApply(session, { signal: intr.signal, events: progress.event, allowReboot: Boolean(o.allowReboot), timeouts });
+      progress.done();
+      const secs = ((Date.now() - t0) / 1000).toFixed(1);
+      if (ctx.flags.json) {
+        ctx.io.stdout.write(JSON.stringify({ type: 'summary', cluster: session.plan.cluster.name, created: summary.created, updated: summary.updated, rebootPending: summary.rebootPending, bootstrapped: summary.bootstrapped, outputs: summary.outputs, seconds: Number(secs) }) + '\n');
+      } else {
+        const touched = summary.created.length + summary.updated.length;
+        ctx.out(`${ctx.c.green('✓')} cluster ${session.plan.cluster.name} is up in ${secs} s: ${touched ? `${summary.created.length} created, ${summary.updated.length} updated` : 'no changes'}${summary.bootstrapped ? ', bootstrapped' : ''}.`);
+        if (summary.rebootPending.length) ctx.warn(`reboot needed for ${summary.rebootPending.join(', ')} (apply --allow-reboot does it one at a time)`);
+        if (summary.outputs.length) ctx.out(`  encrypted outputs: ${summary.outputs.join(', ')} — use \`cloudlab kubeconfig\` / \`cloudlab talosconfig\``);
+      }
+      return 0;
+    } finally {
+      progress.done();
+      intr.dispose();
+      await lock.release().catch((e: unknown) => ctx.warn(`could not release the cluster lock: ${(e as Error).message}`));
+    }
+  });
+}
+
+async function runDryRun(ctx: CliContext, session: Session): Promise<number> {
+  const { runApply } = await import('../reconcile/apply.js');
+  const result = await runApply(session, { dryRun: true });
+  const steps = result.wouldRun.filter((w) => w.id !== 'preflight');
+  if (ctx.flags.json) ctx.json({ dryRun: true, steps });
+  else {
+    for (const l of diffLines(ctx, session.diff)) ctx.out(l);
+    ctx.out(steps.length ? ctx.c.bold('Would run:') : 'Nothing to do.');
+    for (const s of steps) ctx.out(`  + ${s.description}`);
+  }
+  return 0;
+}
+
+export async function runStatusCommand(ctx: CliContext, o: { file: string; simulate?: boolean }): Promise<number> {
+  return withLiveSession(ctx, o, async (session) => {
+    const { clusterStatus } = await import('../reconcile/status.js');
+    const st = await clusterStatus(session);
+    if (ctx.flags.json) {
+      ctx.json(st);
+    } else {
+      ctx.out(ctx.c.bold(`Cluster ${st.cluster}`) + (st.endpoint ? ` — ${st.endpoint}` : ''));
+      const rows = [['NAME', 'ROLE', 'HOST', 'VMID', 'VM', 'ADDRESS', 'TALOS', 'ETCD', 'KUBERNETES']];
+      for (const n of st.nodes) rows.push([n.name, n.role, n.host, String(n.vmid), n.vm, n.address ?? '-', n.talos, n.etcd, n.kubernetes]);
+      ctx.out(table(rows));
+      if (st.drift.length || st.extra.length) {
+        ctx.out('');
+        ctx.out(ctx.c.bold('Drift from the spec:'));
+        for (const d of [...st.drift, ...st.extra]) ctx.out(`  ${d}`);
+      } else {
+        ctx.out('No drift: the VMs match the spec.');
+      }
+    }
+    return 0;
+  });
+}
+
+export async function runDestroyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; purgeImages?: boolean }): Promise<number> {
+  return withLiveSession(ctx, o, async (session) => {
+    const ours = session.world.vms.filter((v) => v.ours && !v.template);
+    if (ours.length === 0) {
+      ctx.out(`No VMs of cluster ${session.plan.cluster.name} exist; nothing to destroy.`);
+      return 0;
+    }
+    ctx.info(`This deletes ${ours.length} VM(s) of cluster ${session.plan.cluster.name} and their disks:`);
+    for (const v of ours) ctx.info(`  - ${v.name} (VMID ${v.vmid} on ${v.host})`);
+    await confirm(ctx, `Type the cluster name (${session.plan.cluster.name}) to confirm:`, session.plan.cluster.name, o.yes);
+    const { acquireLock } = await import('../reconcile/lock.js');
+    const lock = await acquireLock(session.proxmox, session.plan.cluster.name, { operation: 'destroy' });
+    const progress = createProgress(ctx);
+    try {
+      const { runDestroy } = await import('../reconcile/destroy.js');
+      const r = await runDestroy(session, { purgeImages: Boolean(o.purgeImages), events: progress.event });
+      progress.done();
+      if (ctx.flags.json) ctx.io.stdout.write(JSON.stringify({ type: 'summary', deleted: r.deleted, imagesDeleted: r.imagesDeleted }) + '\n');
+      else ctx.out(`Deleted ${r.deleted.length} VM(s)${r.imagesDeleted.length ? ` and ${r.imagesDeleted.length} image(s)` : ''}; ${r.untouched} other VM(s) untouched.`);
+      return 0;
+    } finally {
+      progress.done();
+      await lock.release().catch(() => {});
+    }
+  });
+}
+
+export async function runUnlockCommand(ctx: CliContext, o: { file: string }): Promise<number> {
+  const { loadSpec } = await import('../spec/load.js');
+  const { planCluster } = await import('../plan/planner.js');
+  const { proxmoxConnection } = await import('../reconcile/session.js');
+  const { ProxmoxClient } = await import('../providers/proxmox/client.js');
+  const { forceUnlock } = await import('../reconcile/lock.js');
+  const plan = planCluster(loadSpec(o.file, ctx.cwd));
+  const client = new ProxmoxClient(await proxmoxConnection(plan, ctx.env, (m) => ctx.warn(m)));
+  try {
+    const r = await forceUnlock(client, plan.cluster.name);
+    if (r === 'none') ctx.out(`cluster ${plan.cluster.name} was not locked`);
+    else ctx.out(`removed the lock of cluster ${plan.cluster.name}${r ? ` held by ${r.owner}@${r.host} (${r.operation} since ${r.since})` : ''}`);
+    return 0;
+  } catch (e) {
+    throw new CloudlabError({ code: 'UNLOCK_FAILED', message: `could not remove the lock: ${(e as Error).message}`, cause: e });
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,86 @@
+// Owns the CLI side of commands that act on a live cluster (plan, apply, status, destroy): loading the spec,
+// starting the built-in simulators when asked, opening a session, confirmation, Ctrl-C and the cluster lock.
+import { createInterface } from 'node:readline/promises';
+import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
+import type { LoadedSpec } from '../spec/load.js';
+import type { Session } from '../reconcile/session.js';
+import type { CliContext } from './context.js';
+
+export interface LiveOptions {
+  file: string;
+  simulate?: boolean;
+}
+
+/** Loads the spec and, with --simulate, starts the built-in simulators and points the run at them. */
+export async function withLiveSession<T>(ctx: CliContext, o: LiveOptions, fn: (session: Session, loaded: LoadedSpec) => Promise<T>): Promise<T> {
+  const { loadSpec } = await import('../spec/load.js');
+  const loaded = loadSpec(o.file, ctx.cwd);
+  let env = ctx.env;
+  let stopSim: (() => Promise<void>) | null = null;
+  let talosPort: number | undefined;
+  if (o.simulate) {
+    const { startSimulatedWorld } = await import('../sim/world.js');
+    const world = await startSimulatedWorld({ spec: loaded.spec, speed: Number(ctx.env.CLOUDLAB_SIM_SPEED ?? 50), stateDir: ctx.env.CLOUDLAB_SIM_STATE });
+    env = { ...env, ...world.env };
+    stopSim = world.close;
+    talosPort = world.talosPort;
+    ctx.info(ctx.c.dim(`simulators: Proxmox ${world.env.CLOUDLAB_PROXMOX_ENDPOINT}, Talos nodes on loopback port ${world.talosPort}`));
+  }
+  const { openSession } = await import('../reconcile/session.js');
+  let session: Session | null = null;
+  try {
+    session = await openSession(loaded, env, { ...(talosPort ? { talosPort } : {}), onWarning: (m) => ctx.warn(m) });
+    return await fn(session, loaded);
+  } finally {
+    await session?.proxmox.close();
+    await stopSim?.();
+  }
+}
+
+/** Asks for confirmation on a terminal; without one, --yes is required. */
+export async function confirm(ctx: CliContext, question: string, expected: string, yes: boolean | undefined): Promise<void> {
+  if (yes) return;
+  const stdin = ctx.io.stdin;
+  if (!stdin || !stdin.isTTY) {
+    throw new CloudlabError({ code: 'CONFIRMATION_REQUIRED', exitCode: EXIT_INVALID, message: 'this changes the cluster and there is no terminal to confirm on', hint: 'pass --yes to confirm non-interactively (or --dry-run to only look)' });
+  }
+  const rl = createInterface({ input: stdin, output: ctx.io.stderr as NodeJS.WritableStream });
+  try {
+    const answer = (await rl.question(`${question} `)).trim();
+    if (answer !== expected) throw new CloudlabError({ code: 'ABORTED', message: 'not confirmed; nothing was changed', exitCode: 1 });
+  } finally {
+    rl.close();
+  }
+}
+
+/** First Ctrl-C aborts gracefully (running steps stop at a safe point); the second exits at once. */
+export function interruptHandler(ctx: CliContext): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  let count = 0;
+  const onSig = (): void => {
+    count++;
+    if (count === 1) {
+      ctx.info(ctx.c.yellow('Interrupted: stopping at a safe point (Ctrl-C again to exit now; the next apply resumes).'));
+      ac.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+    },
+  };
+}
+
+/** Parses durations like 90s, 10m, 1h (or plain milliseconds). */
+export function parseDuration(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new CloudlabError({ code: 'BAD_DURATION', exitCode: EXIT_INVALID, message: `${what}: "${text}" is not a duration`, hint: 'write e.g. 90s, 10m or 1h' });
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * mult);
+}

@@ -1,0 +1,56 @@
+// Owns the commands that act on a live cluster: apply, status, destroy, unlock.
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { DEFAULT_SPEC } from './spec.js';
+
+interface CommonOpts {
+  file: string;
+  simulate?: boolean;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('apply')
+    .description('create or converge the cluster: VMs, Talos config, bootstrap, health, encrypted outputs')
+    .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--dry-run', 'show what would be done, change nothing')
+    .option('--allow-reboot', 'reboot VMs whose CPU/memory change needs it')
+    .option('--wait <duration>', 'wait this long for another apply to release the cluster lock', '0s')
+    .option('--simulate', 'run against the built-in Proxmox and Talos simulators (started for this run)')
+    .action(async (o: CommonOpts & { yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string }) => {
+      const { runApplyCommand } = await import('../apply-command.js');
+      ctx.exitCode = await runApplyCommand(ctx, o);
+    });
+
+  program
+    .command('status')
+    .description('one row per node: VM, address, Talos, etcd, Kubernetes; and drift from the spec')
+    .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
+    .option('--simulate', 'against the built-in simulators (an empty world unless state is kept with CLOUDLAB_SIM_STATE)')
+    .action(async (o: CommonOpts) => {
+      const { runStatusCommand } = await import('../apply-command.js');
+      ctx.exitCode = await runStatusCommand(ctx, o);
+    });
+
+  program
+    .command('destroy')
+    .description("delete this cluster's managed VMs and their disks (nothing else)")
+    .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
+    .option('-y, --yes', 'do not ask to type the cluster name')
+    .option('--purge-images', 'also delete the downloaded Talos images')
+    .option('--simulate', 'against the built-in simulators')
+    .action(async (o: CommonOpts & { yes?: boolean; purgeImages?: boolean }) => {
+      const { runDestroyCommand } = await import('../apply-command.js');
+      ctx.exitCode = await runDestroyCommand(ctx, o);
+    });
+
+  program
+    .command('unlock')
+    .description('remove a stale cluster lock left by a dead apply')
+    .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
+    .action(async (o: CommonOpts) => {
+      const { runUnlockCommand } = await import('../apply-command.js');
+      ctx.exitCode = await runUnlockCommand(ctx, o);
+    });
+}

@@ -1,0 +1,164 @@
+// Owns running a graph of steps: dependency order, bounded parallelism (overall and per key such as a host or
+// a storage), skip-when-done, dry-run through the same path, graceful cancellation, and one event stream.
+import { CloudlabError, toCloudlabError } from '../core/errors.js';
+
+export type StepStatus = 'start' | 'done' | 'skip' | 'fail' | 'cancelled' | 'would-run';
+
+export interface StepEvent {
+  type: 'step';
+  id: string;
+  title: string;
+  node?: string;
+  status: StepStatus;
+  detail?: string;
+  ms?: number;
+  at: string;
+}
+
+export interface InfoEvent {
+  type: 'info' | 'warning';
+  message: string;
+  node?: string;
+  at: string;
+}
+
+export type EngineEvent = StepEvent | InfoEvent;
+export type EventSink = (e: EngineEvent) => void;
+
+export interface StepContext {
+  signal: AbortSignal;
+  /** Reports progress within a step (shown on the step's line). */
+  progress(detail: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface Step {
+  id: string;
+  title: string;
+  node?: string;
+  after?: string[];
+  /** Concurrency keys: at most `limits[key]` steps holding the same key run at once. */
+  keys?: string[];
+  /** Decides whether the work is still needed; a string explains why it is skipped. */
+  shouldRun?(): Promise<true | string> | true | string;
+  /** Does the work; may return a short detail for the log. */
+  run(ctx: StepContext): Promise<string | void>;
+  /** What the step would do (dry-run); defaults to the title. */
+  describe?(): string;
+}
+
+export interface RunOptions {
+  dryRun?: boolean;
+  parallel?: number;
+  limits?: Record<string, number>;
+  signal?: AbortSignal;
+  events?: EventSink;
+  now?: () => Date;
+}
+
+export interface RunResult {
+  ran: string[];
+  skipped: string[];
+  wouldRun: { id: string; description: string }[];
+}
+
+/** Runs steps in dependency order. Throws the first failure (after running steps finish) as a CloudlabError. */
+export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<RunResult> {
+  const now = opts.now ?? (() => new Date());
+  const emit: EventSink = opts.events ?? (() => {});
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  for (const s of steps) {
+    for (const a of s.after ?? []) if (!byId.has(a)) throw new CloudlabError({ code: 'ENGINE_GRAPH', message: `step ${s.id} depends on unknown step ${a}` });
+  }
+  const parallel = Math.max(1, opts.parallel ?? 8);
+  const limits = opts.limits ?? {};
+  const held = new Map<string, number>();
+  const done = new Set<string>();
+  const running = new Map<string, Promise<void>>();
+  const result: RunResult = { ran: [], skipped: [], wouldRun: [] };
+  const pending = [...steps];
+  let failure: CloudlabError | null = null;
+  let failedStep: Step | null = null;
+
+  const ready = (s: Step): boolean => (s.after ?? []).every((a) => done.has(a));
+  const keysFree = (s: Step): boolean => (s.keys ?? []).every((k) => (held.get(k) ?? 0) < (limits[k] ?? limits[k.split(':')[0]!] ?? Infinity));
+  const cancelled = (): boolean => Boolean(opts.signal?.aborted);
+
+  const start = (s: Step): void => {
+    for (const k of s.keys ?? []) held.set(k, (held.get(k) ?? 0) + 1);
+    const t0 = Date.now();
+    const ctx: StepContext = {
+      signal: opts.signal ?? new AbortController().signal,
+      progress: (detail) => emit({ type: 'step', id: s.id, title: s.title, ...(s.node ? { node: s.node } : {}), status: 'start', detail, at: now().toISOString() }),
+      info: (message) => emit({ type: 'info', message, ...(s.node ? { node: s.node } : {}), at: now().toISOString() }),
+      warn: (message) => emit({ type: 'warning', message, ...(s.node ? { node: s.node } : {}), at: now().toISOString() }),
+    };
+    const base = { type: 'step' as const, id: s.id, title: s.title, ...(s.node ? { node: s.node } : {}) };
+    const p = (async () => {
+      const should = s.shouldRun ? await s.shouldRun() : true;
+      if (should !== true) {
+        result.skipped.push(s.id);
+        emit({ ...base, status: 'skip', detail: should, at: now().toISOString() });
+        return;
+      }
+      if (opts.dryRun) {
+        const description = s.describe ? s.describe() : s.title;
+        result.wouldRun.push({ id: s.id, description });
+        emit({ ...base, status: 'would-run', detail: description, at: now().toISOString() });
+        return;
+      }
+      emit({ ...base, status: 'start', at: now().toISOString() });
+      const detail = await s.run(ctx);
+      result.ran.push(s.id);
+      emit({ ...base, status: 'done', ...(detail ? { detail } : {}), ms: Date.now() - t0, at: now().toISOString() });
+    })()
+      .catch((e: unknown) => {
+        const err = toCloudlabError(e, 'STEP_FAILED');
+        emit({ ...base, status: cancelled() ? 'cancelled' : 'fail', detail: err.message, ms: Date.now() - t0, at: now().toISOString() });
+        if (!failure) {
+          failure = err;
+          failedStep = s;
+        }
+      })
+      .finally(() => {
+        for (const k of s.keys ?? []) held.set(k, (held.get(k) ?? 1) - 1);
+        done.add(s.id);
+        running.delete(s.id);
+      });
+    running.set(s.id, p);
+  };
+
+  for (;;) {
+    if (!failure && !cancelled()) {
+      for (let i = 0; i < pending.length && running.size < parallel; ) {
+        const s = pending[i]!;
+        if (ready(s) && keysFree(s)) {
+          pending.splice(i, 1);
+          start(s);
+        } else i++;
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+
+  if (failure) {
+    const f = failure as CloudlabError;
+    const s = failedStep as Step | null;
+    if (cancelled() && f.code !== 'CANCELLED') {
+      throw new CloudlabError({ code: 'CANCELLED', message: 'apply was interrupted; running steps were stopped at a safe point', hint: 'run the same command again: it resumes where it stopped', cause: f, exitCode: 130 });
+    }
+    if (f.details.step === undefined && s) {
+      throw new CloudlabError({ code: f.code, message: `${s.title}: ${f.message}`, hint: f.hint ?? 'fix the cause and run apply again: finished steps are skipped', cause: f.cause ?? undefined, exitCode: f.exitCode, details: { ...f.details, step: s.id }, problems: f.problems });
+    }
+    throw f;
+  }
+  if (cancelled()) {
+    throw new CloudlabError({ code: 'CANCELLED', message: 'apply was interrupted before all steps ran', hint: 'run the same command again: it resumes where it stopped', exitCode: 130 });
+  }
+  if (pending.length && !opts.dryRun) {
+    throw new CloudlabError({ code: 'ENGINE_GRAPH', message: `steps could not run (dependency cycle?): ${pending.map((p) => p.id).join(', ')}` });
+  }
+  return result;
+}

@@ -1,0 +1,84 @@
+// Owns observing the live Proxmox side of a cluster: which VMs exist, which are ours (by tags), their size,
+// MAC, state and host capacity. Read-only.
+import type { ProxmoxClient } from '../providers/proxmox/client.js';
+import { parseDisk, parseNet, parseSizeBytes, parseTags } from '../providers/proxmox/props.js';
+import type { VmConfig } from '../providers/proxmox/types.js';
+import { MANAGED_TAG, clusterTag } from '../plan/planner.js';
+
+export interface ObservedVm {
+  vmid: number;
+  host: string;
+  name: string;
+  status: string;
+  tags: string[];
+  /** Carries cloudlab's tag and this cluster's tag. */
+  ours: boolean;
+  /** Carries cloudlab's tag (any cluster). */
+  managed: boolean;
+  template: boolean;
+  lock: string | null;
+  cores: number | null;
+  memoryMiB: number | null;
+  diskGiB: number | null;
+  mac: string | null;
+  cpuType: string | null;
+  /** Changes stored but not yet active (Proxmox "pending" values): a reboot applies them. */
+  pendingReboot: boolean;
+}
+
+export interface ObservedHost {
+  name: string;
+  online: boolean;
+  cores: number;
+  memoryMiB: number;
+}
+
+export interface ObservedWorld {
+  hosts: ObservedHost[];
+  /** Every VM in the Proxmox cluster (to detect VMID and name collisions). */
+  vms: ObservedVm[];
+}
+
+export function vmFromConfig(base: Omit<ObservedVm, 'cores' | 'memoryMiB' | 'diskGiB' | 'mac' | 'cpuType' | 'pendingReboot'>, cfg: VmConfig | null, pending: VmConfig | null): ObservedVm {
+  let diskGiB: number | null = null;
+  let mac: string | null = null;
+  if (cfg) {
+    const disk = typeof cfg.scsi0 === 'string' ? parseDisk(cfg.scsi0) : null;
+    if (disk?.size) diskGiB = Math.round(parseSizeBytes(disk.size) / 1024 ** 3);
+    if (typeof cfg.net0 === 'string') mac = parseNet(cfg.net0).macaddr?.toUpperCase() ?? null;
+  }
+  const num = (v: unknown): number | null => (v === undefined || v === null || v === '' ? null : Number(v));
+  const pendingReboot = Boolean(pending && cfg && (num(pending.cores) !== num(cfg.cores) || num(pending.memory) !== num(cfg.memory)));
+  return {
+    ...base,
+    cores: cfg ? num(cfg.cores) ?? 1 : null,
+    memoryMiB: cfg ? num(cfg.memory) ?? 512 : null,
+    diskGiB,
+    mac,
+    cpuType: cfg && typeof cfg.cpu === 'string' ? cfg.cpu : cfg ? 'kvm64' : null,
+    pendingReboot,
+  };
+}
+
+/** Reads hosts and VMs. Configs are read only for this cluster's VMs (few calls for a converged cluster). */
+export async function observeProxmox(client: ProxmoxClient, cluster: string): Promise<ObservedWorld> {
+  const resources = await client.clusterResources();
+  const hosts: ObservedHost[] = resources
+    .filter((r) => r.type === 'node' && r.node)
+    .map((r) => ({ name: r.node!, online: r.status === 'online', cores: r.maxcpu ?? 0, memoryMiB: Math.floor((r.maxmem ?? 0) / 1024 / 1024) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const vmRes = resources.filter((r) => r.type === 'qemu' && r.vmid !== undefined);
+  const vms = await Promise.all(
+    vmRes.map(async (r) => {
+      const tags = parseTags(r.tags);
+      const managed = tags.includes(MANAGED_TAG);
+      const ours = managed && tags.includes(clusterTag(cluster));
+      const base = { vmid: r.vmid!, host: r.node!, name: r.name ?? '', status: r.status ?? 'unknown', tags, ours, managed, template: r.template === 1, lock: r.lock ?? null };
+      if (!ours) return vmFromConfig(base, null, null);
+      const [cfg, pending] = await Promise.all([client.vmConfig(r.node!, r.vmid!, { current: true }), client.vmConfig(r.node!, r.vmid!)]);
+      return vmFromConfig(base, cfg, pending);
+    }),
+  );
+  vms.sort((a, b) => a.vmid - b.vmid);
+  return { hosts, vms };
+}

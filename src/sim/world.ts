@@ -1,0 +1,101 @@
+// Owns a complete simulated world for one spec: the Proxmox simulator shaped like the spec's hosts, storages
+// and bridge, with a Talos node fleet plugged into its guest seam, and an image catalog that knows the spec's
+// schematic. Used by `--simulate`, `cloudlab demo` and the end-to-end tests. Loopback only.
+import type { ClusterSpec } from '../spec/schema.js';
+import { startProxmoxSim, type ProxmoxSimHandle } from './proxmox/index.js';
+import type { SimNodeSpec, SimStorageSpec } from './proxmox/engine.js';
+import { defaultImageCatalog, type SimImageInfo } from './proxmox/guests.js';
+import { TalosSimFleet, fleetAsGuestRuntime } from './talos/index.js';
+
+export interface SimulatedWorldOptions {
+  spec: ClusterSpec;
+  /** Divides every simulated delay (default 20). */
+  speed?: number;
+  seed?: number;
+  /** Proxmox fault plan, e.g. `5xx=0.05,lock=0.1,taskfail=0.02`. */
+  faults?: string;
+  /** Talos fault plan. */
+  talosFaults?: string;
+  stateDir?: string | undefined;
+  /** Talos API port (default 50000). */
+  talosPort?: number;
+  requestLog?: string;
+}
+
+export interface SimulatedWorld {
+  /** CLOUDLAB_PROXMOX_* variables pointing a run at the simulator. */
+  env: Record<string, string>;
+  talosPort: number;
+  proxmox: ProxmoxSimHandle;
+  talos: TalosSimFleet;
+  close(): Promise<void>;
+}
+
+/** The Proxmox hosts of a spec as simulator nodes: declared capacity (or 16 vCPU / 64 GiB), the spec's storages and bridge. */
+export function simNodesFor(spec: ClusterSpec): SimNodeSpec[] {
+  const imageStore = spec.proxmox.storage.images;
+  return spec.proxmox.hosts.map((h) => {
+    const vmStore = h.storage ?? spec.proxmox.storage.vm;
+    const storages: SimStorageSpec[] = [];
+    if (vmStore === imageStore) {
+      storages.push({ id: vmStore, type: 'dir', content: ['images', 'rootdir', 'iso', 'import', 'vztmpl', 'backup'], totalGiB: 4096 });
+    } else {
+      storages.push({ id: imageStore, type: 'dir', content: ['iso', 'import', 'vztmpl', 'backup'], totalGiB: 512 });
+      storages.push({ id: vmStore, type: 'lvmthin', content: ['images', 'rootdir'], totalGiB: 4096 });
+    }
+    return {
+      name: h.name,
+      cores: h.capacity?.cores ?? 16,
+      memoryMiB: h.capacity?.memory ?? 65536,
+      storages,
+      bridges: [...new Set(['vmbr0', spec.proxmox.bridge])],
+    };
+  });
+}
+
+export async function startSimulatedWorld(opts: SimulatedWorldOptions): Promise<SimulatedWorld> {
+  const speed = opts.speed ?? 20;
+  const { schematicId } = await import('../render/image/schematic.js');
+  const { schematicOf } = await import('../plan/planner.js');
+  const spec = opts.spec;
+  // The spec's own schematic: its images carry the spec's extensions.
+  const ownId = schematicId(schematicOf(spec));
+  const catalog = (url: string, filename: string): SimImageInfo | null => {
+    const info = defaultImageCatalog(url, filename);
+    if (!info) return null;
+    return info.schematicId === ownId ? { ...info, extensions: [...spec.image.extensions] } : info;
+  };
+  const talos = new TalosSimFleet({ speed, ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.talosFaults ? { faults: opts.talosFaults } : {}), port: opts.talosPort ?? 50000, talosVersion: spec.versions.talos.startsWith('v') ? spec.versions.talos : `v${spec.versions.talos}` });
+  let proxmox: ProxmoxSimHandle;
+  try {
+    proxmox = await startProxmoxSim({
+      nodes: simNodesFor(spec),
+      speed,
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(opts.faults ? { faults: opts.faults } : {}),
+      ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+      ...(opts.requestLog ? { requestLog: opts.requestLog } : {}),
+      guests: fleetAsGuestRuntime(talos),
+      imageCatalog: catalog,
+      ...(spec.network.mode === 'dhcp' && spec.network.cidr ? { dhcpNetwork: spec.network.cidr } : {}),
+    });
+  } catch (e) {
+    await talos.close();
+    throw e;
+  }
+  return {
+    env: {
+      CLOUDLAB_PROXMOX_ENDPOINT: proxmox.endpoint,
+      CLOUDLAB_PROXMOX_TOKEN_ID: proxmox.tokenId,
+      CLOUDLAB_PROXMOX_TOKEN_SECRET: proxmox.tokenSecret,
+      CLOUDLAB_PROXMOX_FINGERPRINT: proxmox.fingerprint,
+    },
+    talosPort: talos.port,
+    proxmox,
+    talos,
+    close: async () => {
+      await proxmox.close();
+      await talos.close();
+    },
+  };
+}
