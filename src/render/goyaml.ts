@@ -12,6 +12,12 @@ function isEmptyBlock(v: Value): boolean {
   return (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0);
 }
 
+const OLD_BOOL = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON', 'n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
+const BASE60 = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
+/** Strings that are plain scalars in any YAML: letters first, no indicators or spaces. */
+const FAST_PLAIN = /^[A-Za-z_/][A-Za-z0-9_./+=@-]*$/;
+const CORE_KEYWORD = /^(?:true|false|null|True|False|Null|TRUE|FALSE|NULL|\.inf|\.nan)$/;
+
 /** A scalar on one line, quoted the way Go quotes ambiguous strings (double quotes). */
 function scalar(v: Value): string {
   if (v === null || v === undefined) return 'null';
@@ -21,6 +27,9 @@ function scalar(v: Value): string {
   if (Array.isArray(v)) return '[]';
   if (isPlainObject(v)) return '{}';
   const s = String(v);
+  // go-yaml double-quotes YAML 1.1 booleans and base-60 numbers that YAML 1.2 would leave plain.
+  if (OLD_BOOL.has(s) || BASE60.test(s)) return JSON.stringify(s);
+  if (FAST_PLAIN.test(s) && !CORE_KEYWORD.test(s)) return s;
   return YAML.stringify(s, { lineWidth: 0, defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' }).replace(/\n$/, '');
 }
 
