@@ -523,8 +523,10 @@ export class ProxmoxSimEngine {
 
   async resolveImage(url: string, filename: string, volid: string): Promise<SimImageInfo | null> {
     const custom = this.o.imageCatalog ? await this.o.imageCatalog(url, filename) : null;
-    const info = custom ?? defaultImageCatalog(url, filename);
-    return info ? { ...info, volid, extensions: [...info.extensions].sort() } : null;
+    const parsed = defaultImageCatalog(url, filename);
+    if (!custom && !parsed) return null;
+    const info: SimImageInfo = { ...(parsed ?? { volid, extensions: [] }), ...Object.fromEntries(Object.entries(custom ?? {}).filter(([, v]) => v !== undefined)) } as SimImageInfo;
+    return { ...info, volid, extensions: [...(info.extensions ?? [])].sort() };
   }
 
   // ------------------------------------------------------------ shutdown
