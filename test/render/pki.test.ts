@@ -187,3 +187,36 @@ test('talosconfig: admin client cert the way apid requires; parse round trip', a
   assert.doesNotMatch(empty, /nodes:/);
   assert.throws(() => parseTalosconfig('context: x\ncontexts: {}\n'), /not in contexts/);
 });
+
+test('mTLS over loopback: server cert from the OS CA, client cert from talosconfig (Ed25519, TLS 1.3, h2)', async () => {
+  const { createServer, connect } = await import('node:tls');
+  const { talosconfigForPlan } = await import('../../src/render/talos/talosconfig.js');
+  const { testPlan } = await import('./fixtures.js');
+  const b = await testBundle();
+  const plan = testPlan();
+  const tc = parseTalosconfig(await talosconfigForPlan(plan, b));
+  assert.deepEqual(tc.contexts.lab!.endpoints, ['10.0.0.11', '10.0.0.12', '10.0.0.13']);
+  assert.deepEqual(tc.contexts.lab!.nodes, ['10.0.0.11']);
+  const server = await issueCertificate(b.certs.os, { algorithm: 'ed25519', commonName: 'lab-cp-1', ipAddresses: ['127.0.0.1'], dnsNames: ['lab-cp-1'], usages: ['serverAuth'], validityDays: 1 });
+  const srv = createServer({ cert: server.crt, key: toNodeKeyPem(server.key), ca: b.certs.os.crt, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'], minVersion: 'TLSv1.2' }, (s) => {
+    const peer = s.getPeerCertificate();
+    s.end(`hello ${String(peer.subject?.O)}`);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  try {
+    const ctx = tc.contexts.lab!;
+    const reply = await new Promise<string>((resolveP, reject) => {
+      const sock = connect({ host: '127.0.0.1', port, ca: ctx.ca, cert: ctx.crt, key: toNodeKeyPem(ctx.key), servername: 'lab-cp-1', ALPNProtocols: ['h2'] }, () => {
+        assert.equal(sock.alpnProtocol, 'h2');
+      });
+      let data = '';
+      sock.on('data', (d: Buffer) => (data += d.toString()));
+      sock.on('end', () => resolveP(data));
+      sock.on('error', reject);
+    });
+    assert.equal(reply, 'hello os:admin');
+  } finally {
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});

@@ -5,6 +5,7 @@ import { CloudlabError, EXIT_INVALID } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import { issueCertificate, type CertAndKey } from './pki.js';
 import type { SecretsBundle } from './secrets.js';
+import type { Plan } from '../../plan/types.js';
 
 /** Talos' TalosAPIDefaultCertificateValidityDuration: 365*24h. */
 export const ADMIN_CERT_VALIDITY_DAYS = 365;
@@ -103,4 +104,14 @@ export function parseTalosconfig(text: string, file = 'talosconfig'): ParsedTalo
   const context = typeof d.context === 'string' ? d.context : '';
   if (context && !contexts[context]) throw bad(`context ${JSON.stringify(context)} is not in contexts`);
   return { context, contexts };
+}
+
+/**
+ * The talosconfig of a planned cluster: context = cluster name, endpoints = the control planes' own addresses
+ * (never the VIP: it only exists once etcd runs), nodes = the bootstrap node.
+ */
+export async function talosconfigForPlan(plan: Plan, bundle: SecretsBundle, opts: { now?: Date } = {}): Promise<string> {
+  const endpoints = plan.nodes.filter((n) => n.role === 'controlplane' && n.ip).map((n) => n.ip!);
+  const boot = plan.nodes.find((n) => n.name === plan.cluster.bootstrapNode)?.ip;
+  return generateTalosconfig(bundle, { context: plan.cluster.name, endpoints, nodes: boot ? [boot] : [], ...(opts.now ? { now: opts.now } : {}) });
 }
