@@ -28,7 +28,7 @@ function jToYaml(n: JNode): unknown {
       const m = new YAMLMap();
       for (const e of n.entries) {
         const key = new Scalar(e.key);
-        if (needsYamlQuoting(e.key)) key.type = 'QUOTE_DOUBLE';
+        if (needsYamlQuoting(e.key, { yaml11: false })) key.type = 'QUOTE_DOUBLE';
         m.items.push({ key, value: jToYaml(e.value) } as never);
       }
       return m;
@@ -40,7 +40,7 @@ function jToYaml(n: JNode): unknown {
     }
     case 'str': {
       const s = new Scalar(n.v);
-      s.type = needsYamlQuoting(n.v) ? 'QUOTE_DOUBLE' : 'PLAIN';
+      s.type = needsYamlQuoting(n.v) || /[\n\r]/.test(n.v) ? 'QUOTE_DOUBLE' : 'PLAIN';
       return s;
     }
     case 'num': {

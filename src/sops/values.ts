@@ -92,8 +92,10 @@ export function timestampToRfc3339Nano(s: string): string | undefined {
   return out + (off === '+00:00' || off === '-00:00' ? 'Z' : off);
 }
 
-/** True when yaml.v3 would read this text, written plain, as something other than this string. */
-export function needsYamlQuoting(s: string): boolean {
+/** True when yaml.v3 (or a YAML 1.1 reader) would read this text, written plain, as something other than this string. */
+export function needsYamlQuoting(s: string, opts: { yaml11?: boolean } = { yaml11: true }): boolean {
+  // YAML 1.1 readers (PyYAML, older tools) take these as booleans: quoting values is harmless for yaml.v3.
+  if (opts.yaml11 && /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/.test(s)) return true;
   const r = resolvePlainYaml(s);
   return r === null || r.type !== 'str';
 }

@@ -85,7 +85,7 @@ test('writeEncryptedFile: recipients from the nearest .sops.yaml, atomic, unchan
   await writeEncryptedFile(path, 'apiVersion: v1\nclusters: []\ntoken: abcdef123\nother: y\n', env);
   const second = readFileSync(path, 'utf8');
   assert.equal(/^token: .*$/m.exec(second)![0], /^token: .*$/m.exec(first)![0]);
-  assert.equal(await readSecretFile(path, env), 'apiVersion: v1\nclusters: []\ntoken: abcdef123\nother: y\n');
+  assert.equal(await readSecretFile(path, env), 'apiVersion: v1\nclusters: []\ntoken: abcdef123\nother: "y"\n');
   assert.deepEqual(readdirSync(join(dir, 'output')), ['kubeconfig.enc.yaml'], 'no temporary files left');
   // No matching rule: error, and the existing file is untouched.
   await assert.rejects(writeEncryptedFile(join(dir, 'plain.json'), '{}', env), /no creation rule/);

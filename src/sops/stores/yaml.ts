@@ -33,6 +33,13 @@ function scalarValue(node: Scalar, where: string): SopsScalar | null {
   return str(text);
 }
 
+/** A multi-line string a `|` block can hold without an indentation indicator (the first content line unindented). */
+function literalSafe(text: string): boolean {
+  if (text.includes('\r') || /^\s*$/.test(text)) return false;
+  const first = text.split('\n').find((l) => l !== '');
+  return first !== undefined && !/^[ \t]/.test(first) && !/[^\n\x20-\x7e\u00a0-\uffff]/u.test(text.replace(/\t/g, ' '));
+}
+
 /** Writes a typed plaintext into a scalar node so that yaml.v3 reads back the same type and bytes. */
 function assignScalar(node: Scalar, v: SopsScalar): void {
   node.tag = undefined;
@@ -62,7 +69,9 @@ function assignScalar(node: Scalar, v: SopsScalar): void {
       return;
     default:
       node.value = text;
-      node.type = needsYamlQuoting(text) ? 'QUOTE_DOUBLE' : text.includes('\n') && !/[\t ]\n|^\s|\s$/.test(text.replace(/\n+$/, '')) ? 'BLOCK_LITERAL' : 'PLAIN';
+      if (needsYamlQuoting(text)) node.type = 'QUOTE_DOUBLE';
+      else if (text.includes('\n') || text.includes('\r')) node.type = literalSafe(text) ? 'BLOCK_LITERAL' : 'QUOTE_DOUBLE';
+      else node.type = 'PLAIN';
   }
 }
 
@@ -106,7 +115,7 @@ class YamlDoc implements SopsDoc {
           let key: string;
           if (isScalar(keyNode)) {
             key = String(keyNode.value ?? '');
-            if (forEncrypt && (keyNode.type === 'PLAIN' || keyNode.type === undefined) && needsYamlQuoting(key)) keyNode.type = 'QUOTE_DOUBLE';
+            if (forEncrypt && (keyNode.type === 'PLAIN' || keyNode.type === undefined) && needsYamlQuoting(key, { yaml11: false })) keyNode.type = 'QUOTE_DOUBLE';
           } else if (keyNode == null) {
             key = '';
           } else {
