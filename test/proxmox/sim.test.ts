@@ -97,7 +97,6 @@ describe('proxmox simulator: downloads, boot, agent, guests', () => {
       agent: agentString({ enabled: true }),
     });
     await client.startVm('pve1', 300);
-    await assert.rejects(() => client.agentNetworkInterfaces('pve1', 300), /QEMU guest agent is not running/);
     const ifs = await client.waitForAgentAddresses('pve1', 300, { timeoutMs: 10_000 });
     const eth = ifs.find((i) => i.name === 'eth0')!;
     assert.equal(eth.mac, 'bc:24:11:00:03:00');
@@ -182,6 +181,22 @@ describe('proxmox simulator: persistence and faults', () => {
     assert.ok(seq().some(Boolean));
     assert.throws(() => parseFaultPlan('lock=2'), /probability/);
     assert.throws(() => parseFaultPlan('bogus=1'), /cannot parse/);
+  });
+
+  test('the guest agent answers only after boot', async () => {
+    const slow = await fastSim({ imageCatalog: testCatalog, bootDelayMs: 1e9 });
+    const c = clientFor(slow);
+    try {
+      await c.downloadUrl('pve1', 'local', { url: FACTORY_AGENT_URL, content: 'import', filename: 'talos.raw' });
+      await c.createVm('pve1', { vmid: 500, name: 'slow', scsi0: diskString({ storage: 'local-lvm', importFrom: 'local:import/talos.raw' }), net0: netString({ model: 'virtio', bridge: 'vmbr0' }), agent: agentString({ enabled: true }) });
+      await c.startVm('pve1', 500);
+      assert.equal((await c.vmStatus('pve1', 500)).status, 'running');
+      await assert.rejects(() => c.agentNetworkInterfaces('pve1', 500), /QEMU guest agent is not running/);
+      await c.stopVm('pve1', 500);
+    } finally {
+      await c.close();
+      await slow.close();
+    }
   });
 
   test('listening beyond loopback is refused', async () => {

@@ -1,7 +1,7 @@
 // Owns the simulated Proxmox VE cluster's state and behaviour: nodes with capacity, storages with content
 // types and volumes, VMs with config locks, tasks with UPIDs and logs, boot and guest-agent timing, DHCP
 // leases on loopback, and the loopback-only rule. The HTTP layer (server.ts) maps requests onto it.
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { formatUpid } from '../../providers/proxmox/upid.js';
 import { formatSize, parseSizeBytes } from '../../providers/proxmox/props.js';
@@ -120,16 +120,18 @@ function sha(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-/** Deterministic stand-in content for a non-loopback download: the same URL always gives the same bytes. */
+const syntheticCache = new Map<string, Buffer>();
+
+/** Deterministic stand-in content for a non-loopback download: the same URL always gives the same bytes
+ * (an AES-256-CTR keystream keyed by the URL's hash, 2–4 MiB long). */
 export function syntheticContent(url: string): Buffer {
+  const hit = syntheticCache.get(url);
+  if (hit) return hit;
   const seed = createHash('sha256').update(`cloudlab-sim:${url}`).digest();
   const size = 2 * 1024 * 1024 + (seed.readUInt32BE(0) % (2 * 1024 * 1024));
-  const out = Buffer.alloc(size);
-  let block = seed;
-  for (let off = 0; off < size; off += 32) {
-    block = createHash('sha256').update(block).digest();
-    block.copy(out, off, 0, Math.min(32, size - off));
-  }
+  const out = createCipheriv('aes-256-ctr', seed, Buffer.alloc(16)).update(Buffer.alloc(size));
+  if (syntheticCache.size > 16) syntheticCache.delete(syntheticCache.keys().next().value as string);
+  syntheticCache.set(url, out);
   return out;
 }
 

@@ -47,16 +47,15 @@ const DRIVE_COMMON: Record<string, Rule | string> = {
   shared: bool(),
   size: str({ pattern: /^\d+(\.\d+)?[KMGT]?$/ }),
   snapshot: bool(),
-  ssd: bool(),
 };
 for (const k of ['bps', 'bps_rd', 'bps_wr', 'iops', 'iops_max', 'iops_rd', 'iops_rd_max', 'iops_wr', 'iops_wr_max', 'mbps', 'mbps_max', 'mbps_rd', 'mbps_rd_max', 'mbps_wr', 'mbps_wr_max']) DRIVE_COMMON[k] = num({ min: 0 });
 for (const k of ['bps_max_length', 'bps_rd_max_length', 'bps_wr_max_length', 'iops_max_length', 'iops_rd_max_length', 'iops_wr_max_length']) DRIVE_COMMON[k] = int({ min: 1 });
 
 export const DRIVE_FORMATS: Record<'scsi' | 'virtio' | 'sata' | 'ide', PropFormat> = {
-  scsi: { defaultKey: 'file', keys: { ...DRIVE_COMMON, iothread: bool(), queues: int({ min: 2 }), ro: bool(), scsiblock: bool(), product: str({ maxLength: 40 }), vendor: str({ maxLength: 40 }), wwn: str({ pattern: /^(0x)[0-9a-fA-F]{16}$/ }) } },
+  scsi: { defaultKey: 'file', keys: { ...DRIVE_COMMON, ssd: bool(), iothread: bool(), queues: int({ min: 2 }), ro: bool(), scsiblock: bool(), product: str({ maxLength: 40 }), vendor: str({ maxLength: 40 }), wwn: str({ pattern: /^(0x)[0-9a-fA-F]{16}$/ }) } },
   virtio: { defaultKey: 'file', keys: { ...DRIVE_COMMON, iothread: bool(), ro: bool() } },
-  sata: { defaultKey: 'file', keys: { ...DRIVE_COMMON, wwn: str({ pattern: /^(0x)[0-9a-fA-F]{16}$/ }) } },
-  ide: { defaultKey: 'file', keys: { ...DRIVE_COMMON, model: str({ maxLength: 40 }), wwn: str({ pattern: /^(0x)[0-9a-fA-F]{16}$/ }) } },
+  sata: { defaultKey: 'file', keys: { ...DRIVE_COMMON, ssd: bool(), wwn: str({ pattern: /^(0x)[0-9a-fA-F]{16}$/ }) } },
+  ide: { defaultKey: 'file', keys: { ...DRIVE_COMMON, ssd: bool(), model: str({ maxLength: 40 }), wwn: str({ pattern: /^(0x)[0-9a-fA-F]{16}$/ }) } },
 };
 
 export const EFIDISK_FORMAT: PropFormat = {
