@@ -165,7 +165,7 @@ test('patches apply in order all → role → pool → node; strategic, JSON pat
   writeFileSync(join(dir, 'json.yaml'), '- op: replace\n  path: /machine/install/wipe\n  value: true\n');
   const n = plan.nodes[3]!;
   n.patches = [
-    { source: 'patches.all[0]', baseDir: dir, patch: { machine: { certSANs: ['extra.example.com'], nodeLabels: { tier: 'a' } } } },
+    { source: 'patches.all[0]', baseDir: dir, patch: { machine: { certSANs: ['extra.example.com'], nodeLabels: { tier: 'a', app: 'x' } } } },
     { source: 'sysctl.yaml', baseDir: dir, patch: 'sysctl.yaml' },
     { source: 'patches.worker[0]', baseDir: dir, patch: { machine: { nodeLabels: { tier: 'b' } } } },
     { source: 'json.yaml', baseDir: dir, patch: 'json.yaml' },
@@ -174,7 +174,9 @@ test('patches apply in order all → role → pool → node; strategic, JSON pat
   const docs = docsOf(await renderNodeConfig(plan, n, bundle));
   const m = docs[0]!.machine as Obj;
   assert.deepEqual(m.certSANs, ['10.0.0.10', '10.0.0.11', '10.0.0.12', '10.0.0.13', 'extra.example.com'], 'lists append');
-  assert.deepEqual(m.nodeLabels, { tier: 'b' }, 'later patches win');
+  assert.deepEqual(m.nodeLabels, { app: 'x', tier: 'b' }, 'later patches win');
+  assert.deepEqual(keys(m.nodeLabels), ['app', 'tier'], 'Go maps are encoded sorted');
+  assert.deepEqual(keys(m.sysctls), ['vm.max_map_count']);
   assert.deepEqual(m.sysctls, { 'vm.max_map_count': '262144' });
   assert.equal((m.install as Obj).wipe, true);
   assert.deepEqual(m.nodeTaints, { dedicated: 'gpu:NoSchedule' });

@@ -24,3 +24,8 @@ test('multi-line strings become literal blocks that parse back', () => {
   const inList = goYaml({ meta: [{ key: 10, value: 'a: 1\nb: 2\n' }] });
   assert.deepEqual(YAML.parse(inList), { meta: [{ key: 10, value: 'a: 1\nb: 2\n' }] });
 });
+
+test('literal blocks in list items indent from the dash, as Talos encodes inlineManifests', () => {
+  const out = goYaml({ cluster: { inlineManifests: [{ name: 'cilium', contents: '---\napiVersion: v1\n' }] } });
+  assert.equal(out, 'cluster:\n    inlineManifests:\n        - name: cilium\n          contents: |\n            ---\n            apiVersion: v1\n');
+});

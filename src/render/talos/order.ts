@@ -46,9 +46,26 @@ const KINDS: Record<string, Record<string, readonly string[]>> = {
   ExtensionServiceConfig: { '': ['apiVersion', 'kind', 'name', 'configFiles', 'environment'], 'configFiles[]': ['content', 'mountPath'] },
 };
 
+/** Go map fields: encoded with sorted keys (map[string]string: one level; Unstructured: every level). */
+const SORTED_MAPS = new Set([
+  'machine.sysctls', 'machine.sysfs', 'machine.env', 'machine.nodeLabels', 'machine.nodeAnnotations', 'machine.nodeTaints',
+  'machine.kubelet.extraArgs', 'machine.registries.mirrors', 'machine.registries.config',
+  'cluster.apiServer.extraArgs', 'cluster.apiServer.env', 'cluster.controllerManager.extraArgs', 'cluster.controllerManager.env',
+  'cluster.scheduler.extraArgs', 'cluster.scheduler.env', 'cluster.proxy.extraArgs', 'cluster.etcd.extraArgs',
+]);
+const UNSTRUCTURED = new Set(['machine.kubelet.extraConfig', 'cluster.apiServer.auditPolicy', 'cluster.apiServer.admissionControl[].configuration', 'cluster.scheduler.config']);
+
+function sortDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortDeep);
+  if (!isObj(v)) return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortDeep(v[k])]));
+}
+
 function reorder(v: unknown, path: string, table: Record<string, readonly string[]>): unknown {
   if (Array.isArray(v)) return v.map((x) => reorder(x, `${path}[]`, table));
   if (!isObj(v)) return v;
+  if (table === V1ALPHA1 && UNSTRUCTURED.has(path)) return sortDeep(v);
+  if (table === V1ALPHA1 && SORTED_MAPS.has(path)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]));
   const order = table[path];
   const keys = Object.keys(v);
   const sorted = order ? [...keys.filter((k) => order.includes(k)).sort((a, b) => order.indexOf(a) - order.indexOf(b)), ...keys.filter((k) => !order.includes(k))] : keys;
