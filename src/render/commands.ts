@@ -56,6 +56,7 @@ export interface GenConfigFlags {
   configPatchControlPlane?: string[];
   configPatchWorker?: string[];
   dnsDomain?: string;
+  registryMirror?: string[];
   force?: boolean;
 }
 
@@ -75,6 +76,7 @@ export async function runGenConfig(name: string, endpoint: string, o: GenConfigF
     ...(o.installImage ? { installImage: o.installImage } : {}),
     additionalSANs: (o.additionalSans ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
     ...(o.dnsDomain ? { dnsDomain: o.dnsDomain } : {}),
+    ...(o.registryMirror ? { registryMirrors: o.registryMirror } : {}),
     patches: (o.configPatch ?? []).map((p) => patchArg(p, o.cwd, '--config-patch')),
     patchesControlPlane: (o.configPatchControlPlane ?? []).map((p) => patchArg(p, o.cwd, '--config-patch-control-plane')),
     patchesWorker: (o.configPatchWorker ?? []).map((p) => patchArg(p, o.cwd, '--config-patch-worker')),

@@ -83,6 +83,16 @@ test('gen config: flags and patches behave like talosctl', async () => {
   assert.deepEqual(((w.cluster as Obj).network as Obj).podSubnets, ['10.10.0.0/16']);
   assert.equal((w.cluster as Obj).allowSchedulingOnControlPlanes, undefined);
   await assert.rejects(genConfig({ clusterName: 'x', endpoint: '10.0.0.1', bundle }), /https:\/\/ URL/);
+  // registry mirrors: a RegistryMirrorConfig document (1.12+) or machine.registries (older), sorted by host
+  const mirrors = ['ghcr.io=https://m1.example.com', 'docker.io=https://m2.example.com', 'ghcr.io=https://m3.example.com'];
+  const m12 = docsOf((await genConfig({ clusterName: 'x', endpoint: 'https://x:6443', talosVersion: 'v1.12.6', registryMirrors: mirrors, bundle })).worker);
+  assert.deepEqual(m12.slice(1).map((d) => [d.kind, d.name]), [['RegistryMirrorConfig', 'docker.io'], ['RegistryMirrorConfig', 'ghcr.io'], ['HostnameConfig', undefined]]);
+  assert.deepEqual(m12[2]!.endpoints, [{ url: 'https://m1.example.com' }, { url: 'https://m3.example.com' }]);
+  const m11 = docsOf((await genConfig({ clusterName: 'x', endpoint: 'https://x:6443', talosVersion: 'v1.11.6', registryMirrors: mirrors, bundle })).controlplane);
+  const mm = m11[0]!.machine as Obj;
+  assert.deepEqual(mm.registries, { mirrors: { 'docker.io': { endpoints: ['https://m2.example.com'] }, 'ghcr.io': { endpoints: ['https://m1.example.com', 'https://m3.example.com'] } } });
+  assert.deepEqual(keys(mm).slice(-3), ['registries', 'features', 'nodeLabels']);
+  await assert.rejects(genConfig({ clusterName: 'x', endpoint: 'https://x:6443', registryMirrors: ['nohost'], bundle }), /invalid registry mirror spec/);
   await assert.rejects(genConfig({ clusterName: 'x', endpoint: 'https://a:6443', talosVersion: 'v1.9.0', bundle }), (e: unknown) => e instanceof CloudlabError && e.exitCode === 2 && /--talos-version/.test(e.message));
 });
 

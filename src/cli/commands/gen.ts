@@ -36,6 +36,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--config-patch-control-plane <patch>', 'patch for control planes (repeatable)', collect)
     .option('--config-patch-worker <patch>', 'patch for workers (repeatable)', collect)
     .option('--dns-domain <domain>', 'Kubernetes DNS domain', 'cluster.local')
+    .option('--registry-mirror <host=url>', 'registry mirror, e.g. docker.io=https://mirror.example.com (repeatable)', collect)
     .option('--with-docs <bool>', 'accepted for talosctl compatibility; comments are never written')
     .option('--with-examples <bool>', 'accepted for talosctl compatibility; comments are never written')
     .option('--force', 'overwrite existing files')

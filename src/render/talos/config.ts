@@ -205,6 +205,8 @@ export interface GenConfigOptions {
   installImage?: string;
   additionalSANs?: string[];
   dnsDomain?: string;
+  /** `host=url` registry mirrors (talosctl --registry-mirror). */
+  registryMirrors?: string[];
   /** Patch texts (file contents) with a label each, applied to both / control planes / workers. */
   patches?: { source: string; text: string }[];
   patchesControlPlane?: { source: string; text: string }[];
@@ -247,6 +249,13 @@ export async function genConfig(o: GenConfigOptions): Promise<{ controlplane: st
     installImage: o.installImage ?? defaultInstallerImage(o.talosVersion ? talosVersion : DEFAULT_TALOS_VERSION),
     additionalSANs: o.additionalSANs ?? [],
     dnsDomain: o.dnsDomain ?? 'cluster.local',
+    registryMirrors: (o.registryMirrors ?? []).map((m) => {
+      const i = m.indexOf('=');
+      if (i <= 0 || i === m.length - 1) {
+        throw new CloudlabError({ code: 'REGISTRY_MIRROR_INVALID', message: `invalid registry mirror spec: ${JSON.stringify(m)}`, hint: 'Use --registry-mirror <registry host>=<mirror URL>, e.g. docker.io=https://mirror.example.com', exitCode: EXIT_INVALID });
+      }
+      return { host: m.slice(0, i), endpoint: m.slice(i + 1) };
+    }),
   };
   const load = (list?: { source: string; text: string }[]) => (list ?? []).map((p) => parsePatchText(p.text, p.source));
   const common = load(o.patches);

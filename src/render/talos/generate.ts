@@ -21,6 +21,8 @@ export interface GenInput {
   podSubnets?: string[];
   serviceSubnets?: string[];
   allowSchedulingOnControlPlanes?: boolean;
+  /** `--registry-mirror host=url` pairs, in flag order. */
+  registryMirrors?: { host: string; endpoint: string }[];
 }
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -86,6 +88,12 @@ export function generateDocuments(input: GenInput, type: 'controlplane' | 'worke
   };
   if (c.emptyMachineNetwork) machine.network = {};
   machine.install = install;
+  const mirrors = new Map<string, string[]>();
+  for (const { host, endpoint } of input.registryMirrors ?? []) mirrors.set(host, [...(mirrors.get(host) ?? []), endpoint]);
+  if (mirrors.size && !c.multidocNetwork) {
+    const sorted = [...mirrors.keys()].sort();
+    machine.registries = { mirrors: Object.fromEntries(sorted.map((h) => [h, { endpoints: mirrors.get(h)! }])) };
+  }
   machine.features = features;
   if (cp) machine.nodeLabels = { 'node.kubernetes.io/exclude-from-external-load-balancers': '' };
 
@@ -128,6 +136,11 @@ export function generateDocuments(input: GenInput, type: 'controlplane' | 'worke
   }
 
   const docs: ConfigDoc[] = [{ version: 'v1alpha1', debug: false, persist: true, machine, cluster }];
+  if (c.multidocNetwork) {
+    for (const host of [...mirrors.keys()].sort()) {
+      docs.push({ apiVersion: 'v1alpha1', kind: 'RegistryMirrorConfig', name: host, endpoints: mirrors.get(host)!.map((url) => ({ url })) });
+    }
+  }
   if (c.multidocNetwork) docs.push({ apiVersion: 'v1alpha1', kind: 'HostnameConfig', auto: 'stable' });
   return docs;
 }

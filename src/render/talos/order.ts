@@ -43,6 +43,7 @@ const KINDS: Record<string, Record<string, readonly string[]>> = {
   LinkAliasConfig: { '': ['apiVersion', 'kind', 'name', 'selector'] },
   Layer2VIPConfig: { '': ['apiVersion', 'kind', 'name', 'link'] },
   ResolverConfig: { '': ['apiVersion', 'kind', 'nameservers', 'searchDomains'], searchDomains: ['domains', 'disableDefault'] },
+  RegistryMirrorConfig: { '': ['apiVersion', 'kind', 'name', 'endpoints', 'skipFallback'], 'endpoints[]': ['url', 'overridePath'] },
   ExtensionServiceConfig: { '': ['apiVersion', 'kind', 'name', 'configFiles', 'environment'], 'configFiles[]': ['content', 'mountPath'] },
 };
 
