@@ -246,7 +246,7 @@ export async function genConfig(o: GenConfigOptions): Promise<{ controlplane: st
     contract,
     bundle: o.bundle,
     installDisk: o.installDisk ?? '/dev/sda',
-    installImage: o.installImage ?? defaultInstallerImage(o.talosVersion ? talosVersion : DEFAULT_TALOS_VERSION),
+    installImage: o.installImage ?? defaultInstallerImage(/^v\d+\.\d+\.\d+/.test(talosVersion) ? talosVersion : DEFAULT_TALOS_VERSION),
     additionalSANs: o.additionalSANs ?? [],
     dnsDomain: o.dnsDomain ?? 'cluster.local',
     registryMirrors: (o.registryMirrors ?? []).map((m) => {
