@@ -2,6 +2,7 @@
 // from a file (cloudlab's or talosctl's), and serialization in talosctl's secrets.yaml layout.
 import { randomBytes, X509Certificate } from 'node:crypto';
 import YAML from 'yaml';
+import { goYaml } from '../goyaml.js';
 import { CloudlabError, EXIT_INVALID, type Problem } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import { generateCA, generatePrivateKeyPem, parsePrivateKey, type CertAndKey } from './pki.js';
@@ -125,7 +126,7 @@ export function serializeSecretsBundle(b: SecretsBundle): string {
       os: pair(b.certs.os),
     },
   };
-  return YAML.stringify(doc, { indent: 4, indentSeq: true, lineWidth: 0 });
+  return goYaml(doc);
 }
 
 type Obj = Record<string, unknown>;

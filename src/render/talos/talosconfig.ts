@@ -1,6 +1,7 @@
 // Owns the Talos client config (talosconfig): an admin client certificate signed by the OS CA the way Talos
 // requires it, written in talosctl's layout, and parsing a talosconfig back into PEM material.
 import YAML from 'yaml';
+import { goYaml } from '../goyaml.js';
 import { CloudlabError, EXIT_INVALID } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import { issueCertificate, type CertAndKey } from './pki.js';
@@ -33,7 +34,7 @@ export function formatTalosconfig(opts: { context: string; endpoints: string[]; 
   ctx.ca = b64(opts.ca);
   ctx.crt = b64(opts.client.crt);
   ctx.key = b64(opts.client.key);
-  return YAML.stringify({ context: opts.context, contexts: { [opts.context]: ctx } }, { indent: 4, indentSeq: true, lineWidth: 0 });
+  return goYaml({ context: opts.context, contexts: { [opts.context]: ctx } });
 }
 
 /**
