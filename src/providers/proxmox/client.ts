@@ -286,7 +286,7 @@ export class ProxmoxClient {
     const timeoutMs = opts.timeoutMs ?? 15 * 60_000;
     const start = Date.now();
     let wait = this.timing.pollInitialMs;
-    await delay(Math.min(wait, 100));
+    await delay(wait);
     for (;;) {
       let st: TaskStatus | null = null;
       try {
@@ -311,8 +311,8 @@ export class ProxmoxClient {
       if (Date.now() - start + wait > timeoutMs) {
         throw new CloudlabError({ code: 'PROXMOX_TASK_TIMEOUT', message: `timed out after ${Math.round(timeoutMs / 1000)} s waiting for proxmox task ${what} (${upid}) to finish`, hint: 'The task is still running on the server; check it in the Proxmox UI, or raise the timeout.', details: { upid } });
       }
-      await delay(backoffMs(0, wait, wait, 1));
       wait = Math.min(this.timing.pollMaxMs, Math.round(wait * 1.5));
+      await delay(backoffMs(0, wait, wait, 1));
     }
   }
 

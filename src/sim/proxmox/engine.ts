@@ -332,7 +332,7 @@ export class ProxmoxSimEngine {
       st.volumes.set(volid, vol);
       opts.log?.(`  Logical volume "${volid.split(':')[1]}" created.`);
       return vol;
-    });
+    }, st.spec.shared ? '' : node);
   }
 
   findVolume(node: string, volid: string): { st: StorageState; vol: Volume } | null {

@@ -32,7 +32,7 @@ export interface ProxmoxSimOptions {
   dhcpNetwork?: string;
   /** Realistic OS boot time after start (default 8 s). */
   bootDelayMs?: number;
-  /** Realistic time a new task answers "no such task" (default 200 ms). */
+  /** Realistic time a new task answers "no such task" (default 50 ms). */
   taskVisibleDelayMs?: number;
   /** Realistic 401 delay (default 3 s like PVE). */
   authFailDelayMs?: number;
@@ -118,7 +118,7 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
     imageCatalog: opts.imageCatalog,
     dhcpNetwork: opts.dhcpNetwork ?? '127.0.100.0/24',
     bootDelayMs: opts.bootDelayMs ?? 8000,
-    taskVisibleDelayMs: opts.taskVisibleDelayMs ?? 200,
+    taskVisibleDelayMs: opts.taskVisibleDelayMs ?? 50,
     version: opts.version ?? '9.1.2',
     seed,
     log,

@@ -47,15 +47,17 @@ export class Locks {
     return `/var/lock/pve-manager/pve-storage-${storage}`;
   }
 
-  /** Runs fn holding the lock file; waits up to timeoutMs (realistic, scaled by speed) like flock does. */
-  async with<T>(file: string, timeoutMs: number, fn: () => Promise<T> | T): Promise<T> {
+  /** Runs fn holding the lock file; waits up to timeoutMs (realistic, scaled by speed) like flock does.
+   * `scope` separates node-local lock files (each node has its own /var/lock). */
+  async with<T>(file: string, timeoutMs: number, fn: () => Promise<T> | T, scope = ''): Promise<T> {
     const err = (): Error => new LockTimeoutError(`can't lock file '${file}' - got timeout`);
     if (this.faults.should('lock')) {
       await this.clock.sleep(timeoutMs);
       throw err();
     }
-    let m = this.mutexes.get(file);
-    if (!m) this.mutexes.set(file, (m = new Mutex()));
+    const key = `${scope}|${file}`;
+    let m = this.mutexes.get(key);
+    if (!m) this.mutexes.set(key, (m = new Mutex()));
     await m.acquire(this.clock.scale(timeoutMs), err);
     try {
       return await fn();
