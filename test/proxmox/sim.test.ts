@@ -127,6 +127,30 @@ describe('proxmox simulator: downloads, boot, agent, guests', () => {
     await client.deleteVm('pve1', 301);
   });
 
+  test('download-url really fetches loopback URLs and verifies the checksum', async () => {
+    const { createServer } = await import('node:http');
+    const { createHash } = await import('node:crypto');
+    const payload = Buffer.alloc(300_000, 7);
+    const srv = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(payload.length) });
+      res.end(req.method === 'HEAD' ? undefined : payload);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as { port: number }).port}/images/local.raw`;
+      const meta = await client.queryUrlMetadata('pve1', url);
+      assert.deepEqual(meta, { filename: 'local.raw', mimetype: 'application/octet-stream', size: payload.length });
+      const sum = createHash('sha256').update(payload).digest('hex');
+      const r = await client.downloadUrl('pve1', 'local', { url, content: 'import', filename: 'local.raw', checksum: sum, checksumAlgorithm: 'sha256' });
+      const log = (await client.taskLog('pve1', r.upid)).map((l) => l.t);
+      assert.ok(log.includes('checksum verified'));
+      const item = (await client.storageContent('pve1', 'local', { content: 'import' })).find((i) => i.volid === 'local:import/local.raw');
+      assert.equal(item?.size, payload.length);
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
   test('memory capacity is enforced at start', async () => {
     await client.createVm('pve2', { vmid: 310, name: 'huge', memory: 70000 });
     await assert.rejects(() => client.startVm('pve2', 310), /start failed: QEMU exited with code 1/);
