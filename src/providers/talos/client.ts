@@ -2,6 +2,7 @@
 // certificate from the talosconfig) once configured, with the `node` proxy metadata, deadlines, and retries while a node reboots.
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CloudlabError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
@@ -82,6 +83,13 @@ function nodeKeyPem(key: string): string {
   return key.replace(/-----(BEGIN|END) ED25519 PRIVATE KEY-----/g, '-----$1 PRIVATE KEY-----');
 }
 
+let insecureCtx: SecureContext | undefined;
+/** One shared TLS context for maintenance connections: no trust store at all (nothing is verified), so none is loaded per connection. */
+function insecureContext(): SecureContext {
+  insecureCtx ??= createSecureContext({ ca: [], minVersion: 'TLSv1.2' });
+  return insecureCtx;
+}
+
 function hostPort(address: string, port: number): string {
   if (address.includes(':') && !address.startsWith('[')) return `[${address}]:${port}`;
   return `${address}:${port}`;
@@ -116,7 +124,7 @@ export class TalosClient {
 
   /** A client for a node in maintenance mode: TLS without verifying the node's self-signed certificate, no client certificate. */
   static maintenance(address: string, opts: TalosClientOptions = {}): TalosClient {
-    const creds = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+    const creds = grpc.credentials.createFromSecureContext(insecureContext(), { rejectUnauthorized: false, checkServerIdentity: () => undefined });
     return new TalosClient(address, creds, false, opts);
   }
 

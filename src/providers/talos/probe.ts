@@ -41,7 +41,7 @@ export function probeTls(address: string, port: number, creds: { ca: string; crt
     };
     const socket = connect({
       host: address, port, ALPNProtocols: ['h2'],
-      ...(creds ? { ca: creds.ca, cert: creds.crt, key: creds.key, rejectUnauthorized: true } : { rejectUnauthorized: false }),
+      ...(creds ? { ca: creds.ca, cert: creds.crt, key: creds.key, rejectUnauthorized: true } : { ca: [], rejectUnauthorized: false }),
       // The certificate chain is what matters here; host names are checked by the real connection.
       checkServerIdentity: () => undefined,
     });

@@ -1,5 +1,6 @@
 // Owns waiting on Talos nodes: until a node answers in maintenance mode, until it answers over mutual TLS (configured),
 // and a readiness check that lists what is not ready yet (services, etcd), each wait bounded by a timeout that names its target.
+import { connect as tcpConnect } from 'node:net';
 import { status as Status } from '@grpc/grpc-js';
 import { CloudlabError } from '../../core/errors.js';
 import { TalosClient, type TalosCredentials, type VersionResult } from './client.js';
@@ -7,7 +8,7 @@ import { waitTimeout } from './errors.js';
 
 export interface WaitOptions {
   timeoutMs: number;
-  /** Poll interval (ms); default 1 s, backing off to 5 s. */
+  /** Poll interval (ms), kept constant; by default 1 s backing off to 5 s. */
   intervalMs?: number;
   port?: number;
   /** Called with each failed attempt's reason (for progress output). */
@@ -18,8 +19,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function poll<T>(what: string, address: string, opts: WaitOptions, attempt: (perCallMs: number) => Promise<T>): Promise<T> {
   const until = Date.now() + opts.timeoutMs;
+  // An explicit interval is kept; the default backs off from 1 s to 5 s.
   let interval = opts.intervalMs ?? 1000;
-  const maxInterval = Math.max(interval, 5000);
+  const maxInterval = opts.intervalMs ?? 5000;
   let last: unknown;
   for (;;) {
     const left = until - Date.now();
@@ -36,9 +38,26 @@ async function poll<T>(what: string, address: string, opts: WaitOptions, attempt
   }
 }
 
+/** A cheap check before a gRPC attempt: is anything listening on the Talos API port? Throws the connect error if not. */
+function portOpen(address: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = tcpConnect({ host: address, port, timeout: timeoutMs });
+    s.once('connect', () => {
+      s.destroy();
+      resolve();
+    });
+    s.once('timeout', () => {
+      s.destroy();
+      reject(new Error(`no answer on ${address}:${port} within ${timeoutMs} ms`));
+    });
+    s.once('error', (e) => reject(new Error(`the Talos API on ${address}:${port} is not reachable (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+  });
+}
+
 /** Waits until the node's maintenance API answers (Talos 1.12 answers an insecure Version with "not implemented in maintenance mode"). */
 export async function waitForMaintenance(address: string, opts: WaitOptions): Promise<void> {
   await poll('the node to answer in maintenance mode (port 50000, no client certificate)', address, opts, async (perCallMs) => {
+    await portOpen(address, opts.port ?? 50000, perCallMs);
     const c = TalosClient.maintenance(address, { timeoutMs: perCallMs, retryForMs: 0, ...(opts.port ? { port: opts.port } : {}) });
     try {
       await c.version();
@@ -57,6 +76,7 @@ export async function waitForMaintenance(address: string, opts: WaitOptions): Pr
 /** Waits until the node answers over mutual TLS with the talosconfig credentials; returns its version. */
 export async function waitForConfigured(address: string, creds: TalosCredentials, opts: WaitOptions): Promise<VersionResult> {
   return poll('the node to come up configured (Talos API over mutual TLS)', address, opts, async (perCallMs) => {
+    await portOpen(address, opts.port ?? 50000, perCallMs);
     const c = TalosClient.secure(address, creds, { timeoutMs: perCallMs, retryForMs: 0, ...(opts.port ? { port: opts.port } : {}) });
     try {
       return await c.version();

@@ -26,6 +26,8 @@ export class SimCluster {
   private refreshing: Promise<void> = Promise.resolve();
   private closed = false;
   lastKubeError: string | null = null;
+  /** The OS CA with key, as seen in a control plane configuration applied to this cluster (used to pre-issue certificates). */
+  knownOsCa: CertPair | null = null;
 
   constructor(readonly id: string, readonly name: string, readonly endpoint: URL, private readonly nextId: () => string) {}
 

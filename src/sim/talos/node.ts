@@ -145,7 +145,7 @@ export class SimTalosNode {
     const ca = os.key ? os : this.cluster?.caWithKey('os');
     if (!ca?.key) {
       this.waiting = 'waiting for a control plane (trustd) to issue the apid certificate';
-      this.later(this.fleet.scaled(1000), () => this.waitForTrustd());
+      this.later(this.fleet.scaled(250), () => this.waitForTrustd());
       return;
     }
     this.waiting = '';
@@ -192,11 +192,10 @@ export class SimTalosNode {
       // Talos' maintenance API: a self-signed certificate, no client certificates.
       const root = await generateCA({ algorithm: 'ed25519', validityDays: 1 });
       const leaf = await issueCertificate(root, { algorithm: 'ed25519', commonName: 'maintenance-service', ipAddresses: [this.address], usages: ['serverAuth'], validityDays: 1 });
-      creds = grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(toNodeKeyPem(leaf.key)), cert_chain: Buffer.from(leaf.crt) }], false);
+      // The root is passed only so no default trust store is loaded; client certificates are not requested.
+      creds = grpc.ServerCredentials.createSsl(Buffer.from(root.crt), [{ private_key: Buffer.from(toNodeKeyPem(leaf.key)), cert_chain: Buffer.from(leaf.crt) }], false);
     } else {
-      const leaf = await issueCertificate({ crt: ca!.crt, key: ca!.key }, {
-        algorithm: 'ed25519', commonName: this.hostname, dnsNames: [this.hostname], ipAddresses: [this.address], usages: ['serverAuth'], validityDays: 1,
-      });
+      const leaf = await this.apidCert(ca!, this.hostname);
       creds = grpc.ServerCredentials.createSsl(Buffer.from(ca!.crt), [{ private_key: Buffer.from(toNodeKeyPem(leaf.key)), cert_chain: Buffer.from(leaf.crt) }], true);
     }
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 32 * 1024 * 1024 });
@@ -216,6 +215,22 @@ export class SimTalosNode {
       server.bindAsync(`${this.address}:${this.fleet.port}`, creds, (err) => (err ? reject(err) : resolve()));
     });
     this.server = server;
+  }
+
+  private readonly certs = new Map<string, Promise<{ crt: string; key: string }>>();
+
+  /** The apid serving certificate from the OS CA (CN and SAN = hostname, IP SAN = address), issued once per CA and hostname. */
+  private apidCert(ca: { crt: string; key: string }, hostname: string): Promise<{ crt: string; key: string }> {
+    const k = `${ca.crt}\n${hostname}`;
+    let p = this.certs.get(k);
+    if (!p) {
+      p = issueCertificate({ crt: ca.crt, key: ca.key }, {
+        algorithm: 'ed25519', commonName: hostname, dnsNames: [hostname], ipAddresses: [this.address], usages: ['serverAuth'], validityDays: 1,
+      });
+      p.catch(() => this.certs.delete(k));
+      this.certs.set(k, p);
+    }
+    return p;
   }
 
   private callerRoles(call: ServerSurfaceCall): string[] {
@@ -297,6 +312,10 @@ export class SimTalosNode {
     this.later(this.fleet.scaled(50), async () => {
       await this.goDown('installing');
       this.applying = false;
+      // Issue the apid certificate while "installing" so the boot does not wait on it (availability is still gated on trustd).
+      const caKey = config.osCa.key ? config.osCa : this.fleet.clusterFor(config).knownOsCa;
+      if (config.osCa.key) this.fleet.clusterFor(config).knownOsCa = config.osCa;
+      if (caKey?.key) void this.apidCert({ crt: caKey.crt, key: caKey.key }, config.hostname ?? this.hostname).catch(() => undefined);
       this.later(this.installDelay(), async () => {
         if (this.state !== 'installing') return;
         if (!this.fleet.faults.stuck(this.address)) this.activeConfig = config;
