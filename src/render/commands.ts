@@ -153,11 +153,28 @@ export function runSchematicId(text: string, source: string): { id: string; cano
 }
 
 /** `cloudlab image urls`: the installer and downloads of a spec's image. */
-export async function runImageUrls(o: { cwd: string; file: string }): Promise<{ schematicId: string; talosVersion: string; installer: string; disk: string; iso: string; diskFile: string }> {
+export async function runImageUrls(o: { cwd: string; file: string; online?: boolean }): Promise<{ schematicId: string; talosVersion: string; installer: string; disk: string; iso: string; diskFile: string; confirmed: boolean }> {
   const { loadSpec } = await import('../spec/load.js');
   const { planCluster } = await import('../plan/planner.js');
   const plan = planCluster(loadSpec(o.file, o.cwd));
   const id = schematicId(plan.image.schematic);
-  return { schematicId: id, talosVersion: plan.cluster.talosVersion, ...imageUrls(plan, id) };
+  if (o.online) {
+    const { FactoryClient } = await import('../providers/factory/client.js');
+    const { confirmSchematic } = await import('./image/factory.js');
+    await confirmSchematic(new FactoryClient({ url: plan.image.factory }), plan.image.schematic, plan.cluster.talosVersion);
+  }
+  return { schematicId: id, talosVersion: plan.cluster.talosVersion, ...imageUrls(plan, id), confirmed: Boolean(o.online) };
+}
+
+/** `cloudlab image schematic-id --factory URL`: the offline ID, confirmed by the factory. */
+export async function confirmSchematicOnline(text: string, source: string, factory: string): Promise<string> {
+  const { FactoryClient } = await import('../providers/factory/client.js');
+  const s = parseSchematic(text, source);
+  const offline = schematicId(s);
+  const created = await new FactoryClient({ url: factory }).createSchematic(canonicalSchematic(s));
+  if (created.id !== offline) {
+    throw new CloudlabError({ code: 'SCHEMATIC_ID_MISMATCH', message: `the Image Factory computed ${created.id}, cloudlab computed ${offline} offline`, details: { factory: created.id, offline } });
+  }
+  return offline;
 }
 

@@ -20,7 +20,12 @@ test('factory double + client: schematics, versions, extensions, images', async 
     assert.equal(await client.getSchematic(created.id), created.schematic);
     assert.equal(await client.getSchematic('0'.repeat(64)), null);
     assert.ok(sim.schematics.has(created.id));
-    assert.deepEqual(await client.listVersions(), ['v1.10.9', 'v1.11.6', 'v1.12.11', 'v1.13.9']);
+    const versions = await client.listVersions();
+    assert.equal(versions.length, 10 + 7 + 12 + 10);
+    assert.deepEqual([versions[0], versions.at(-1)], ['v1.10.0', 'v1.13.9']);
+    const only = await startFactorySim({ versions: ['1.12.6'] });
+    assert.deepEqual(await new FactoryClient({ url: only.url }).listVersions(), ['v1.12.6']);
+    await only.close();
     const ext = await client.listOfficialExtensions('v1.12.11');
     assert.ok(ext.some((e) => e.name === 'siderolabs/qemu-guest-agent' && e.ref === 'ghcr.io/siderolabs/qemu-guest-agent:v1.12.11' && /^sha256:[0-9a-f]{64}$/.test(e.digest)));
     await assert.rejects(client.createSchematic('customization: {bogus: 1}'), (e: unknown) => e instanceof CloudlabError && e.code === 'FACTORY_REJECTED' && (e.details.status as number) === 400);

@@ -13,6 +13,10 @@ import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
 import { readBundle, writeBundle } from '../../src/render/talos/bundle-io.js';
 import { schematicId } from '../../src/render/image/schematic.js';
 import { initSecrets, setSecretValue, TALOS_SECRETS_FILE } from '../../src/sops/index.js';
+import { startFactorySim } from '../../src/sim/factory/server.js';
+import { checkConfig } from '../../src/render/talos/validate.js';
+import { contractFor } from '../../src/render/talos/contract.js';
+import type { ConfigDoc } from '../../src/render/talos/generate.js';
 import { testBundle } from './fixtures.js';
 
 type Obj = Record<string, unknown>;
@@ -123,6 +127,7 @@ test('render each example: addresses, VIP, extensions and installer match the pl
       const file = join(dir, 'rendered', `${node.name}.yaml`);
       assert.equal(statSync(file).mode & 0o777, 0o600);
       const docs = docsOf(readFileSync(file, 'utf8'));
+      assert.deepEqual(checkConfig(docs as ConfigDoc[], contractFor(plan.cluster.talosVersion)), [], `${ex} ${node.name} follows the version's rules`);
       const m = docs[0]!.machine as Obj;
       assert.equal((m.install as Obj).image, `${new URL(plan.image.factory).host}/${plan.image.platform}-installer${plan.image.secureBoot ? '-secureboot' : ''}/${id}:${plan.cluster.talosVersion}`, ex);
       assert.equal(m.type, node.role);
@@ -183,3 +188,31 @@ test('image schematic-id and urls', async () => {
   assert.match(j.disk!, /\/image\/[0-9a-f]{64}\/v1\.12\.6\/nocloud-amd64\.qcow2$/);
   assert.match(j.iso!, /nocloud-amd64\.iso$/);
 });
+
+test('image --online: confirmed by the factory double; unknown extensions get a did-you-mean (exit 2)', async () => {
+  const sim = await startFactorySim();
+  try {
+    const dir = tmp();
+    const spec = YAML.parse(readFileSync(join(EXAMPLES, 'single-node.yaml'), 'utf8')) as Obj;
+    const withFactory = (ext: string) => YAML.stringify({ ...spec, image: { factory: sim.url, extensions: [ext] } });
+    writeFileSync(join(dir, 'ok.yaml'), withFactory('siderolabs/qemu-guest-agent'));
+    const ok = await cli(['--json', 'image', 'urls', '-f', 'ok.yaml', '--online'], { cwd: dir });
+    assert.equal(ok.code, 0, ok.stderr);
+    const j = JSON.parse(ok.stdout) as Record<string, unknown>;
+    assert.equal(j.confirmed, true);
+    assert.equal(j.schematicId, 'ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515');
+    assert.ok(sim.schematics.has(j.schematicId as string));
+    assert.match(j.installer as string, new RegExp(`^127\\.0\\.0\\.1:\\d+/nocloud-installer/${j.schematicId as string}:v1\\.12\\.6$`));
+    writeFileSync(join(dir, 'typo.yaml'), withFactory('siderolabs/qemu-guest-agnt'));
+    const typo = await cli(['image', 'urls', '-f', 'typo.yaml', '--online'], { cwd: dir });
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /did you mean siderolabs\/qemu-guest-agent\?/);
+    writeFileSync(join(dir, 's.yaml'), '{}');
+    const sid = await cli(['image', 'schematic-id', 's.yaml', '--factory', sim.url], { cwd: dir });
+    assert.equal(sid.code, 0, sid.stderr);
+    assert.equal(sid.stdout.trim(), '376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba');
+  } finally {
+    await sim.close();
+  }
+});
+

@@ -16,8 +16,9 @@ export function register(program: Command, ctx: CliContext): void {
     .command('schematic-id')
     .description('print the Image Factory ID of a schematic YAML (computed offline, exactly as the factory does)')
     .argument('[file]', 'schematic file, or - for stdin', '-')
-    .action(async (file: string) => {
-      const { runSchematicId } = await import('../../render/commands.js');
+    .option('--factory <url>', 'also create the schematic on this Image Factory and check it computes the same ID')
+    .action(async (file: string, o: { factory?: string }) => {
+      const { runSchematicId, confirmSchematicOnline } = await import('../../render/commands.js');
       let text: string;
       if (file === '-') {
         if (!ctx.io.stdin) throw new Error('no standard input');
@@ -28,6 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
         text = readTextFile(resolve(ctx.cwd, file), 'schematic');
       }
       const r = runSchematicId(text, file === '-' ? 'stdin' : file);
+      if (o.factory) await confirmSchematicOnline(text, file === '-' ? 'stdin' : file, o.factory);
       if (ctx.flags.json) ctx.json({ id: r.id, schematic: r.canonical });
       else ctx.out(r.id);
     });
@@ -36,9 +38,10 @@ export function register(program: Command, ctx: CliContext): void {
     .command('urls')
     .description("print the installer image and the disk / ISO URLs for the spec's platform, architecture and Secure Boot choice")
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
-    .action(async (o: { file: string }) => {
+    .option('--online', "check the Talos version and extensions with the spec's Image Factory and confirm the schematic ID")
+    .action(async (o: { file: string; online?: boolean }) => {
       const { runImageUrls } = await import('../../render/commands.js');
-      const r = await runImageUrls({ cwd: ctx.cwd, file: o.file });
+      const r = await runImageUrls({ cwd: ctx.cwd, file: o.file, ...(o.online ? { online: true } : {}) });
       if (ctx.flags.json) ctx.json(r);
       else {
         ctx.out(`schematic  ${r.schematicId}`);

@@ -5,7 +5,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { canonicalSchematic, parseSchematic, schematicId, type Schematic } from '../../render/image/schematic.js';
 
-export const DEFAULT_SIM_VERSIONS = ['v1.10.9', 'v1.11.6', 'v1.12.11', 'v1.13.9'];
+/** Every patch release of the Talos minors cloudlab supports (1.10.0–1.10.9, 1.11.0–1.11.6, 1.12.0–1.12.11, 1.13.0–1.13.9), ascending. */
+export const DEFAULT_SIM_VERSIONS: readonly string[] = ([[10, 9], [11, 6], [12, 11], [13, 9]] as const).flatMap(([minor, last]) =>
+  Array.from({ length: last + 1 }, (_, p) => `v1.${minor}.${p}`),
+);
 
 export const DEFAULT_SIM_EXTENSIONS = [
   'siderolabs/amd-ucode',
