@@ -16,9 +16,25 @@ const KNOWN_TYPES = new Set<string>(['str', 'int', 'float', 'bool', 'time', 'com
 export const IV_BYTES = 32;
 export const DATA_KEY_BYTES = 32;
 
+const PREFIX = 'ENC[AES256_GCM,data:';
+
+/** Splits an ENC envelope with indexOf (base64 has no "," or ":"), avoiding regex backtracking on long values. */
+function splitEnvelope(s: string): [string, string, string, string] | undefined {
+  if (!s.startsWith(PREFIX)) return undefined;
+  const iv = s.indexOf(',iv:', PREFIX.length);
+  const tag = iv < 0 ? -1 : s.indexOf(',tag:', iv + 4);
+  const type = tag < 0 ? -1 : s.indexOf(',type:', tag + 5);
+  const close = type < 0 ? -1 : s.indexOf(']', type + 6);
+  if (iv <= PREFIX.length || tag <= iv + 4 || type <= tag + 5 || close <= type + 6) {
+    const m = ENC_RE.exec(s);
+    return m ? [m[1] as string, m[2] as string, m[3] as string, m[4] as string] : undefined;
+  }
+  return [s.slice(PREFIX.length, iv), s.slice(iv + 4, tag), s.slice(tag + 5, type), s.slice(type + 6, close)];
+}
+
 /** True when a string looks like a SOPS encrypted value. */
 export function isEncryptedValue(s: string): boolean {
-  return ENC_RE.test(s);
+  return splitEnvelope(s) !== undefined;
 }
 
 // IVs come from a pooled CSPRNG buffer: one randomBytes call per 2048 values instead of one per value.
@@ -56,9 +72,9 @@ export class ValueDecryptError extends Error {
 
 /** Decrypts one `ENC[…]` value; throws ValueDecryptError (never returns partial plaintext). */
 export function decryptValue(enc: string, key: Uint8Array, aad: string): SopsScalar {
-  const m = ENC_RE.exec(enc);
+  const m = splitEnvelope(enc);
   if (!m) throw new ValueDecryptError('format', 'value is not in the SOPS ENC[AES256_GCM,…] format');
-  const [, data64, iv64, tag64, type] = m as unknown as [string, string, string, string, string];
+  const [data64, iv64, tag64, type] = m;
   if (!KNOWN_TYPES.has(type)) throw new ValueDecryptError('format', `unknown value type "${type}"`);
   const iv = Buffer.from(iv64, 'base64');
   const tag = Buffer.from(tag64, 'base64');

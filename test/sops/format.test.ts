@@ -192,7 +192,7 @@ test('files from an independent encoder decrypt (YAML, JSON, dotenv, binary)', a
     ['empty', { t: 'str', v: '' }],
   ];
   const y = await buildYaml(entries, recipient);
-  assert.equal(await decryptText(y.text, { format: 'yaml', identities: [identity] }), '"name": demo ✓\n"10": 42\n"nested":\n    "pi": 3.14\n    "on": true\n"list":\n    - a\n    - b\n"empty": ""\n');
+  assert.equal(await decryptText(y.text, { format: 'yaml', identities: [identity] }), '"name": demo ✓\n"10": 42\n"nested":\n  "pi": 3.14\n  "on": true\n"list":\n  - a\n  - b\n"empty": ""\n');
   const j = await buildJson(entries, recipient);
   const jout = JSON.parse(await decryptText(j.text, { format: 'json', identities: [identity] })) as Record<string, unknown>;
   assert.deepEqual(jout, { name: 'demo ✓', 10: 42, nested: { pi: 3.14, on: true }, list: ['a', 'b'], empty: '' });

@@ -5,6 +5,7 @@ import { invalidInput } from '../../core/errors.js';
 import type { SopsScalar } from '../cipher.js';
 import { needsYamlQuoting, resolvePlainYaml, goParseInt, goParseBool, jsonNumber, str } from '../values.js';
 import type { Leaf, SopsDoc } from './types.js';
+import { parseYamlFast } from './yaml-fast.js';
 
 const STR_TAGS = new Set(['tag:yaml.org,2002:str', '!!str', '!']);
 
@@ -201,8 +202,17 @@ class YamlDoc implements SopsDoc {
   }
 }
 
-/** Parses YAML text (plaintext or SOPS-encrypted) into a store document; top levels must be mappings. */
+/**
+ * Parses YAML text (plaintext or SOPS-encrypted) into a store document; top levels must be mappings.
+ * Block-style files take the fast line-based path (untouched lines kept byte for byte); anything else, and
+ * every error report, goes through the `yaml` Document API.
+ */
 export function parseYaml(text: string, file = '<input>'): SopsDoc {
+  return parseYamlFast(text) ?? parseYamlDocument(text, file);
+}
+
+/** The general path: the `yaml` Document API (flow style, anchors, tags, multi-line scalars …). */
+export function parseYamlDocument(text: string, file = '<input>'): SopsDoc {
   // Duplicate keys are checked while walking (O(n)); the parser's own check is quadratic in map size.
   const docs = parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: false, keepSourceTokens: false });
   if (!Array.isArray(docs)) return new YamlDoc([]);
