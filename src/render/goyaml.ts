@@ -22,7 +22,7 @@ const CORE_KEYWORD = /^(?:true|false|null|True|False|Null|TRUE|FALSE|NULL|\.inf|
 function scalar(v: Value): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
   if (typeof v === 'bigint') return v.toString();
   if (Array.isArray(v)) return '[]';
   if (isPlainObject(v)) return '{}';
