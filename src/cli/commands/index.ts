@@ -14,6 +14,7 @@ import { register as secrets } from './secrets.js';
 import { register as sim } from './sim.js';
 import { register as sops } from './sops.js';
 import { register as spec } from './spec.js';
+import { register as talos } from './talos.js';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
@@ -31,6 +32,7 @@ const groups: Register[] = [
   sim,
   sops,
   spec,
+  talos,
 ];
 
 export function registerAll(program: Command, ctx: CliContext): void {
