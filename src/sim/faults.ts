@@ -127,9 +127,21 @@ export class FaultInjector {
     return this.plan.latencyMs + (this.plan.jitterMs ? this.stream('jitter')() * this.plan.jitterMs : 0);
   }
 
+  private readonly forcedValues = new Map<string, number>();
+
   /** A deterministic number in [0, 1) for other choices (e.g. which half of a drop). */
   random(name: string): number {
+    const f = this.forcedValues.get(name);
+    if (f !== undefined) {
+      this.forcedValues.delete(name);
+      return f;
+    }
     return this.stream(name)();
+  }
+
+  /** Makes the next random(name) return `value` (test hook). */
+  forceRandom(name: string, value: number): void {
+    this.forcedValues.set(name, value);
   }
 }
 

@@ -172,6 +172,46 @@ describe('proxmox client error paths', () => {
     assert.ok(creates.length <= 1, `create ran ${creates.length} times`);
   });
 
+  test('a dropped create is awaited, not re-sent, while its worker still holds the create lock', async () => {
+    const slow = await fastSim({ speed: 1, authFailDelayMs: 0 });
+    const c = clientFor(slow);
+    try {
+      slow.faults.force('drop', 1);
+      slow.faults.forceRandom('drop-when', 0.9);
+      await c.createVm('pve1', { vmid: 240, name: 'slowdrop', scsi0: diskString({ storage: 'local-lvm', sizeGiB: 1 }), efidisk0: 'local-lvm:1,efitype=4m,pre-enrolled-keys=0' });
+      assert.equal((await c.vmConfig('pve1', 240)).name, 'slowdrop');
+      assert.equal([...slow.state.tasks.values()].filter((t) => t.type === 'qmcreate').length, 1);
+    } finally {
+      await c.close();
+      await slow.close();
+    }
+  });
+
+  test('deterministic 500s are not retried', async () => {
+    statuses.length = 0;
+    await assert.rejects(() => client.updateVmConfig('pve1', 200, { args: '-no-reboot' } as never), /only root can set 'args' config/);
+    assert.deepEqual(statuses, [500]);
+  });
+
+  test('stopping a task ends it with "interrupted by signal"', async () => {
+    const slow = await fastSim({ speed: 1, authFailDelayMs: 0 });
+    const c = clientFor(slow);
+    try {
+      const upid = await c.call<string>('POST', '/nodes/pve1/storage/local/download-url', { url: 'https://example.com/a.iso', content: 'iso', filename: 'a.iso' }, { retry: false });
+      for (let i = 0; ; i++) {
+        const visible = await c.taskStatus('pve1', upid).then(() => true, () => false);
+        if (visible) break;
+        if (i > 200) throw new Error('timed out waiting for the download task to become visible');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await c.stopTask('pve1', upid);
+      await assert.rejects(() => c.waitForTask(upid), (e: unknown) => e instanceof ProxmoxApiError && e.exitstatus === 'interrupted by signal');
+    } finally {
+      await c.close();
+      await slow.close();
+    }
+  });
+
   test('injected 5xx on reads are retried', async () => {
     sim.faults.force('rate5xx', 2);
     statuses.length = 0;

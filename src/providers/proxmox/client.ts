@@ -470,16 +470,24 @@ export class ProxmoxClient {
   async createVm(node: string, p: CreateVmParams, opts: { timeoutMs?: number; storage?: string } = {}): Promise<TaskResult> {
     const storage = opts.storage ?? firstStorage(p) ?? '';
     const landed = async (): Promise<string | null> => {
-      let cfg: VmConfig;
-      try {
-        cfg = await this.vmConfig(node, p.vmid);
-      } catch (e) {
-        if (isNotFound(e)) return null;
-        throw e;
+      const read = async (): Promise<VmConfig | null> => {
+        try {
+          return await this.vmConfig(node, p.vmid);
+        } catch (e) {
+          if (isNotFound(e)) return null;
+          throw e;
+        }
+      };
+      let cfg = await read();
+      if (!cfg) return null;
+      // While the create worker runs, the config holds only `lock: create`; wait for it to finish.
+      if (cfg.lock) {
+        if (!(await this.waitUnlocked(node, p.vmid))) return null;
+        cfg = await read();
+        if (!cfg) return null;
       }
       if (p.name && cfg.name !== p.name) throw new CloudlabError({ code: 'PROXMOX_VMID_TAKEN', message: `VM ${p.vmid} on ${node} exists with name '${cfg.name ?? ''}', not '${p.name}'`, hint: 'Another client created a VM with this VMID; choose another VMID.' });
-      const st = await this.waitUnlocked(node, p.vmid);
-      return st ? '' : null;
+      return '';
     };
     return this.storageLimit(node, storage).run(() => this.runTask(`create VM ${p.vmid}`, () => this.dispatch('POST', `/nodes/${enc(node)}/qemu`, p as Params, landed), opts));
   }

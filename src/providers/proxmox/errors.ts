@@ -96,13 +96,18 @@ export class ProxmoxTransportError extends CloudlabError {
   }
 }
 
-/** Errors that another attempt might cure: server errors (not "does not exist"), lock timeouts, dropped connections. */
+const TRANSIENT_500 = /got timeout|got no worker upid|VM is locked|cfs-lock|got lock request timeout|unable to acquire|temporarily|try again|Connection (refused|reset|timed out)|Broken pipe/i;
+
+/** Errors that another attempt might cure: lock timeouts, config locks, worker start failures, proxy-hop
+ * (59x) and gateway errors, dropped connections. A plain 500 from a `die` (bad input, root-only option,
+ * missing object) is deterministic and not retried. */
 export function isTransient(e: unknown): boolean {
   if (e instanceof ProxmoxTransportError) return e.code === 'PROXMOX_UNREACHABLE' || e.code === 'PROXMOX_TIMEOUT';
   if (e instanceof ProxmoxApiError) {
     if (isLockError(e)) return true;
-    if (e.status >= 500 && !isNotFoundMessage(e.proxmoxMessage) && !/already exists|is running|not running|guest agent/i.test(e.proxmoxMessage)) return true;
-    if (/got no worker upid/i.test(e.proxmoxMessage)) return true;
+    if (e.status === 500) return TRANSIENT_500.test(e.proxmoxMessage);
+    if (e.status === 501) return false;
+    if (e.status > 500) return !isNotFoundMessage(e.proxmoxMessage);
   }
   return false;
 }

@@ -271,7 +271,10 @@ export class ProxmoxSimEngine {
           await this.o.clock.sleep(300);
           throw new Error(`simulated worker failure (fault injection 'taskfail', seed ${this.o.faults.plan.seed})`);
         }
-        await worker(log, abort.signal);
+        await Promise.race([
+          worker(log, abort.signal),
+          new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(new Error('interrupted by signal')), { once: true })),
+        ]);
         t.exitstatus = warnings ? `WARNINGS: ${warnings}` : 'OK';
         t.log.push(warnings ? `TASK WARNINGS: ${warnings}` : 'TASK OK');
       } catch (e) {
