@@ -192,3 +192,39 @@ describe('Talos client against the simulator', () => {
     cp1.close();
   });
 });
+
+// The same read-only contract against a real Talos node, when the environment names one:
+//   CLOUDLAB_TEST_TALOS_NODE=<address> CLOUDLAB_TEST_TALOS_TALOSCONFIG=<file> [CLOUDLAB_TEST_TALOS_CONTEXT=<name>]
+//   [CLOUDLAB_TEST_TALOS_MAINTENANCE_NODE=<address of a node in maintenance mode>]
+const REAL_NODE = process.env.CLOUDLAB_TEST_TALOS_NODE;
+const REAL_TALOSCONFIG = process.env.CLOUDLAB_TEST_TALOS_TALOSCONFIG;
+describe('Talos client against a real node', { skip: !REAL_NODE || !REAL_TALOSCONFIG ? 'CLOUDLAB_TEST_TALOS_NODE / CLOUDLAB_TEST_TALOS_TALOSCONFIG not set' : false }, () => {
+  it('reads version, services, readiness, etcd members and the kubeconfig (no changes made)', async () => {
+    const { parseTalosconfig } = await import('../../src/render/talos/talosconfig.js');
+    const tc = parseTalosconfig(readFileSync(REAL_TALOSCONFIG ?? '', 'utf8'), REAL_TALOSCONFIG);
+    const ctx = tc.contexts[process.env.CLOUDLAB_TEST_TALOS_CONTEXT ?? tc.context];
+    assert.ok(ctx, 'talosconfig context');
+    const c = TalosClient.secure(REAL_NODE ?? '', { ca: ctx.ca, crt: ctx.crt, key: ctx.key }, { timeoutMs: 15_000 });
+    try {
+      const v = await c.version();
+      assert.match(v.tag, /^v\d+\.\d+\.\d+/);
+      const services = await c.serviceList();
+      assert.ok(services.some((s) => s.id === 'apid'));
+      const r = await checkReady(c);
+      assert.equal(r.ready, r.notReady.length === 0);
+      if (services.some((s) => s.id === 'etcd' && s.state === 'Running')) {
+        const members = await c.etcdMemberList();
+        assert.ok(members.length >= 1 && members.every((m) => /^\d+$/.test(m.id)));
+        const kc = await c.kubeconfig();
+        assert.match(kc, /certificate-authority-data/);
+      }
+      assert.match(await c.bootId(), /^[0-9a-f-]{36}$/);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('sees a node in maintenance mode', { skip: !process.env.CLOUDLAB_TEST_TALOS_MAINTENANCE_NODE }, async () => {
+    await waitForMaintenance(process.env.CLOUDLAB_TEST_TALOS_MAINTENANCE_NODE ?? '', { timeoutMs: 15_000 });
+  });
+});
