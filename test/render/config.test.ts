@@ -194,6 +194,16 @@ test('patches apply in order all → role → pool → node; strategic, JSON pat
   assert.ok(keyOrder.indexOf('sysctls') > keyOrder.indexOf('install') && keyOrder.indexOf('sysctls') < keyOrder.indexOf('features'), 'struct order after patching');
   assert.deepEqual(docs.find((d) => d.kind === 'ResolverConfig')!.nameservers, [{ address: '1.1.1.1' }, { address: '9.9.9.9' }, { address: '8.8.8.8' }]);
 
+  // keyed lists merge like Talos' custom mergers: admission plugins by name
+  n.patches = [{ source: 'patches.all[0]', baseDir: dir, patch: { cluster: { apiServer: { admissionControl: [{ name: 'PodSecurity', configuration: { defaults: { enforce: 'restricted' } } }, { name: 'Other', configuration: { a: 1 } }] } } } }];
+  const cpNode = plan.nodes[0]!;
+  cpNode.patches = n.patches;
+  const ac = ((docsOf(await renderNodeConfig(plan, cpNode, bundle))[0]!.cluster as Obj).apiServer as Obj).admissionControl as Obj[];
+  assert.deepEqual(ac.map((a) => a.name), ['PodSecurity', 'Other']);
+  assert.equal(((ac[0]!.configuration as Obj).defaults as Obj).enforce, 'restricted');
+  assert.equal(((ac[0]!.configuration as Obj).defaults as Obj).audit, 'restricted');
+  cpNode.patches = [];
+
   // $patch: delete removes a document / key
   n.patches = [{ source: 'patches.all[0]', baseDir: dir, patch: { apiVersion: 'v1alpha1', kind: 'ResolverConfig', $patch: 'delete' } }];
   assert.equal(docsOf(await renderNodeConfig(plan, n, bundle)).some((d) => d.kind === 'ResolverConfig'), false);

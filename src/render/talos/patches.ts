@@ -94,6 +94,15 @@ function deviceKey(d: unknown): string | null {
   return null;
 }
 
+const byField = (field: string) => (d: unknown): string | null => (isObj(d) && d[field] !== undefined && d[field] !== null ? `${field}:${String(d[field])}` : null);
+
+/** v1alpha1 lists with a custom merger, by path (`[]` = any index). */
+const KEYED_LISTS: Record<string, (d: unknown) => string | null> = {
+  'machine.network.interfaces': deviceKey,
+  'machine.network.interfaces[].vlans': byField('vlanId'),
+  'cluster.apiServer.admissionControl': byField('name'),
+};
+
 function mergeValue(left: unknown, right: unknown, path: string, source: string): unknown {
   if (isObj(right) && isObj(left)) {
     if (REPLACE_PATHS.has(path)) return structuredClone(right);
@@ -111,12 +120,13 @@ function mergeValue(left: unknown, right: unknown, path: string, source: string)
   if (Array.isArray(right)) {
     if (left !== undefined && left !== null && !Array.isArray(left)) throw patchError(source, `cannot merge a list into a ${typeof left}`, path);
     if (REPLACE_PATHS.has(path) || !Array.isArray(left)) return structuredClone(right);
-    if (path === 'machine.network.interfaces') {
-      // NetworkDeviceList merges devices by interface name / device selector.
+    const keyOf = KEYED_LISTS[path.replace(/\[\d+\]/g, '[]')];
+    if (keyOf) {
+      // Talos' custom mergers: devices by interface/selector, VLANs by id, admission plugins by name.
       const out = left.map((d) => structuredClone(d));
       for (const rd of right) {
-        const key = deviceKey(rd);
-        const idx = key === null ? -1 : out.findIndex((d) => deviceKey(d) === key);
+        const key = keyOf(rd);
+        const idx = key === null ? -1 : out.findIndex((d) => keyOf(d) === key);
         if (idx >= 0 && isDelete(rd)) out.splice(idx, 1);
         else if (idx >= 0) out[idx] = mergeValue(out[idx], rd, `${path}[${idx}]`, source);
         else out.push(structuredClone(rd));
