@@ -81,7 +81,7 @@ export async function encryptBytes(plaintext: Buffer, opts: EncryptOptions): Pro
   if (opts.previous !== undefined) {
     const prev = parseEncrypted(opts.format, opts.previous, file);
     const identities = opts.identities ?? (await import('./keys.js')).findAgeIdentities(process.env);
-    const res = await decryptDoc(prev, { identities, file });
+    const res = await decryptDoc(prev, { identities, file, collectCache: true });
     dataKey = res.dataKey;
     cache = res.cache;
     rules = rules ?? res.metadata.rules;

@@ -71,6 +71,8 @@ export interface DecryptDocOptions {
   ignoreMac?: boolean;
   /** Receives non-fatal notices (e.g. a comment that was not encrypted). */
   warn?: (msg: string) => void;
+  /** Collect the ciphertext cache (for re-encrypting an edited file); off by default. */
+  collectCache?: boolean;
 }
 
 export interface DecryptResult {
@@ -126,7 +128,7 @@ export async function decryptDoc(doc: SopsDoc, opts: DecryptDocOptions): Promise
       if (!encrypted || !isEncryptedValue(stored)) continue;
       try {
         const v = decryptValue(stored, dataKey, aad);
-        cache.set(cacheKey(aad, { type: 'comment', bytes: v.bytes }), stored);
+        if (opts.collectCache) cache.set(cacheKey(aad, { type: 'comment', bytes: v.bytes }), stored);
         pending.push(() => leaf.setPlain(v));
       } catch {
         opts.warn?.(`${file}: a comment under "${leaf.path.join('.') || '(top level)'}" could not be decrypted and is kept as it is`);
@@ -145,7 +147,7 @@ export async function decryptDoc(doc: SopsDoc, opts: DecryptDocOptions): Promise
         const reason = e instanceof ValueDecryptError && e.reason === 'format' ? e.message : 'authentication failed: the value was tampered with or moved to another key';
         throw new CloudlabError({ code: 'SOPS_VALUE_TAMPERED', message: `${file}: the value at "${where}" cannot be decrypted: ${reason}`, hint: 'restore the file from git; never edit encrypted values by hand' });
       }
-      cache.set(cacheKey(aad, plain), stored);
+      if (opts.collectCache) cache.set(cacheKey(aad, plain), stored);
       if (plain.type === 'str' || plain.type === 'bytes') registerSecret(plain.bytes.toString('utf8'));
       const p = plain;
       pending.push(() => leaf.setPlain(p));

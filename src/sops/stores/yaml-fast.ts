@@ -177,7 +177,8 @@ class FastYamlDoc implements SopsDoc {
       if (!this.deleted.has(i)) {
         let line = this.lines[i] as string;
         const edits = this.edits.get(i);
-        if (edits) for (const e of [...edits].sort((a, b) => b.start - a.start)) line = line.slice(0, e.start) + e.text + line.slice(e.end);
+        if (edits?.length === 1) line = line.slice(0, (edits[0] as Edit).start) + (edits[0] as Edit).text + line.slice((edits[0] as Edit).end);
+        else if (edits) for (const e of [...edits].sort((a, b) => b.start - a.start)) line = line.slice(0, e.start) + e.text + line.slice(e.end);
         out.push(line);
       }
       const post = this.appended.get(i);
