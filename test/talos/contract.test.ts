@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import { TalosClient } from '../../src/providers/talos/client.js';
+import { decode, encode, METHODS } from '../../src/providers/talos/proto.js';
 import { checkReady, waitForConfigured, waitForMaintenance, waitForReady } from '../../src/providers/talos/readiness.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
@@ -131,6 +133,24 @@ describe('Talos client against the simulator', () => {
     assert.equal(await direct.bootId(), bootVia);
     via.close();
     direct.close();
+  });
+
+  it('fans out with the nodes metadata as apid does: each reply tagged with its node, failures as metadata.error', async () => {
+    const key = cl.creds.key.replace(/ED25519 PRIVATE KEY/g, 'PRIVATE KEY');
+    const raw = new grpc.Client(`${CP1}:50000`, grpc.credentials.createSsl(Buffer.from(cl.creds.ca), Buffer.from(key), Buffer.from(cl.creds.crt)));
+    const md = new grpc.Metadata();
+    md.add('nodes', CP1);
+    md.add('nodes', W1);
+    md.add('nodes', `${NET}.99`);
+    const bytes = await new Promise<Buffer>((resolve, reject) => {
+      raw.makeUnaryRequest(METHODS.Version.path, (b: Buffer) => b, (b: Buffer) => b, encode('google.protobuf.Empty', {}), md, { deadline: Date.now() + 5000 }, (err, v) => (err ? reject(err) : resolve(v ?? Buffer.alloc(0))));
+    });
+    raw.close();
+    const r = decode<{ messages: { metadata: { hostname: string; error: string }; version: { tag: string } | null }[] }>('machine.VersionResponse', bytes);
+    assert.deepEqual(r.messages.map((m) => m.metadata.hostname), [CP1, W1, `${NET}.99`]);
+    assert.equal(r.messages[0]?.version?.tag, 'v1.12.11');
+    assert.equal(r.messages[1]?.metadata.error, '');
+    assert.match(r.messages[2]?.metadata.error ?? '', /connection refused/);
   });
 
   it('takes an etcd snapshot into a 0600 file', async () => {

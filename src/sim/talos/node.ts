@@ -44,7 +44,8 @@ const WORKER_SERVICES = ['apid', 'containerd', 'cri', 'kubelet', 'machined', 'ud
 const CP_SERVICES = ['apid', 'containerd', 'cri', 'etcd', 'kubelet', 'machined', 'trustd', 'udevd'];
 
 type Req = Record<string, unknown>;
-type Reply = { unary: Req } | { stream: Buffer[] };
+/** A unary reply object, or stream chunks (raw bytes to wrap in common.Data, or already-encoded frames). */
+type Reply = { unary: Req } | { stream: Buffer[]; encoded?: boolean };
 
 export class SimTalosNode {
   state: NodeState = 'stopped';
@@ -249,19 +250,51 @@ export class SimTalosNode {
     if (this.fleet.faults.failOp(name)) throw fail(S.UNAVAILABLE, `simulated fault: ${name} is unavailable`);
     if (mode === 'maintenance') return this.maintenanceCall(name, req);
     const roles = this.callerRoles(call);
-    const md = call.metadata.get('node').map(String);
-    const target = md[0];
-    if (target && target !== this.address && target !== this.hostname) {
-      const other = this.fleet.resolve(target);
-      if (!other || !other.isRunning || !other.activeConfig) {
-        throw fail(S.UNAVAILABLE, `connection error: desc = "transport: Error while dialing: dial tcp ${target}:50000: connect: connection refused"`);
-      }
-      if (other.activeConfig.osCa.crt !== this.activeConfig?.osCa.crt) {
-        throw fail(S.UNAVAILABLE, 'connection error: desc = "transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority"');
-      }
-      return other.configuredCall(name, req, roles);
-    }
+    // apid: `nodes` = one-to-many (replies tagged with each node's hostname), `node` = one-to-one pass-through, neither = local.
+    const many = call.metadata.get('nodes').flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+    if (many.length) return this.fanOut(name, req, roles, many);
+    const target = call.metadata.get('node').map(String)[0];
+    if (target) return (await this.proxyTarget(target)).configuredCall(name, req, roles);
     return this.configuredCall(name, req, roles);
+  }
+
+  /** The node a proxied call lands on; errors as apid reports a backend it cannot reach or trust. */
+  private async proxyTarget(target: string): Promise<SimTalosNode> {
+    if (target === this.address || target === this.hostname) return this;
+    const other = this.fleet.resolve(target);
+    if (!other || !other.isRunning || !other.activeConfig) {
+      throw fail(S.UNAVAILABLE, `connection error: desc = "transport: Error while dialing: dial tcp ${target}:50000: connect: connection refused"`);
+    }
+    if (other.activeConfig.osCa.crt !== this.activeConfig?.osCa.crt) {
+      throw fail(S.UNAVAILABLE, 'connection error: desc = "transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority"');
+    }
+    return other;
+  }
+
+  /** One-to-many: every node's reply messages get metadata.hostname; a failing node becomes a message with metadata.error. */
+  private async fanOut(name: MethodName, req: Req, roles: string[], targets: string[]): Promise<Reply> {
+    const results = await Promise.all(targets.map(async (t) => {
+      try {
+        return { t, r: await (await this.proxyTarget(t)).configuredCall(name, req, roles), err: null };
+      } catch (e) {
+        const err = e instanceof RpcError ? e : fail(S.UNKNOWN, (e as Error).message);
+        return { t, r: null, err };
+      }
+    }));
+    if (METHODS[name].responseStream) {
+      const frames: Buffer[] = [];
+      for (const x of results) {
+        if (x.err) frames.push(encode('common.Data', { metadata: { hostname: x.t, error: x.err.details, status: { code: x.err.code, message: x.err.details } } }));
+        else if (x.r && 'stream' in x.r) for (const chunk of x.r.stream) frames.push(encode('common.Data', { metadata: { hostname: x.t }, bytes: chunk }));
+      }
+      return { stream: frames, encoded: true };
+    }
+    const messages: Req[] = [];
+    for (const x of results) {
+      if (x.err) messages.push({ metadata: { hostname: x.t, error: x.err.details, status: { code: x.err.code, message: x.err.details } } });
+      else if (x.r && 'unary' in x.r) for (const m of (x.r.unary.messages as Req[]) ?? []) messages.push({ ...m, metadata: { ...((m.metadata as Req) ?? {}), hostname: x.t } });
+    }
+    return { unary: { messages } };
   }
 
   private async onUnary(name: MethodName, call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>, mode: 'maintenance' | 'configured'): Promise<void> {
@@ -281,7 +314,7 @@ export class SimTalosNode {
       if (!('stream' in r)) throw fail(S.INTERNAL, 'unary reply for stream call');
       const drop = r.stream.length > 0 && this.fleet.faults.dropStream();
       for (const [i, chunk] of r.stream.entries()) {
-        call.write(encode('common.Data', { bytes: chunk }));
+        call.write(r.encoded ? chunk : encode('common.Data', { bytes: chunk }));
         if (drop && i === 0) {
           call.emit('error', { code: S.UNAVAILABLE, details: 'simulated fault: stream dropped' });
           return;
