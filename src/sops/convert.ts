@@ -1,6 +1,6 @@
 // Owns conversion of plaintext between the structured stores (sops --output-type): YAML ↔ JSON, and flat
 // maps to/from dotenv, through an ordered tree so key order (also of numeric-looking keys) is kept.
-import { Document, YAMLMap, YAMLSeq, Scalar, isMap, isSeq, isScalar, parseAllDocuments } from 'yaml';
+import { Document, Pair, YAMLMap, YAMLSeq, Scalar, isMap, isSeq, isScalar, parseAllDocuments } from 'yaml';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
 import { resolvePlainYaml, needsYamlQuoting } from './values.js';
 import { parseJsonOrdered, printJson, type JNode } from './stores/json.js';
@@ -29,7 +29,7 @@ function jToYaml(n: JNode): unknown {
       for (const e of n.entries) {
         const key = new Scalar(e.key);
         if (needsYamlQuoting(e.key, { yaml11: false })) key.type = 'QUOTE_DOUBLE';
-        m.items.push({ key, value: jToYaml(e.value) } as never);
+        m.items.push(new Pair(key, jToYaml(e.value)));
       }
       return m;
     }
@@ -78,7 +78,7 @@ export function convertVia(input: Buffer, from: SopsFormat, to: SopsFormat, file
   }
   if (to === 'yaml') {
     return Buffer.from(roots.map((r, i) => {
-      const d = new Document();
+      const d = new Document(undefined, { schema: 'failsafe' });
       d.contents = jToYaml(r) as never;
       return (i ? '---\n' : '') + d.toString({ indent: 4, lineWidth: 0 });
     }).join(''), 'utf8');

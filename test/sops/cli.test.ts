@@ -92,6 +92,12 @@ test('sops encrypt/decrypt with sops flags; updatekeys and rotate; errors have e
   assert.equal(toJson.code, 0, toJson.stderr);
   assert.equal(statSync(join(dir, 'out.json')).mode & 0o777, 0o600);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')), { apiVersion: 'v1', kind: 'Secret', stringData: { password: 's3cr3t-value' } });
+  // Converting while encrypting: JSON in, a YAML SOPS file out.
+  writeFileSync(join(dir, 'cfg.json'), '{"b": 1, "a": {"token": "tok-123456"}}');
+  const conv = await cli(['sops', 'encrypt', '--age', a.recipient, '--output-type', 'yaml', '--output', 'cfg.enc.yaml', 'cfg.json'], { cwd: dir, env });
+  assert.equal(conv.code, 0, conv.stderr);
+  assert.match(readFileSync(join(dir, 'cfg.enc.yaml'), 'utf8'), /^a:\n {4}token: ENC\[/m);
+  assert.equal((await cli(['sops', 'decrypt', 'cfg.enc.yaml'], { cwd: dir, env: envA })).stdout, 'b: 1\na:\n    token: tok-123456\n');
   // In place, with recipients from .sops.yaml.
   writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: \\.env$\n    age: ${a.recipient}\n`);
   writeFileSync(join(dir, 'x.env'), 'TOKEN=abc123456\n');

@@ -66,8 +66,8 @@ export function register(program: Command, ctx: CliContext): void {
     if (Object.keys(flagRules).length) rules = { ...(rules.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}), ...flagRules };
     if (o.macOnlyEncrypted) rules.macOnlyEncrypted = true;
     let input: Buffer = s.readRaw(path, 'file');
-    if (o.inputType && o.outputType && o.inputType !== o.outputType) input = s.convertPlain(input, format, s.parseFormat(o.outputType, '--output-type'), file);
     const outFormat = o.outputType ? s.parseFormat(o.outputType, '--output-type') : format;
+    if (outFormat !== format) input = s.convertPlain(input, format, outFormat, file);
     const out = await s.encryptBytes(input, { format: outFormat, recipients, rules, file });
     if (o.inPlace) writeFileAtomic(path, out, { mode: 0o600 });
     else if (o.output) writeFileAtomic(resolve(ctx.cwd, o.output), out, { mode: 0o600 });
