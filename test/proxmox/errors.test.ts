@@ -39,15 +39,27 @@ describe('proxmox client error paths', () => {
     await client.stopVm('pve1', 200);
   });
 
-  test('real concurrent contention: config change while a create holds its lock', async () => {
-    const create = client.createVm('pve1', { vmid: 201, name: 'busy', scsi0: diskString({ storage: 'local-lvm', sizeGiB: 4 }) });
-    await new Promise((r) => setTimeout(r, 2));
-    await client.updateVmConfig('pve1', 201, { description: 'waited for the create' }).catch((e: ProxmoxApiError) => {
-      assert.match(e.proxmoxMessage, /VM is locked \(create\)|does not exist/);
-    });
-    await create;
-    await client.updateVmConfig('pve1', 201, { description: 'now' });
-    await client.deleteVm('pve1', 201);
+  test('real contention: PUT config waits on the VM lock file; a clone of a VM being created backs off and retries', async () => {
+    const slow = await fastSim({ speed: 1, authFailDelayMs: 0 });
+    const seen: { status: number; method: string; path: string }[] = [];
+    const c = clientFor(slow, { onRequest: (e) => seen.push(e) });
+    try {
+      const upid = await c.call<string>('POST', '/nodes/pve1/qemu', { vmid: 201, name: 'busy', scsi0: 'local-lvm:4', efidisk0: 'local-lvm:1,efitype=4m,pre-enrolled-keys=0' }, { retry: false });
+      await c.updateVmConfig('pve1', 201, { description: 'after the create' });
+      assert.equal((await c.taskStatus('pve1', upid)).status, 'stopped', 'the PUT got the lock only after the create worker released it');
+      assert.equal((await c.vmConfig('pve1', 201)).description, 'after the create');
+      const upid2 = await c.call<string>('POST', '/nodes/pve1/qemu', { vmid: 202, name: 'busy2', scsi0: 'local-lvm:4' }, { retry: false });
+      seen.length = 0;
+      await c.cloneVm('pve1', 202, { newid: 203, name: 'copy', full: true });
+      const posts = seen.filter((x) => x.method === 'POST' && x.path.endsWith('/clone')).map((x) => x.status);
+      assert.equal(posts[0], 500, 'first clone attempt hit "VM is locked (create)"');
+      assert.equal(posts[posts.length - 1], 200);
+      assert.equal((await c.taskStatus('pve1', upid2)).exitstatus, 'OK');
+      assert.equal((await c.vmConfig('pve1', 203)).name, 'copy');
+    } finally {
+      await c.close();
+      await slow.close();
+    }
   });
 
   test('a task failure is reported with its exit status and log', async () => {

@@ -248,14 +248,19 @@ export class ProxmoxClient {
    * call is re-sent; after a dropped connection or an unexplained 5xx the call is re-sent only when `landed()`
    * says it did not take effect.
    */
-  private async dispatch(method: 'POST' | 'DELETE' | 'PUT', path: string, params: Params, landed: () => Promise<string | null>): Promise<string | null> {
+  private async dispatch(method: 'POST' | 'DELETE' | 'PUT', path: string, params: Params, landed: () => Promise<string | null>, vm?: { node: string; vmid: number }): Promise<string | null> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.once<string>(method, path, params);
       } catch (e) {
+        // "VM is locked (create|clone|…)" is raised before any work: wait for the lock to go, then re-send.
+        if (vm && e instanceof ProxmoxApiError && /VM is locked/.test(e.proxmoxMessage)) {
+          await this.waitUnlocked(vm.node, vm.vmid);
+          continue;
+        }
         if (attempt + 1 >= this.timing.attempts || !isTransient(e)) throw e;
         await delay(backoffMs(attempt, this.timing.retryBaseMs, this.timing.retryMaxMs));
-        if (!isLockError(e)) {
+        if (!isLockError(e) && !(e instanceof ProxmoxApiError && /VM is locked/.test(e.proxmoxMessage))) {
           const l = await landed();
           if (l !== null) return l === '' ? null : l;
         }
@@ -501,12 +506,21 @@ export class ProxmoxClient {
       const st = await this.waitUnlocked(r.node ?? targetNode, p.newid);
       return st ? '' : null;
     };
-    return this.storageLimit(targetNode, p.storage ?? '*').run(() => this.runTask(`clone VM ${vmid} → ${p.newid}`, () => this.dispatch('POST', `/nodes/${enc(node)}/qemu/${vmid}/clone`, p as unknown as Params, landed), opts));
+    return this.storageLimit(targetNode, p.storage ?? '*').run(() => this.runTask(`clone VM ${vmid} → ${p.newid}`, () => this.dispatch('POST', `/nodes/${enc(node)}/qemu/${vmid}/clone`, p as unknown as Params, landed, { node, vmid }), opts));
   }
 
-  /** `PUT config` (synchronous); retried on lock timeouts and transient errors. */
+  /** `PUT config` (synchronous); retried on lock timeouts and transient errors, and after a config lock clears. */
   async updateVmConfig(node: string, vmid: number, p: UpdateVmParams & { delete?: string }): Promise<void> {
-    await this.call('PUT', `/nodes/${enc(node)}/qemu/${vmid}/config`, p as Params, { retry: true });
+    for (;;) {
+      try {
+        await this.call('PUT', `/nodes/${enc(node)}/qemu/${vmid}/config`, p as Params, { retry: true });
+        return;
+      } catch (e) {
+        // A config lock (create, clone, migrate …) is held by a running worker: wait for it, then try again.
+        if (!(e instanceof ProxmoxApiError && /VM is locked/.test(e.proxmoxMessage))) throw e;
+        await this.waitUnlocked(node, vmid);
+      }
+    }
   }
 
   /** Grows a disk to `size` (`20G`, bytes, or `+5G`); waits for the resize task. */
@@ -526,7 +540,7 @@ export class ProxmoxClient {
     return this.runTask(`${action} VM ${vmid}`, () => this.dispatch('POST', `/nodes/${enc(node)}/qemu/${vmid}/status/${action}`, params, async () => {
       const st = await this.vmStatus(node, vmid);
       return action !== 'reboot' && st.status === want ? '' : null;
-    }), { timeoutMs });
+    }, { node, vmid }), { timeoutMs });
   }
 
   /** Starts a VM; "already running" counts as done. */
@@ -563,7 +577,7 @@ export class ProxmoxClient {
           if (isNotFound(e)) return '';
           throw e;
         }
-      }));
+      }, { node, vmid }));
     } catch (e) {
       if (isNotFound(e)) return { upid: '', node, exitstatus: 'OK', warnings: [] };
       throw e;
