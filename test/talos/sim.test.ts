@@ -97,10 +97,22 @@ describe('Talos simulator: VIP, Kubernetes nodes, faults', () => {
     kube.close();
   });
 
-  it('refuses Kubernetes API calls without the cluster client certificate', async () => {
+  it('a graceful reset of a control plane leaves etcd first, then the node powers off', async () => {
+    const cp1 = TalosClient.secure(CP1, cl.creds, { timeoutMs: 3000 });
+    await until('cp1 and cp2 members', async () => ((await cp1.etcdMemberList()).length === 2 ? true : undefined));
     const cp2 = TalosClient.secure(CP2, cl.creds, { timeoutMs: 3000 });
-    const kubeconfig = await cp2.kubeconfig();
+    await cp2.reset({ graceful: true, reboot: false, wipeMode: 'all' });
     cp2.close();
+    assert.deepEqual((await cp1.etcdMemberList()).map((m) => m.hostname), ['cp1']);
+    await until('cp2 powered off', async () => (fleet.node(CP2)?.state === 'stopped' ? true : undefined));
+    assert.equal(fleet.node(CP2)?.activeConfig, null, 'the configuration was wiped');
+    cp1.close();
+  });
+
+  it('refuses Kubernetes API calls without the cluster client certificate', async () => {
+    const cp1 = TalosClient.secure(CP1, cl.creds, { timeoutMs: 3000 });
+    const kubeconfig = await cp1.kubeconfig();
+    cp1.close();
     const anonymous = kubeconfig.replace(/client-certificate-data: \S+/, '').replace(/client-key-data: \S+/, '');
     const kube = KubeClient.fromKubeconfig(anonymous, { timeoutMs: 2000 });
     await assert.rejects(kube.listNodes(), (e: unknown) => (e as CloudlabError).code === 'KUBE_UNAUTHORIZED');

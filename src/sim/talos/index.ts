@@ -161,6 +161,10 @@ export function fleetAsGuestRuntime(fleet: TalosSimFleet): GuestRuntime {
   return {
     async start(vm) {
       if (!vm.image || !vm.address) return;
+      if (!/^127\./.test(vm.address)) {
+        fleet.log(`VM ${vm.vmid} (${vm.name}) has the non-loopback address ${vm.address}: no simulated Talos node is started`);
+        return;
+      }
       byVmid.set(vm.vmid, vm.address);
       await fleet.startNode({
         address: vm.address, name: vm.name, mac: vm.mac, extensions: vm.image.extensions,
