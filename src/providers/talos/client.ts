@@ -281,7 +281,7 @@ export class TalosClient {
     const entry = entries.find((x) => x.name === 'kubeconfig' || x.name.endsWith('/kubeconfig')) ?? entries[0];
     if (!entry || entry.data.length === 0) throw this.fail(new Error('the kubeconfig archive holds no kubeconfig file'), 'kubeconfig');
     const text = entry.data.toString('utf8');
-    registerSecret(text);
+    for (const m of text.matchAll(/(?:client-key-data|token):\s*(\S+)/g)) registerSecret(m[1]);
     return text;
   }
 

@@ -11,7 +11,7 @@ export interface ProbeResult {
   detail: string;
 }
 
-function classify(e: NodeJS.ErrnoException): ProbeResult {
+function classify(e: NodeJS.ErrnoException, creds: { ca: string; crt: string } | null): ProbeResult {
   const code = e.code ?? '';
   const msg = `${code} ${e.message}`;
   if (code === 'ECONNREFUSED') return { kind: 'refused', detail: `connection refused (${e.message})` };
@@ -23,6 +23,8 @@ function classify(e: NodeJS.ErrnoException): ProbeResult {
   if (/CERTIFICATE_EXPIRED/i.test(msg)) return { kind: 'client-cert-expired', detail: `the node rejected the client certificate: certificate expired (${code || e.message})` };
   if (/CERTIFICATE_REQUIRED/i.test(msg)) return { kind: 'client-cert-required', detail: `the node requires a client certificate: certificate required (${code || e.message})` };
   if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|HANDSHAKE_FAILURE|UNSUPPORTED_CERTIFICATE|DECRYPT_ERROR)/i.test(msg)) {
+    // The alert is generic (Go answers "bad certificate" for most failures): look at the certificate for the reason.
+    if (creds) return whyRejected(creds);
     return { kind: 'client-cert-rejected', detail: `the node rejected the client certificate: bad certificate / unknown ca (${code || e.message})` };
   }
   return { kind: 'other', detail: e.message };
@@ -46,7 +48,7 @@ export function probeTls(address: string, port: number, creds: { ca: string; crt
       checkServerIdentity: () => undefined,
     });
     const timer = setTimeout(() => finish({ kind: 'timeout', detail: `no TLS handshake within ${timeoutMs} ms` }), timeoutMs);
-    socket.on('error', (e: NodeJS.ErrnoException) => finish(classify(e)));
+    socket.on('error', (e: NodeJS.ErrnoException) => finish(classify(e, creds)));
     let handshaken = false;
     socket.on('secureConnect', () => {
       handshaken = true;
