@@ -382,7 +382,7 @@ function parse(text: string): SopsDoc {
     const rest = line.slice(col);
     const cm = / +#/.exec(rest);
     const raw = (cm ? rest.slice(0, cm.index) : rest).replace(/ +$/, '');
-    if (/: |:$/.test(raw)) bail();
+    if (raw.includes(': ') || raw.endsWith(':')) bail();
     trailing(n, col + raw.length, container);
     i = n + 1;
     noContinuation(parentIndent);
