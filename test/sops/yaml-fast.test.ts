@@ -62,3 +62,13 @@ test('decrypting keeps every line that held no secret exactly as written', async
   assert.match(enc, /^kind: {3}Secret {3}# odd spacing kept$/m);
   assert.equal(await decryptText(enc, { format: 'yaml', identities: [identity] }), text.replace('  cert: |\n    -----BEGIN', '  cert: |\n      -----BEGIN').replace('    abc\n    -----END', '      abc\n      -----END'));
 });
+
+test('syntax outside the fast path (aliases, flow, tags, folded scalars) round-trips through the Document store', async () => {
+  const { identity, recipient } = await generateIdentity();
+  const src = 'base: &b\n  x: 1\n  y: [a, b]\nother: *b\nflow: {k: v, n: 2}\nfolded: >\n  folded\n  text\ntagged: !!str 123\nint: !!int "7"\n';
+  assert.equal(parseYamlFast(src), undefined);
+  const enc = await encryptText(src, { format: 'yaml', recipients: [recipient] });
+  assert.ok(parseYamlFast(enc), 'the encrypted file is block style');
+  assert.equal(await decryptText(enc, { format: 'yaml', identities: [identity] }), 'base:\n    x: 1\n    y:\n        - a\n        - b\nother:\n    x: 1\n    y:\n        - a\n        - b\nflow:\n    k: v\n    n: 2\nfolded: |\n    folded text\ntagged: "123"\nint: 7\n');
+  await assert.rejects(encryptText('a: *nope\n', { format: 'yaml', recipients: [recipient] }), /alias/);
+});

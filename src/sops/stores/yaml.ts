@@ -231,10 +231,15 @@ export function parseYamlDocument(text: string, file = '<input>'): SopsDoc {
     visit(d, {
       Alias(_, node) {
         const target = node.resolve(d);
-        return target ? (target.clone() as YNode) : undefined;
+        if (!target) throw invalidInput('SOPS_BAD_YAML', `${file}: unresolved alias *${node.source}`, [{ file, message: `alias *${node.source} has no anchor` }], 'define the anchor (&name) before using the alias');
+        return target.clone() as YNode;
       },
+    });
+    // Anchors go (their aliases are expanded) and collections are written in block style, as sops writes them.
+    visit(d, {
       Node(_, node) {
         if (!isAlias(node) && !isPair(node) && (node as { anchor?: string }).anchor) (node as { anchor?: string }).anchor = undefined;
+        if ((isMap(node) || isSeq(node)) && node.items.length > 0) node.flow = false;
       },
     });
   });
