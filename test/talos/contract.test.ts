@@ -137,7 +137,9 @@ describe('Talos client against the simulator', () => {
 
   it('fans out with the nodes metadata as apid does: each reply tagged with its node, failures as metadata.error', async () => {
     const key = cl.creds.key.replace(/ED25519 PRIVATE KEY/g, 'PRIVATE KEY');
-    const raw = new grpc.Client(`${CP1}:50000`, grpc.credentials.createSsl(Buffer.from(cl.creds.ca), Buffer.from(key), Buffer.from(cl.creds.crt)));
+    const raw = new grpc.Client(`${CP1}:50000`, grpc.credentials.createSsl(Buffer.from(cl.creds.ca), Buffer.from(key), Buffer.from(cl.creds.crt)), {
+      'grpc.ssl_target_name_override': 'cp1',
+    });
     const md = new grpc.Metadata();
     md.add('nodes', CP1);
     md.add('nodes', W1);

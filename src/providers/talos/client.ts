@@ -2,7 +2,8 @@
 // certificate from the talosconfig) once configured, with the `node` proxy metadata, deadlines, and retries while a node reboots.
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { isIP } from 'node:net';
+import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CloudlabError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
@@ -115,6 +116,8 @@ export class TalosClient {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.retryForMs = opts.retryForMs ?? this.timeoutMs;
     this.channel = new grpc.Client(hostPort(address, this.port), creds, {
+      // TLS forbids an IP address as SNI name: send a fixed name instead (the certificate is still checked against the address).
+      ...(isIP(address) ? { 'grpc.ssl_target_name_override': 'talos-api' } : {}),
       'grpc.max_receive_message_length': MAX_MESSAGE,
       'grpc.max_send_message_length': MAX_MESSAGE,
       'grpc.initial_reconnect_backoff_ms': 200,
@@ -133,7 +136,9 @@ export class TalosClient {
     registerSecret(creds.key);
     let channelCreds: grpc.ChannelCredentials;
     try {
-      channelCreds = grpc.credentials.createSsl(Buffer.from(creds.ca), Buffer.from(nodeKeyPem(creds.key)), Buffer.from(creds.crt));
+      channelCreds = grpc.credentials.createSsl(Buffer.from(creds.ca), Buffer.from(nodeKeyPem(creds.key)), Buffer.from(creds.crt), {
+        checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(address, cert),
+      });
     } catch (e) {
       throw new CloudlabError({
         code: 'TALOS_CREDENTIALS_INVALID', message: `the talosconfig credentials for ${address} cannot be loaded: ${(e as Error).message}`, cause: e, exitCode: 2,
