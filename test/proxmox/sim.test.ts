@@ -164,6 +164,20 @@ describe('proxmox simulator: downloads, boot, agent, guests', () => {
     assert.equal((await client.vmConfig('pve1', 321)).name, 'copy');
   });
 
+  test('resource pools: create (atomic), read, members, not-empty and missing errors', async () => {
+    await client.call('POST', '/pools', { poolid: 'cloudlab-lock-demo', comment: '{"owner":"me"}' }, { retry: false });
+    await assert.rejects(() => client.call('POST', '/pools', { poolid: 'cloudlab-lock-demo' }, { retry: false }), /create pool failed: pool 'cloudlab-lock-demo' already exists/);
+    await client.createVm('pve1', { vmid: 330, name: 'pooled', pool: 'cloudlab-lock-demo' });
+    const p = await client.call<{ comment?: string; members: { vmid?: number }[] }>('GET', '/pools/cloudlab-lock-demo');
+    assert.equal(p.comment, '{"owner":"me"}');
+    assert.deepEqual(p.members.map((m) => m.vmid), [330]);
+    assert.equal((await client.findVm(330))?.pool, 'cloudlab-lock-demo');
+    await assert.rejects(() => client.call('DELETE', '/pools/cloudlab-lock-demo', undefined, { retry: false }), /is not empty \(contains VM 330\)/);
+    await client.deleteVm('pve1', 330);
+    await client.call('DELETE', '/pools/cloudlab-lock-demo', undefined, { retry: false });
+    await assert.rejects(() => client.call('GET', '/pools/cloudlab-lock-demo'), /pool 'cloudlab-lock-demo' does not exist/);
+  });
+
   test('the request log has one JSON line per request without the secret', () => {
     const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { method: string; path: string; status: number });
     assert.ok(lines.length > 10);

@@ -151,6 +151,8 @@ export class ProxmoxSimEngine {
   readonly tasks = new Map<string, TaskState>();
   access = new Access();
   readonly leases = new Map<string, string>();
+  /** Resource pools (user.cfg): id → comment and member VMIDs / storages. */
+  readonly pools = new Map<string, { comment?: string; vms: Set<number>; storage: Set<string> }>();
   readonly locks: Locks;
   private pidCounter = 4000;
   private macCounter = 0;
@@ -186,11 +188,13 @@ export class ProxmoxSimEngine {
       volumes: [...this.nodes.values()].flatMap((n) => [...n.storages.entries()].map(([sid, st]) => ({ node: n.spec.name, storage: sid, volumes: [...st.volumes.values()] }))),
       tasks: [...this.tasks.values()].filter((t) => t.status === 'stopped').map(({ abort: _a, ...t }) => t),
       leases: Object.fromEntries([...this.leases].sort()),
+      pools: [...this.pools.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([id, p]) => ({ id, comment: p.comment, vms: [...p.vms].sort((x, y) => x - y), storage: [...p.storage].sort() })),
       counters: { pid: this.pidCounter, mac: this.macCounter },
     };
   }
 
-  loadState(s: { vms?: { vmid: number; node: string; config: Record<string, string>; status: 'running' | 'stopped'; address: string | null }[]; volumes?: { node: string; storage: string; volumes: Volume[] }[]; tasks?: TaskState[]; leases?: Record<string, string>; counters?: { pid: number; mac: number } }, access?: AccessState): void {
+  loadState(s: { vms?: { vmid: number; node: string; config: Record<string, string>; status: 'running' | 'stopped'; address: string | null }[]; volumes?: { node: string; storage: string; volumes: Volume[] }[]; tasks?: TaskState[]; leases?: Record<string, string>; pools?: { id: string; comment?: string; vms: number[]; storage: string[] }[]; counters?: { pid: number; mac: number } }, access?: AccessState): void {
+    for (const p of s.pools ?? []) this.pools.set(p.id, { comment: p.comment, vms: new Set(p.vms), storage: new Set(p.storage) });
     for (const v of s.vms ?? []) {
       if (!this.nodes.has(v.node)) continue;
       this.vms.set(v.vmid, { vmid: v.vmid, node: v.node, config: v.config, status: 'stopped', booted: false, address: null });
@@ -376,6 +380,11 @@ export class ProxmoxSimEngine {
       }
     }
     throw new Error(`simulator DHCP pool ${this.o.dhcpNetwork} is exhausted`);
+  }
+
+  poolOf(vmid: number): string | undefined {
+    for (const [id, p] of this.pools) if (p.vms.has(vmid)) return id;
+    return undefined;
   }
 
   /** The VM's first NIC MAC. */

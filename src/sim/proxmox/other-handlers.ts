@@ -91,7 +91,7 @@ export function clusterResources(c: Ctx): unknown {
     for (const v of [...e.vms.values()].sort((a, b) => a.vmid - b.vmid)) {
       if (!e.access.has(c.authid, `/vms/${v.vmid}`, 'VM.Audit')) continue;
       const s = vmSummary(e, v, false);
-      out.push({ id: `qemu/${v.vmid}`, type: 'qemu', node: v.node, template: v.config.template === '1' ? 1 : 0, maxcpu: s.cpus, hastate: undefined, ...s });
+      out.push({ id: `qemu/${v.vmid}`, type: 'qemu', node: v.node, template: v.config.template === '1' ? 1 : 0, maxcpu: s.cpus, pool: e.poolOf(v.vmid), ...s });
     }
   }
   return out.map((r) => Object.fromEntries(Object.entries(r).filter(([, val]) => val !== undefined)));
@@ -402,6 +402,102 @@ export function updateAcl(c: Ctx): unknown {
       if (!c.params.delete) e.access.acl.push({ path, ugid: p.ugid, kind: p.kind, roleid, propagate });
     }
   }
+  e.o.onChange();
+  return null;
+}
+
+// ---------------------------------------------------------------- pools
+
+function poolMembers(c: Ctx, id: string, type?: string): Record<string, unknown>[] {
+  const e = c.engine;
+  const p = e.pools.get(id)!;
+  const out: Record<string, unknown>[] = [];
+  if (!type || type === 'qemu') {
+    for (const vmid of [...p.vms].sort((a, b) => a - b)) {
+      const v = e.vms.get(vmid);
+      if (v) out.push({ id: `qemu/${vmid}`, type: 'qemu', node: v.node, ...vmSummary(e, v, false) });
+    }
+  }
+  if (!type || type === 'storage') {
+    for (const sid of [...p.storage].sort()) out.push({ id: `storage/${sid}`, type: 'storage', storage: sid });
+  }
+  return out;
+}
+
+export function listPools(c: Ctx): unknown {
+  const e = c.engine;
+  const only = c.params.poolid !== undefined ? String(c.params.poolid) : undefined;
+  if (only && !e.pools.has(only)) throw new SimHttpError(500, `pool '${only}' does not exist`);
+  return [...e.pools.keys()].sort()
+    .filter((id) => (!only || id === only) && e.access.has(c.authid, `/pool/${id}`, 'Pool.Audit'))
+    .map((id) => {
+      const p = e.pools.get(id)!;
+      return { poolid: id, ...(p.comment !== undefined ? { comment: p.comment } : {}), ...(only ? { members: poolMembers(c, id, c.params.type !== undefined ? String(c.params.type) : undefined) } : {}) };
+    });
+}
+
+export function createPool(c: Ctx): unknown {
+  const e = c.engine;
+  const id = String(c.params.poolid);
+  perm(e, c.authid, `/pool/${id}`, ['Pool.Allocate']);
+  if (e.pools.has(id)) throw new SimHttpError(500, `create pool failed: pool '${id}' already exists`);
+  e.pools.set(id, { ...(c.params.comment ? { comment: String(c.params.comment) } : {}), vms: new Set(), storage: new Set() });
+  e.o.onChange();
+  return null;
+}
+
+export function readPool(c: Ctx): unknown {
+  const e = c.engine;
+  const id = String(c.params.poolid);
+  perm(e, c.authid, `/pool/${id}`, ['Pool.Audit']);
+  const p = e.pools.get(id);
+  if (!p) throw new SimHttpError(500, `pool '${id}' does not exist`);
+  return { members: poolMembers(c, id, c.params.type !== undefined ? String(c.params.type) : undefined), ...(p.comment !== undefined ? { comment: p.comment } : {}) };
+}
+
+export function updatePool(c: Ctx): unknown {
+  const e = c.engine;
+  const id = String(c.params.poolid);
+  perm(e, c.authid, `/pool/${id}`, ['Pool.Allocate']);
+  const p = e.pools.get(id);
+  if (!p) throw new SimHttpError(500, `update pools failed: pool '${id}' does not exist`);
+  if (c.params.comment !== undefined) p.comment = String(c.params.comment);
+  const del = Boolean(c.params.delete);
+  for (const vs of c.params.vms !== undefined ? String(c.params.vms).split(/[,; ]+/).filter(Boolean) : []) {
+    const vmid = Number(vs);
+    perm(e, c.authid, `/vms/${vmid}`, ['Permissions.Modify']);
+    if (del) {
+      if (!p.vms.has(vmid)) throw new SimHttpError(500, `update pools failed: VM ${vmid} is not a pool member`);
+      p.vms.delete(vmid);
+    } else {
+      if (p.vms.has(vmid)) throw new SimHttpError(500, `update pools failed: VM ${vmid} is already a pool member`);
+      const other = e.poolOf(vmid);
+      if (other && !c.params['allow-move']) throw new SimHttpError(500, `update pools failed: VM ${vmid} belongs already to pool '${other}'`);
+      if (other) e.pools.get(other)!.vms.delete(vmid);
+      p.vms.add(vmid);
+    }
+  }
+  for (const sid of c.params.storage !== undefined ? String(c.params.storage).split(/[,; ]+/).filter(Boolean) : []) {
+    perm(e, c.authid, `/storage/${sid}`, ['Permissions.Modify']);
+    if (del) p.storage.delete(sid);
+    else p.storage.add(sid);
+  }
+  e.o.onChange();
+  return null;
+}
+
+export function deletePool(c: Ctx): unknown {
+  const e = c.engine;
+  const id = String(c.params.poolid);
+  perm(e, c.authid, `/pool/${id}`, ['Pool.Allocate']);
+  const p = e.pools.get(id);
+  if (!p) throw new SimHttpError(500, `delete pool failed: pool '${id}' does not exist`);
+  const vm = [...p.vms].sort((a, b) => a - b).find((v) => e.vms.has(v));
+  if (vm !== undefined) throw new SimHttpError(500, `delete pool failed: pool '${id}' is not empty (contains VM ${vm})`);
+  const st = [...p.storage].sort()[0];
+  if (st !== undefined) throw new SimHttpError(500, `delete pool failed: pool '${id}' is not empty (contains storage '${st}')`);
+  e.pools.delete(id);
+  e.access.acl = e.access.acl.filter((a) => a.path !== `/pool/${id}`);
   e.o.onChange();
   return null;
 }

@@ -175,6 +175,11 @@ export const ENDPOINTS: Record<string, Params> = {
   'GET /nodes/{node}/tasks/{upid}/status': { node: NODE, upid: req(str()) },
   'GET /nodes/{node}/tasks/{upid}/log': { node: NODE, upid: req(str()), download: bool(), limit: int({ min: 0 }), start: int({ min: 0 }) },
   'DELETE /nodes/{node}/tasks/{upid}': { node: NODE, upid: req(str()) },
+  'GET /pools': { poolid: str({ format: 'pve-poolid' }), type: { t: 'str', opt: true, enum: ['qemu', 'lxc', 'storage'], requires: 'poolid' } },
+  'POST /pools': { poolid: req(str({ format: 'pve-poolid' })), comment: str() },
+  'GET /pools/{poolid}': { poolid: req(str({ format: 'pve-poolid' })), type: enm(['qemu', 'lxc', 'storage']) },
+  'PUT /pools/{poolid}': { poolid: req(str({ format: 'pve-poolid' })), comment: str(), vms: str({ pattern: /^\d+([,; ]+\d+)*$/ }), storage: str(), delete: bool(), 'allow-move': bool() },
+  'DELETE /pools/{poolid}': { poolid: req(str({ format: 'pve-poolid' })) },
   'GET /nodes/{node}/tasks': { node: NODE, errors: bool(), limit: int({ min: 0 }), since: int(), source: enm(['archive', 'active', 'all']), start: int({ min: 0 }), statusfilter: str(), typefilter: str(), until: int(), userfilter: str(), vmid: int({ min: 100, max: 999999999 }) },
 };
 

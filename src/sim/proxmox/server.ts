@@ -50,6 +50,11 @@ const HANDLERS: Record<string, Handler> = {
   'GET /nodes/{node}/tasks/{upid}/log': oh.taskLog,
   'DELETE /nodes/{node}/tasks/{upid}': oh.stopTask,
   'GET /nodes/{node}/tasks': oh.listTasks,
+  'GET /pools': oh.listPools,
+  'POST /pools': oh.createPool,
+  'GET /pools/{poolid}': oh.readPool,
+  'PUT /pools/{poolid}': oh.updatePool,
+  'DELETE /pools/{poolid}': oh.deletePool,
 };
 
 interface Route {

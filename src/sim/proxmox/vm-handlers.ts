@@ -218,10 +218,11 @@ export async function createVm(c: Ctx): Promise<string> {
   const vmid = Number(c.params.vmid);
   e.node(node);
   if (c.params.archive !== undefined) throw new SimHttpError(501, 'restore from backup archives is not simulated');
-  if (c.params.pool !== undefined) throw new SimHttpError(500, `pool '${c.params.pool}' does not exist`);
-  perm(e, c.authid, `/vms/${vmid}`, ['VM.Allocate']);
+  const pool = c.params.pool !== undefined ? String(c.params.pool) : undefined;
+  if (pool !== undefined && !e.pools.has(pool)) throw new SimHttpError(500, `pool '${pool}' does not exist`);
+  if (!(pool && e.access.has(c.authid, `/pool/${pool}`, 'VM.Allocate'))) perm(e, c.authid, `/vms/${vmid}`, ['VM.Allocate']);
   if (c.params.start) perm(e, c.authid, `/vms/${vmid}`, ['VM.PowerMgmt']);
-  const opts = optionsFrom(c.params, ['node', 'vmid', 'start', 'storage', 'import-working-storage', 'bwlimit', 'unique', 'live-restore', 'ha-managed', 'force']);
+  const opts = optionsFrom(c.params, ['node', 'vmid', 'pool', 'start', 'storage', 'import-working-storage', 'bwlimit', 'unique', 'live-restore', 'ha-managed', 'force']);
   if (c.params.storage !== undefined) perm(e, c.authid, `/storage/${c.params.storage}`, ['Datastore.AllocateSpace']);
   checkOptions(c, node, vmid, opts);
   const existing = e.vms.get(vmid);
@@ -230,6 +231,7 @@ export async function createVm(c: Ctx): Promise<string> {
   await e.locks.with(Locks.vmLockFile(vmid), 5000, () => {
     if (e.vms.has(vmid)) throw new SimHttpError(500, `unable to create VM ${vmid} - VM ${vmid} already exists on node '${e.vms.get(vmid)!.node}'`);
     e.vms.set(vmid, v);
+    if (pool) e.pools.get(pool)!.vms.add(vmid);
   }).catch(lockErr);
   const start = Boolean(c.params.start);
   return e.startTask(node, 'qmcreate', String(vmid), c.authid, async (log) => {
@@ -248,6 +250,7 @@ export async function createVm(c: Ctx): Promise<string> {
     } catch (err) {
       for (const vol of created) e.freeVolume(node, vol.volid);
       e.vms.delete(vmid);
+      if (pool) e.pools.get(pool)?.vms.delete(vmid);
       throw new Error(`unable to create VM ${vmid} - ${(err as Error).message}`);
     }
     if (start) {
@@ -266,7 +269,9 @@ export async function cloneVm(c: Ctx): Promise<string> {
   const newid = Number(c.params.newid);
   const src = e.vm(node, vmid);
   perm(e, c.authid, `/vms/${vmid}`, ['VM.Clone']);
-  perm(e, c.authid, `/vms/${newid}`, ['VM.Allocate']);
+  const pool = c.params.pool !== undefined ? String(c.params.pool) : undefined;
+  if (pool !== undefined && !e.pools.has(pool)) throw new SimHttpError(500, `pool '${pool}' does not exist`);
+  if (!(pool && e.access.has(c.authid, `/pool/${pool}`, 'VM.Allocate'))) perm(e, c.authid, `/vms/${newid}`, ['VM.Allocate']);
   const target = c.params.target !== undefined ? String(c.params.target) : node;
   if (!e.nodes.has(target)) throw new SimHttpError(500, `no such cluster node '${target}'`);
   const isTemplate = src.config.template === '1';
@@ -344,6 +349,7 @@ export async function cloneVm(c: Ctx): Promise<string> {
           cfg.vmgenid = randomUUID();
           cfg.meta = `creation-qemu=9.2.0,ctime=${e.now()}`;
           nv.config = cfg;
+          if (pool) e.pools.get(pool)?.vms.add(newid);
         });
       });
     } catch (err) {
@@ -570,7 +576,7 @@ export async function deleteVm(c: Ctx): Promise<string> {
       }
       for (const volid of [...vols].sort()) {
         const f = e.findVolume(node, volid);
-        if (f && [...f.st.volumes.values()].some((o) => o.parent === volid)) throw new Error(`base volume '${volid}' is still in use by linked cloned`);
+        if (f && [...f.st.volumes.values()].some((o) => o.parent === volid)) throw new Error(`base volume '${volid}' is still in use by linked clones`);
       }
       await e.o.clock.sleep(800);
       for (const volid of [...vols].sort()) {
@@ -579,6 +585,7 @@ export async function deleteVm(c: Ctx): Promise<string> {
       }
       e.leases.delete(e.mac(v));
       e.vms.delete(v.vmid);
+      for (const p of e.pools.values()) p.vms.delete(v.vmid);
       if (e.o.guests) await e.o.guests.stop(v.vmid).catch(() => undefined);
     });
     e.o.onChange();
