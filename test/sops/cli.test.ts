@@ -188,3 +188,21 @@ test('flux sops-secret prints the sops-age Secret with the cluster key as age.ag
   const fileIds = parseIdentities(readFileSync(join(home, '.config', 'sops', 'age', 'keys.txt'), 'utf8'), 'keys.txt');
   assert.deepEqual(parseIdentities(keyText, 'age.agekey'), fileIds);
 });
+
+test('secrets set reads the value from piped stdin (never from argv)', async () => {
+  const { Readable } = await import('node:stream');
+  const { runCli } = await import('../../src/cli/main.js');
+  const { dir, env } = setup();
+  assert.equal((await cli(['secrets', 'init'], { cwd: dir, env })).code, 0);
+  let stderr = '';
+  const code = await runCli(['secrets', 'set', 'proxmox.tokenSecret'], {
+    stdout: { write: () => true },
+    stderr: { write: (s: string) => (stderr += s) },
+    stdin: Object.assign(Readable.from([Buffer.from('piped-secret-value\n')]), { isTTY: false }),
+    env: { ...env, NO_COLOR: '1' },
+    cwd: dir,
+  });
+  assert.equal(code, 0, stderr);
+  assert.equal((await cli(['secrets', 'get', 'proxmox.tokenSecret'], { cwd: dir, env })).stdout, 'piped-secret-value\n');
+  assert.doesNotMatch(readFileSync(join(dir, 'secrets.enc.yaml'), 'utf8'), /piped-secret/);
+});
