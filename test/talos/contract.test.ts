@@ -190,7 +190,11 @@ describe('Talos client against the simulator', () => {
     await assert.rejects(cp1.etcdRemoveMemberByID('123'), (e: Error & { code?: string }) => e.code === 'TALOS_NOT_FOUND');
     await cp1.etcdRemoveMemberByID(BigInt(cp2.id));
     assert.deepEqual((await cp1.etcdMemberList()).map((m) => m.hostname), ['cp1']);
-    await assert.rejects(cp1.etcdLeaveCluster(), (e: Error & { code?: string }) => e.code === 'TALOS_PRECONDITION' && /not enough started members/.test(e.message));
+    await assert.rejects(cp1.etcdLeaveCluster(), (e: Error & { code?: string }) => e.code === 'TALOS_API' && /not enough started members/.test(e.message));
+    const w = TalosClient.secure(W1, cl.creds, { timeoutMs: 5000 });
+    await assert.rejects(w.kubeconfig(), (e: Error & { code?: string }) => e.code === 'TALOS_NOT_CONTROL_PLANE' && /kubeconfig is only available on control plane nodes/.test(e.message));
+    await assert.rejects(w.etcdMemberList(), (e: Error & { code?: string }) => e.code === 'TALOS_NOT_CONTROL_PLANE');
+    w.close();
     cp1.close();
   });
 

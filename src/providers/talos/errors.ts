@@ -75,6 +75,9 @@ export function diagnose(e: unknown, ctx: { node: string; op: string; secure: bo
         hint: 'Check that the VM is running and has this address, and that nothing blocks TCP 50000; a rebooting node comes back within a few minutes.',
       });
     case Status.UNIMPLEMENTED:
+      if (/only available on control plane nodes/.test(detail)) {
+        return new CloudlabError({ code: 'TALOS_NOT_CONTROL_PLANE', message: `${where}: ${detail}`, details, cause: e, hint: 'Ask a control plane node (or address it with the node option).' });
+      }
       return new CloudlabError({
         code: ctx.secure ? 'TALOS_UNIMPLEMENTED' : 'TALOS_MAINTENANCE_UNSUPPORTED', message: `${where}: ${ctx.op} is not available: ${detail}`, details, cause: e,
         hint: ctx.secure ? 'The node runs a Talos version without this API.' : 'The node is in maintenance mode: apply its configuration, then use the talosconfig (mTLS).',

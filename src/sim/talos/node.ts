@@ -20,6 +20,8 @@ class RpcError extends Error {
   }
 }
 const fail = (code: grpc.status, details: string) => new RpcError(code, details);
+/** Talos' checkControlplane: control-plane-only APIs answer Unimplemented on workers. */
+const onlyControlPlane = (api: string) => fail(S.UNIMPLEMENTED, `${api} is only available on control plane nodes`);
 
 /** Roles each configured-mode RPC needs (Talos' authz: reader < operator < admin; etcd:backup for snapshots). */
 const ROLE_NEEDS: Record<MethodName, string[]> = {
@@ -401,19 +403,20 @@ export class SimTalosNode {
         return one();
       }
       case 'Kubeconfig': {
-        if (!cp) throw fail(S.FAILED_PRECONDITION, 'kubeconfig is only available on control plane nodes');
+        if (!cp) throw onlyControlPlane('kubeconfig');
         return { stream: [await this.kubeconfigArchive(cfg)] };
       }
       case 'EtcdMemberList': {
-        if (!cp) throw fail(S.FAILED_PRECONDITION, 'etcd is not running on worker nodes');
-        if (!cluster.memberOf(this.address)) throw fail(S.FAILED_PRECONDITION, 'etcd is not running on this node: it has not joined the cluster yet');
+        if (!cp) throw onlyControlPlane('member list');
+        if (!cluster.memberOf(this.address)) throw fail(S.UNKNOWN, 'failed to create etcd client: etcd is not running on this node yet (not bootstrapped or not joined)');
         const members = [...cluster.members.values()].map((m) => ({
           id: m.id, hostname: m.hostname, peer_urls: [`https://${m.address}:2380`], client_urls: [`https://${m.address}:2379`], is_learner: false,
         }));
         return one({ members });
       }
       case 'EtcdRemoveMemberByID': {
-        if (!cp || !cluster.memberOf(this.address)) throw fail(S.FAILED_PRECONDITION, 'etcd is not running on this node');
+        if (!cp) throw onlyControlPlane('etcd remove member');
+        if (cluster.healthyControlPlanes().length === 0) throw fail(S.UNKNOWN, 'failed to create etcd client: no healthy etcd member to connect to');
         const id = String(req.member_id);
         const m = cluster.removeMember(id);
         if (!m) throw fail(S.NOT_FOUND, `etcdserver: member not found (id ${id})`);
@@ -423,12 +426,13 @@ export class SimTalosNode {
         return one();
       }
       case 'EtcdLeaveCluster': {
-        if (!cp) throw fail(S.FAILED_PRECONDITION, 'etcd is not running on worker nodes');
+        if (!cp) throw onlyControlPlane('etcd leave');
         await this.leaveEtcd();
         return one();
       }
       case 'EtcdSnapshot': {
-        if (!cp || !cluster.memberOf(this.address)) throw fail(S.FAILED_PRECONDITION, 'etcd is not running on this node');
+        if (!cp) throw onlyControlPlane('etcd snapshot');
+        if (!cluster.memberOf(this.address)) throw fail(S.UNKNOWN, 'failed to create etcd client: etcd is not running on this node');
         return { stream: this.snapshotChunks() };
       }
       case 'Upgrade':
@@ -525,8 +529,8 @@ export class SimTalosNode {
   private async leaveEtcd(): Promise<void> {
     const cluster = this.cluster!;
     const me = cluster.memberOf(this.address);
-    if (!me) throw fail(S.FAILED_PRECONDITION, 'etcd is not running on this node: it is not a cluster member');
-    if (cluster.members.size === 1) throw fail(S.FAILED_PRECONDITION, 'failed to leave cluster: etcdserver: re-configuration failed due to not enough started members');
+    if (!me) throw fail(S.UNKNOWN, 'failed to leave cluster: this node is not an etcd member');
+    if (cluster.members.size === 1) throw fail(S.UNKNOWN, 'failed to leave cluster: etcdserver: re-configuration failed due to not enough started members');
     cluster.removeMember(me.id);
     this.etcdRemoved = true;
     await cluster.refresh();
