@@ -1,13 +1,14 @@
-// Owns `secrets edit`: decrypts secrets.enc.yaml into a 0600 file in a RAM-backed temporary directory,
-// runs the user's editor on it (with a timeout), re-encrypts on change and always wipes the plaintext.
+// Owns editing encrypted files (`secrets edit`, `sops edit`): decrypts into a 0600 file in a RAM-backed
+// temporary directory, runs the user's editor (with a timeout), re-encrypts on change, always wipes the plaintext.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, statSync, accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { parseDocument, isMap } from 'yaml';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
 import { SECRETS_FILE } from './cluster.js';
-import { readSecretFile, writeEncryptedFile } from './files.js';
+import { readSecretBytes, writeEncryptedFile } from './files.js';
+import { formatFromPath, type SopsFormat } from './codec.js';
 
 /** A directory in memory when the system has one (/dev/shm on Linux), else the temp directory. */
 function ramDir(warn?: (m: string) => void): string {
@@ -42,22 +43,34 @@ function runEditor(editor: string, file: string, env: NodeJS.ProcessEnv, timeout
   });
 }
 
-/** Edits the cluster's secrets file; returns whether it changed. */
-export async function editSecrets(clusterDir: string, env: NodeJS.ProcessEnv, opts: { timeoutMs: number; warn?: (m: string) => void }): Promise<boolean> {
-  const path = join(clusterDir, SECRETS_FILE);
-  const before = existsSync(path) ? await readSecretFile(path, env) : '# cloudlab secrets: one key per value, e.g.\n# proxmox:\n#     tokenSecret: …\n{}\n';
+const TEMPLATES: Record<SopsFormat, string> = {
+  yaml: '# one key per value, e.g.\n# proxmox:\n#     tokenSecret: …\n{}\n',
+  json: '{}\n',
+  dotenv: '',
+  binary: '',
+};
+
+/**
+ * Edits an encrypted file in the user's editor: the plaintext exists only in a 0600 file in a RAM-backed
+ * directory, wiped afterwards. A new file starts from a small template. Returns whether the file changed.
+ */
+export async function editEncryptedFile(path: string, env: NodeJS.ProcessEnv, opts: { timeoutMs: number; warn?: (m: string) => void; format?: SopsFormat }): Promise<boolean> {
+  const format = opts.format ?? formatFromPath(path);
+  const before = existsSync(path) ? (await readSecretBytes(path, env, { format })).toString('utf8') : TEMPLATES[format];
   const dir = mkdtempSync(join(ramDir(opts.warn), 'cloudlab-edit-'));
-  const file = join(dir, 'secrets.yaml');
+  const file = join(dir, `plaintext${extname(path) || '.txt'}`);
   try {
     writeFileSync(file, before, { mode: 0o600 });
     const editor = env.VISUAL || env.EDITOR || 'vi';
     await runEditor(editor, file, env, opts.timeoutMs);
     const after = readFileSync(file, 'utf8');
     if (after === before) return false;
-    const doc = parseDocument(after);
-    if (doc.errors.length) throw new CloudlabError({ code: 'SECRETS_BAD_YAML', exitCode: EXIT_INVALID, message: `the edited secrets are not valid YAML (${doc.errors[0]?.message.split('\n')[0]}); nothing was changed`, hint: 'run `cloudlab secrets edit` again' });
-    if (doc.contents != null && !isMap(doc.contents)) throw new CloudlabError({ code: 'SECRETS_BAD_YAML', exitCode: EXIT_INVALID, message: 'the edited secrets must be a YAML map; nothing was changed' });
-    await writeEncryptedFile(path, after, env);
+    if (format === 'yaml') {
+      const doc = parseDocument(after);
+      if (doc.errors.length) throw new CloudlabError({ code: 'SECRETS_BAD_YAML', exitCode: EXIT_INVALID, message: `the edited file is not valid YAML (${doc.errors[0]?.message.split('\n')[0]}); nothing was changed`, hint: 'run the edit again' });
+      if (doc.contents != null && !isMap(doc.contents)) throw new CloudlabError({ code: 'SECRETS_BAD_YAML', exitCode: EXIT_INVALID, message: 'the edited file must be a YAML map; nothing was changed' });
+    }
+    await writeEncryptedFile(path, after, env, { format });
     return true;
   } finally {
     try {
@@ -67,4 +80,9 @@ export async function editSecrets(clusterDir: string, env: NodeJS.ProcessEnv, op
     }
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Edits the cluster's secrets file; returns whether it changed. */
+export async function editSecrets(clusterDir: string, env: NodeJS.ProcessEnv, opts: { timeoutMs: number; warn?: (m: string) => void }): Promise<boolean> {
+  return editEncryptedFile(join(clusterDir, SECRETS_FILE), env, opts);
 }

@@ -206,3 +206,22 @@ test('secrets set reads the value from piped stdin (never from argv)', async () 
   assert.equal((await cli(['secrets', 'get', 'proxmox.tokenSecret'], { cwd: dir, env })).stdout, 'piped-secret-value\n');
   assert.doesNotMatch(readFileSync(join(dir, 'secrets.enc.yaml'), 'utf8'), /piped-secret/);
 });
+
+test('sops edit creates and edits an encrypted file through $EDITOR, leaving no plaintext behind', async () => {
+  const { dir, env } = setup();
+  assert.equal((await cli(['secrets', 'init'], { cwd: dir, env })).code, 0);
+  const editor = `sh -c 'printf "a: first-value\\n" > "$1"' sh`;
+  const created = await cli(['sops', 'edit', 'app.enc.yaml'], { cwd: dir, env: { ...env, EDITOR: editor } });
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(readFileSync(join(dir, 'app.enc.yaml'), 'utf8'), /^a: ENC\[/m);
+  const appended = await cli(['sops', 'edit', 'app.enc.yaml'], { cwd: dir, env: { ...env, EDITOR: `sh -c 'printf "b: second\\n" >> "$1"' sh` } });
+  assert.equal(appended.code, 0, appended.stderr);
+  assert.equal((await cli(['sops', 'decrypt', 'app.enc.yaml'], { cwd: dir, env })).stdout, 'a: first-value\nb: second\n');
+  const unchanged = await cli(['sops', 'edit', 'app.enc.yaml'], { cwd: dir, env: { ...env, EDITOR: 'true' } });
+  assert.match(unchanged.stderr, /no changes/);
+  const failed = await cli(['sops', 'edit', 'app.enc.yaml'], { cwd: dir, env: { ...env, EDITOR: 'false' } });
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /editor exited with code 1; nothing was changed/);
+  const shm = existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((f) => f.startsWith('cloudlab-edit-')) : [];
+  assert.deepEqual(shm, []);
+});

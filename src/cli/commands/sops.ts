@@ -95,6 +95,22 @@ export function register(program: Command, ctx: CliContext): void {
     else ctx.io.stdout.write(out as unknown as string);
   });
 
+  sops
+    .command('edit')
+    .description('edit an encrypted file in $EDITOR (plaintext only in a RAM-backed 0600 temporary file); creates it when missing')
+    .argument('<file>', 'encrypted file')
+    .addOption(new Option('--input-type <type>', 'format (default: from the file extension)').choices(['yaml', 'json', 'dotenv', 'binary']))
+    .option('--timeout <minutes>', 'give up waiting for the editor after this many minutes', '60')
+    .action(async (file: string, o: CryptFlags & { timeout: string }) => {
+      const { resolve } = await import('node:path');
+      const s = await import('../../sops/index.js');
+      const { editEncryptedFile } = await import('../../sops/edit.js');
+      const path = resolve(ctx.cwd, file);
+      const changed = await editEncryptedFile(path, ctx.env, { timeoutMs: Math.max(1, Number(o.timeout) || 60) * 60_000, warn: (m) => ctx.warn(m), ...(o.inputType ? { format: s.parseFormat(o.inputType, '--input-type') } : {}) });
+      if (ctx.flags.json) ctx.json({ file, changed });
+      else ctx.info(changed ? `${file}: saved` : `${file}: no changes`);
+    });
+
   typeOptions(
     sops
       .command('updatekeys')
