@@ -1,5 +1,6 @@
 // Owns one simulated Talos node: its boot/maintenance/install/running lifecycle, the gRPC server on <address>:50000
 // (insecure TLS in maintenance, mutual TLS with role checks once configured), and the MachineService semantics.
+import { configDiff } from './config-diff.js';
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
@@ -66,6 +67,8 @@ export class SimTalosNode {
   private applying = false;
   cluster: SimCluster | null = null;
   private bootCount = 0;
+  /** Bumped whenever the node goes down, so a boot step that finishes late knows it was overtaken. */
+  private epoch = 0;
   /** Why the node is waiting (for diagnostics), e.g. a worker waiting for trustd. */
   waiting = '';
 
@@ -132,7 +135,10 @@ export class SimTalosNode {
       this.stagedVersion = null;
     }
     if (!this.activeConfig) {
+      const epoch = this.epoch;
       await this.startServer('maintenance');
+      // Powered off or reset while the server was starting: stay down.
+      if (epoch !== this.epoch) return this.stopServer();
       this.state = 'maintenance';
       this.bootedAt = Date.now();
       return;
@@ -143,6 +149,7 @@ export class SimTalosNode {
 
   /** A worker's apid certificate comes from trustd on a control plane: it is reachable only once one exists. */
   private async waitForTrustd(): Promise<void> {
+    if (this.state !== 'booting' && this.state !== 'rebooting') return;
     const os = this.activeConfig?.osCa;
     if (!os) return;
     const ca = os.key ? os : this.cluster?.caWithKey('os');
@@ -152,7 +159,9 @@ export class SimTalosNode {
       return;
     }
     this.waiting = '';
+    const epoch = this.epoch;
     await this.startServer('configured', { crt: os.crt, key: ca.key });
+    if (epoch !== this.epoch) return this.stopServer();
     this.state = 'running';
     this.bootedAt = Date.now();
     await this.cluster?.refresh();
@@ -169,6 +178,7 @@ export class SimTalosNode {
 
   /** Goes down (reboot, install, reset or power off): the API stops answering. */
   private async goDown(next: NodeState): Promise<void> {
+    this.epoch += 1;
     this.state = next;
     await this.stopServer();
     await this.cluster?.refresh();
@@ -490,7 +500,7 @@ export class SimTalosNode {
       default:
         throw fail(S.INVALID_ARGUMENT, `incorrect mode '${mode}' specified for the apply config call`);
     }
-    if (req.dry_run) return { warnings, mode, mode_details: `Dry run summary:\n${details} (skipped in dry-run).\n` };
+    if (req.dry_run) return { warnings, mode, mode_details: `Dry run summary:\n${details} (skipped in dry-run).\n${configDiff(current.raw, config.raw)}` };
     if (mode === 'TRY') {
       const d = req.try_mode_timeout as { seconds?: string; nanos?: number } | null | undefined;
       const ms = d ? Number(d.seconds ?? 0) * 1000 + Math.floor((d.nanos ?? 0) / 1e6) : 60_000;
