@@ -62,7 +62,7 @@ export async function runApplyCommand(ctx: CliContext, o: { file: string; simula
     }
     if (hasChanges(session.diff)) await confirm(ctx, 'Apply these changes? Type "yes":', 'yes', o.yes);
     const { acquireLock } = await import('../reconcile/lock.js');
-    const lock = await acquireLock(session.proxmox, session.plan.cluster.name, { operation: 'apply', waitMs, onWait: (h) => ctx.info(`waiting for the cluster lock held by ${h ? `${h.owner}@${h.host} (${h.operation} since ${h.since})` : 'another run'}`) });
+    const lock = await acquireLock(session.proxmox, session.plan.cluster.name, { operation: 'apply', waitMs, onWait: (h) => ctx.info(`waiting for the cluster lock held by ${h ? `${h.owner}@${h.host} (${h.operation} since ${h.since})` : 'another run'}`), onStale: (h) => ctx.warn(`took over a stale cluster lock left by pid ${h.pid} (${h.operation} since ${h.since}), which is no longer running`) });
     const progress = createProgress(ctx);
     const intr = interruptHandler(ctx);
     const t0 = Date.now();
@@ -138,7 +138,7 @@ export async function runDestroyCommand(ctx: CliContext, o: { file: string; simu
     for (const v of ours) ctx.info(`  - ${v.name} (VMID ${v.vmid} on ${v.host})`);
     await confirm(ctx, `Type the cluster name (${session.plan.cluster.name}) to confirm:`, session.plan.cluster.name, o.yes);
     const { acquireLock } = await import('../reconcile/lock.js');
-    const lock = await acquireLock(session.proxmox, session.plan.cluster.name, { operation: 'destroy' });
+    const lock = await acquireLock(session.proxmox, session.plan.cluster.name, { operation: 'destroy', onStale: (h) => ctx.warn(`took over a stale cluster lock left by pid ${h.pid}, which is no longer running`) });
     const progress = createProgress(ctx);
     try {
       const { runDestroy } = await import('../reconcile/destroy.js');

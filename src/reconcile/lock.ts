@@ -12,6 +12,16 @@ export interface LockOwner {
   operation: string;
 }
 
+/** True when a process with this pid runs on this machine. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export const lockPoolId = (cluster: string): string => `cloudlab-lock-${cluster}`;
 
 function isExists(e: unknown): boolean {
@@ -34,7 +44,7 @@ export interface ClusterLock {
 /**
  * Takes the lock or waits for it (up to waitMs; 0 refuses at once). The error names who holds it and since when.
  */
-export async function acquireLock(client: ProxmoxClient, cluster: string, opts: { operation: string; waitMs?: number; pollMs?: number; onWait?: (holder: LockOwner | null) => void }): Promise<ClusterLock> {
+export async function acquireLock(client: ProxmoxClient, cluster: string, opts: { operation: string; waitMs?: number; pollMs?: number; onWait?: (holder: LockOwner | null) => void; onStale?: (holder: LockOwner) => void }): Promise<ClusterLock> {
   const pool = lockPoolId(cluster);
   const me: LockOwner = { owner: process.env.USER ?? 'unknown', pid: process.pid, host: hostname(), since: new Date().toISOString(), operation: opts.operation };
   const deadline = Date.now() + (opts.waitMs ?? 0);
@@ -55,6 +65,12 @@ export async function acquireLock(client: ProxmoxClient, cluster: string, opts: 
         throw new CloudlabError({ code: 'LOCK_FAILED', message: `cannot take the cluster lock (Proxmox pool ${pool}): ${(e as Error).message}`, hint: 'the API token needs Pool.Allocate on /pool/' + pool, cause: e });
       }
       const holder = await readOwner(client, pool);
+      // A holder on this machine whose process is gone (killed, crashed) left a stale lock: take it over.
+      if (holder && holder.host === me.host && holder.pid !== process.pid && !processAlive(holder.pid)) {
+        opts.onStale?.(holder);
+        await client.call('DELETE', `/pools/${encodeURIComponent(pool)}`).catch(() => undefined);
+        continue;
+      }
       if (Date.now() >= deadline) {
         const who = holder ? `${holder.owner}@${holder.host} (pid ${holder.pid}, ${holder.operation} since ${holder.since})` : 'another cloudlab run';
         throw new CloudlabError({
