@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { TalosClient } from '../../src/providers/talos/client.js';
 import { decode, encode, METHODS } from '../../src/providers/talos/proto.js';
-import { checkReady, waitForConfigured, waitForMaintenance, waitForReady } from '../../src/providers/talos/readiness.js';
+import { checkReady, waitForConfigured, waitForMaintenance, waitForReady, waitForReboot } from '../../src/providers/talos/readiness.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
 import { makeCluster, type TestCluster } from './fixtures.js';
@@ -210,10 +210,7 @@ describe('Talos client against the simulator', () => {
     const cp1 = TalosClient.secure(CP1, cl.creds, { timeoutMs: 5000 });
     const before = await cp1.bootId();
     await cp1.reboot();
-    const after = await until('a new boot id', async () => {
-      const b = await cp1.bootId();
-      return b !== before ? b : undefined;
-    });
+    const after = await waitForReboot(CP1, cl.creds, before, WAIT);
     assert.notEqual(after, before);
     cp1.close();
   });

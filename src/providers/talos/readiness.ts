@@ -109,3 +109,18 @@ export async function waitForReady(client: TalosClient, opts: WaitOptions): Prom
     if (!r.ready) throw new Error(r.notReady.join('; '));
   });
 }
+
+/** Waits until the node answers over mutual TLS with a boot id other than `previousBootId` (it rebooted: reboot, upgrade, apply). */
+export async function waitForReboot(address: string, creds: TalosCredentials, previousBootId: string, opts: WaitOptions): Promise<string> {
+  return poll('the node to come back from its reboot (a new boot id)', address, opts, async (perCallMs) => {
+    await portOpen(address, opts.port ?? 50000, perCallMs);
+    const c = TalosClient.secure(address, creds, { timeoutMs: perCallMs, retryForMs: 0, ...(opts.port ? { port: opts.port } : {}) });
+    try {
+      const id = await c.bootId();
+      if (id === previousBootId) throw new Error('the node has not rebooted yet (same boot id)');
+      return id;
+    } finally {
+      c.close();
+    }
+  });
+}
