@@ -92,6 +92,14 @@ test('sops encrypt/decrypt with sops flags; updatekeys and rotate; errors have e
   assert.equal(toJson.code, 0, toJson.stderr);
   assert.equal(statSync(join(dir, 'out.json')).mode & 0o777, 0o600);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')), { apiVersion: 'v1', kind: 'Secret', stringData: { password: 's3cr3t-value' } });
+  // --extract prints one value (raw) or a subtree.
+  const ex = await cli(['sops', 'decrypt', '--extract', '["stringData"]["password"]', 'app.enc.yaml'], { cwd: dir, env: envA });
+  assert.equal(ex.code, 0, ex.stderr);
+  assert.equal(ex.stdout, 's3cr3t-value');
+  assert.equal((await cli(['sops', 'decrypt', '--extract', '["stringData"]', 'app.enc.yaml'], { cwd: dir, env: envA })).stdout, 'password: s3cr3t-value\n');
+  const exMissing = await cli(['sops', 'decrypt', '--extract', '["nope"]', 'app.enc.yaml'], { cwd: dir, env: envA });
+  assert.equal(exMissing.code, 2);
+  assert.equal((await cli(['sops', 'decrypt', '--extract', 'nope', 'app.enc.yaml'], { cwd: dir, env: envA })).code, 2);
   // Converting while encrypting: JSON in, a YAML SOPS file out.
   writeFileSync(join(dir, 'cfg.json'), '{"b": 1, "a": {"token": "tok-123456"}}');
   const conv = await cli(['sops', 'encrypt', '--age', a.recipient, '--output-type', 'yaml', '--output', 'cfg.enc.yaml', 'cfg.json'], { cwd: dir, env });

@@ -81,15 +81,20 @@ export function register(program: Command, ctx: CliContext): void {
       .argument('<file>', 'encrypted file')
       .option('-i, --in-place', 'replace the file with its plaintext (mode 0600)')
       .option('--output <file>', 'write the plaintext here (mode 0600)')
-      .option('--ignore-mac', 'do not verify the MAC (like sops --ignore-mac)'),
-  ).action(async (file: string, o: CryptFlags) => {
+      .option('--ignore-mac', 'do not verify the MAC (like sops --ignore-mac)')
+      .option('--extract <path>', 'print only this value or subtree, e.g. \'["proxmox"]["tokenSecret"]\''),
+  ).action(async (file: string, o: CryptFlags & { extract?: string }) => {
     const { resolve } = await import('node:path');
     const s = await import('../../sops/index.js');
     const { writeSecretFile } = await import('../../core/files.js');
     const path = resolve(ctx.cwd, file);
     const format = o.inputType ? s.parseFormat(o.inputType, '--input-type') : s.formatFromPath(path);
     const identities = s.findAgeIdentities(ctx.env, { warn: (m) => ctx.warn(m) });
-    const out = await s.decryptBytes(s.readRaw(path, 'encrypted file'), { format, identities, file, ...(o.ignoreMac ? { ignoreMac: true } : {}), warn: (m) => ctx.warn(m), ...(o.outputType ? { outputFormat: s.parseFormat(o.outputType, '--output-type') } : {}) });
+    let out = await s.decryptBytes(s.readRaw(path, 'encrypted file'), { format, identities, file, ...(o.ignoreMac ? { ignoreMac: true } : {}), warn: (m) => ctx.warn(m), ...(o.outputType ? { outputFormat: s.parseFormat(o.outputType, '--output-type') } : {}) });
+    if (o.extract) {
+      const { extractValue } = await import('../../sops/extract.js');
+      out = extractValue(out, o.outputType ? s.parseFormat(o.outputType, '--output-type') : format, o.extract);
+    }
     if (o.inPlace) writeSecretFile(path, out);
     else if (o.output) writeSecretFile(resolve(ctx.cwd, o.output), out);
     else ctx.io.stdout.write(out as unknown as string);
