@@ -206,6 +206,15 @@ describe('Talos client against the simulator', () => {
     await waitForMaintenance(W1, WAIT);
   });
 
+  it('retries a call with backoff while the node is down, and succeeds once it is back', async () => {
+    await fleet.stopNode(CP2);
+    const c = TalosClient.secure(CP2, cl.creds, { timeoutMs: 2000, retryForMs: 20_000 });
+    const pending = c.version();
+    setTimeout(() => void fleet.startNode({ address: CP2, name: 'cp2' }), 100);
+    assert.equal((await pending).tag, 'v1.12.11');
+    c.close();
+  });
+
   it('reboots a control plane and it comes back with a new boot id', async () => {
     const cp1 = TalosClient.secure(CP1, cl.creds, { timeoutMs: 5000 });
     const before = await cp1.bootId();
