@@ -2,7 +2,6 @@
 // re-encryption of an edited file (same data key, unchanged values keep their ciphertext).
 import { extname } from 'node:path';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
-import { registerSecret } from '../core/redact.js';
 import { decryptDoc, encryptDoc, metadataOf, findDataKey, type CiphertextCache } from './engine.js';
 import { wrapDataKey } from './age.js';
 import { writeMetadata } from './metadata.js';
@@ -116,9 +115,8 @@ export async function decryptBytes(encrypted: Buffer | string, opts: DecryptOpti
 }
 
 export async function decryptText(encrypted: string, opts: DecryptOptions): Promise<string> {
-  const out = (await decryptBytes(encrypted, opts)).toString('utf8');
-  registerSecret(out.trim());
-  return out;
+  // Values are registered for redaction one by one as they are decrypted (engine.ts).
+  return (await decryptBytes(encrypted, opts)).toString('utf8');
 }
 
 /** Converts a plaintext between stores (yaml ↔ json; dotenv for flat maps) keeping key order. */

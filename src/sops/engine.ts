@@ -148,7 +148,7 @@ export async function decryptDoc(doc: SopsDoc, opts: DecryptDocOptions): Promise
         throw new CloudlabError({ code: 'SOPS_VALUE_TAMPERED', message: `${file}: the value at "${where}" cannot be decrypted: ${reason}`, hint: 'restore the file from git; never edit encrypted values by hand' });
       }
       if (opts.collectCache) cache.set(cacheKey(aad, plain), stored);
-      if (plain.type === 'str' || plain.type === 'bytes') registerSecret(plain.bytes.toString('utf8'));
+      if (plain.type === 'str' || plain.type === 'bytes') registerDecrypted(leaf.path, plain.bytes.toString('utf8'));
       const p = plain;
       pending.push(() => leaf.setPlain(p));
     }
@@ -170,4 +170,15 @@ export async function decryptDoc(doc: SopsDoc, opts: DecryptDocOptions): Promise
   for (const apply of pending) apply();
   doc.removeMetadata();
   return { dataKey, metadata: meta, cache };
+}
+
+/**
+ * Registers a decrypted value for redaction when it plausibly is a secret: a long value that is not a URL, or
+ * any value under a secret-sounding key. Short plain values (a context name, an address) stay readable in
+ * output, so redaction does not mask a whole status table.
+ */
+function registerDecrypted(path: readonly (string | number)[], value: string): void {
+  const key = String(path[path.length - 1] ?? '');
+  const secretKey = /(secret|token|key|pass|auth|cred|cert|crt|data)/i.test(key);
+  if (secretKey || (value.length >= 16 && !/^(https?|tcp):\/\/\S+$/.test(value))) registerSecret(value);
 }
