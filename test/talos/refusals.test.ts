@@ -125,6 +125,10 @@ describe('the simulator refuses what Talos refuses', () => {
 
   it('refuses an apply that would need a reboot in no-reboot mode, and reports the resolved auto mode', async () => {
     const c = TalosClient.secure(CP, cl.creds, { timeoutMs: 3000 });
+    const unchanged = await c.applyConfiguration(cl.config({ type: 'controlplane', hostname: 'cp' }), 'auto', { dryRun: true });
+    assert.match(unchanged.modeDetails, /^Dry run summary:\nApplied configuration without a reboot \(skipped in dry-run\)\.\nConfig diff:\n\nNo changes\.$/);
+    const renamed = await c.applyConfiguration(cl.config({ type: 'controlplane', hostname: 'cp-renamed' }), 'auto', { dryRun: true });
+    assert.match(renamed.modeDetails, /-hostname: cp\n\+hostname: cp-renamed/);
     const same = await c.applyConfiguration(cl.config({ type: 'controlplane', hostname: 'cp' }), 'auto');
     assert.equal(same.mode, 'no_reboot');
     assert.equal(same.modeDetails, 'Applied configuration without a reboot');
