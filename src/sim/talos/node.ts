@@ -1,6 +1,5 @@
 // Owns one simulated Talos node: its boot/maintenance/install/running lifecycle, the gRPC server on <address>:50000
 // (insecure TLS in maintenance, mutual TLS with role checks once configured), and the MachineService semantics.
-import { configDiff } from './config-diff.js';
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
@@ -10,6 +9,7 @@ import { writeTarGzUnterminated } from '../../providers/talos/archive.js';
 import { decode, encode, METHODS, type MethodName } from '../../providers/talos/proto.js';
 import { ConfigInvalid, installerVersion, parseMachineConfig, type SimMachineConfig } from './config.js';
 import type { SimCluster } from './cluster.js';
+import { configDiff } from './config-diff.js';
 import type { TalosSimFleet } from './index.js';
 
 export type NodeState = 'booting' | 'maintenance' | 'installing' | 'rebooting' | 'running' | 'resetting' | 'stopped';
