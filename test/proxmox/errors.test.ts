@@ -199,6 +199,15 @@ describe('proxmox client error paths', () => {
     }
   });
 
+  test('a create task failing by fault injection cleans up after itself', async () => {
+    sim.faults.force('taskFail', 1);
+    await assert.rejects(() => client.createVm('pve3', { vmid: 250, name: 'flaky', scsi0: diskString({ storage: 'local-lvm', sizeGiB: 1 }) }), (e: unknown) => e instanceof ProxmoxApiError && /^unable to create VM 250 - simulated worker failure/.test(e.exitstatus ?? ''));
+    assert.equal(await client.findVm(250), null);
+    assert.deepEqual(await client.storageContent('pve3', 'local-lvm', { vmid: 250 }), []);
+    await client.createVm('pve3', { vmid: 250, name: 'flaky', scsi0: diskString({ storage: 'local-lvm', sizeGiB: 1 }) });
+    assert.equal((await client.vmConfig('pve3', 250)).name, 'flaky');
+  });
+
   test('deterministic 500s are not retried', async () => {
     statuses.length = 0;
     await assert.rejects(() => client.updateVmConfig('pve1', 200, { args: '-no-reboot' } as never), /only root can set 'args' config/);

@@ -230,14 +230,15 @@ export class ProxmoxClient {
     return new ProxmoxTransportError(method, path, redact(`request ${method} ${path} to ${host} failed: ${msgs[msgs.length - 1] ?? 'unknown error'}`), 'The connection dropped; the call is retried when it is safe to.', e);
   }
 
-  /** A call with retries on transient failures when `retry` is set (reads and idempotent writes). */
+  /** A call with retries on transient failures when `retry` is set (reads and idempotent writes). Lock
+   * timeouts are retried for every call: they are raised before anything changed. */
   async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, params?: Params, opts: CallOptions = {}): Promise<T> {
     const retry = opts.retry ?? method === 'GET';
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.once<T>(method, path, params, opts.timeoutMs);
       } catch (e) {
-        if (!retry || attempt + 1 >= this.timing.attempts || !isTransient(e)) throw e;
+        if (attempt + 1 >= this.timing.attempts || !(retry ? isTransient(e) : isLockError(e))) throw e;
         await delay(backoffMs(attempt, this.timing.retryBaseMs, this.timing.retryMaxMs));
       }
     }

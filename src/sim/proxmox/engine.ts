@@ -271,10 +271,6 @@ export class ProxmoxSimEngine {
     };
     const p = (async () => {
       try {
-        if (this.o.faults.should('taskFail')) {
-          await this.o.clock.sleep(300);
-          throw new Error(`simulated worker failure (fault injection 'taskfail', seed ${this.o.faults.plan.seed})`);
-        }
         await Promise.race([
           worker(log, abort.signal),
           new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(new Error('interrupted by signal')), { once: true })),
@@ -294,6 +290,14 @@ export class ProxmoxSimEngine {
     })();
     this.track(p);
     return upid;
+  }
+
+  /** Where a worker may fail by fault injection ('taskfail'); workers call it inside their cleanup scope. */
+  async faultPoint(): Promise<void> {
+    if (this.o.faults.should('taskFail')) {
+      await this.o.clock.sleep(300);
+      throw new Error(`simulated worker failure (fault injection 'taskfail', seed ${this.o.faults.plan.seed})`);
+    }
   }
 
   private track(p: Promise<unknown>): void {

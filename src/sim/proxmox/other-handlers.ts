@@ -173,6 +173,7 @@ export function deleteContent(c: Ctx): unknown {
     throw new SimHttpError(500, `unable to delete volume '${volid}' - volume is still in use by VM ${vol.vmid}`);
   }
   return e.startTask(node, 'imgdel', volid, c.authid, async () => {
+    await e.faultPoint();
     await e.o.clock.sleep(300);
     st.volumes.delete(volid);
     e.o.onChange();
@@ -252,6 +253,7 @@ export function downloadUrl(c: Ctx): string {
   const volid = `${sid}:${content}/${filename}`;
   const path = `/var/lib/vz/${dirPath(content)}/${filename}`;
   return e.startTask(node, 'download', filename, c.authid, async (log) => {
+    await e.faultPoint();
     if (compression !== undefined && content !== 'iso') throw new Error(`decompression not supported for ${content}`);
     if (compression !== undefined && !['gz', 'lzo', 'zst', 'bz2'].includes(compression)) throw new Error(`unknown compression '${compression}'`);
     const existing = st.volumes.get(volid);

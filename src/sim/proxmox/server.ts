@@ -57,6 +57,14 @@ const HANDLERS: Record<string, Handler> = {
   'DELETE /pools/{poolid}': oh.deletePool,
 };
 
+/** Endpoints that start a worker and answer with its UPID. */
+const TASK_ROUTES = new Set([
+  'POST /nodes/{node}/qemu', 'POST /nodes/{node}/qemu/{vmid}/clone', 'PUT /nodes/{node}/qemu/{vmid}/resize', 'POST /nodes/{node}/qemu/{vmid}/template',
+  'POST /nodes/{node}/qemu/{vmid}/status/start', 'POST /nodes/{node}/qemu/{vmid}/status/stop', 'POST /nodes/{node}/qemu/{vmid}/status/shutdown',
+  'POST /nodes/{node}/qemu/{vmid}/status/reboot', 'DELETE /nodes/{node}/qemu/{vmid}', 'POST /nodes/{node}/storage/{storage}/download-url',
+  'DELETE /nodes/{node}/storage/{storage}/content/{volume}',
+]);
+
 interface Route {
   method: string;
   key: string;
@@ -215,8 +223,10 @@ export function createHandler(o: ServerOptions): (req: IncomingMessage, res: Ser
         });
         logged.params = Object.fromEntries(Object.entries(params).sort(([a], [b]) => a.localeCompare(b)));
         if (faults.should('rate5xx')) {
-          if (method === 'GET') send(595, 'Errors during connection establishment, proxy handler: Connection refused', null);
-          else send(500, 'got no worker upid - start worker failed', null);
+          // What a real server answers when something behind pveproxy is briefly unavailable.
+          if (TASK_ROUTES.has(route.key)) send(500, 'got no worker upid - start worker failed', null);
+          else if (method !== 'GET' && /^\/(pools|access)\b/.test(path)) send(500, "cfs-lock 'file-user_cfg' error: got lock request timeout", null);
+          else send(595, 'Errors during connection establishment, proxy handler: Connection refused', null);
           writeLog();
           return;
         }

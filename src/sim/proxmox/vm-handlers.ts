@@ -237,6 +237,7 @@ export async function createVm(c: Ctx): Promise<string> {
   return e.startTask(node, 'qmcreate', String(vmid), c.authid, async (log) => {
     const created: Volume[] = [];
     try {
+      await e.faultPoint();
       await e.locks.with(Locks.vmLockFile(vmid), 1000, async () => {
         await materialize(e, v, opts, created, log, true);
         const cfg: Record<string, string> = { ...opts };
@@ -307,6 +308,7 @@ export async function cloneVm(c: Ctx): Promise<string> {
     const created: Volume[] = [];
     const nv: VmState = { vmid: newid, node: target, config: { lock: 'clone' }, status: 'stopped', booted: false, address: null };
     try {
+      await e.faultPoint();
       await e.locks.with(Locks.vmLockFile(vmid), 1000, async () => {
         await e.locks.with(Locks.vmLockFile(newid), 1000, async () => {
           if (e.vms.has(newid)) throw new Error(`unable to create VM ${newid}: config file already exists`);
@@ -430,6 +432,7 @@ export async function resize(c: Ctx): Promise<string> {
   const disk = String(c.params.disk);
   const sizeArg = String(c.params.size);
   return e.startTask(node, 'resize', String(v.vmid), c.authid, async (log) => {
+    await e.faultPoint();
     await e.locks.with(Locks.vmLockFile(v.vmid), 10_000, async () => {
       if (v.config.lock) throw new Error(`VM is locked (${v.config.lock})`);
       const drive = v.config[disk];
@@ -461,6 +464,7 @@ export async function template(c: Ctx): Promise<string> {
   if (v.config.template === '1') throw new SimHttpError(500, 'VM is already a template');
   if (v.config.lock) throw new SimHttpError(500, `VM is locked (${v.config.lock})`);
   return e.startTask(node, 'qmtemplate', String(v.vmid), c.authid, async () => {
+    await e.faultPoint();
     await e.locks.with(Locks.vmLockFile(v.vmid), 10_000, async () => {
       for (const [k, val] of Object.entries(v.config)) {
         if (!ANY_DRIVE_RE.test(k) || /media=cdrom/.test(val)) continue;
@@ -537,6 +541,7 @@ export function power(action: 'start' | 'stop' | 'shutdown' | 'reboot') {
     if (action === 'reboot' && v.status !== 'running') throw new SimHttpError(500, `VM ${v.vmid} not running`);
     const type = { start: 'qmstart', stop: 'qmstop', shutdown: 'qmshutdown', reboot: 'qmreboot' }[action];
     return e.startTask(node, type, String(v.vmid), c.authid, async (log) => {
+      await e.faultPoint();
       await e.locks.with(Locks.vmLockFile(v.vmid), 10_000, async () => {
         if (action === 'start') return e.powerOn(v, log);
         if (v.config.lock && !c.params.skiplock) throw new Error(`VM is locked (${v.config.lock})`);
@@ -567,6 +572,7 @@ export async function deleteVm(c: Ctx): Promise<string> {
   if (v.config.lock) throw new SimHttpError(500, `VM is locked (${v.config.lock})`);
   const unreferenced = Boolean(c.params['destroy-unreferenced-disks']);
   return e.startTask(node, 'qmdestroy', String(v.vmid), c.authid, async (log) => {
+    await e.faultPoint();
     await e.locks.with(Locks.vmLockFile(v.vmid), 10_000, async () => {
       if (v.status === 'running') throw new Error(`VM ${v.vmid} is running - destroy failed`);
       const vols = new Set<string>();
