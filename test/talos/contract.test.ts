@@ -81,6 +81,10 @@ describe('Talos client against the simulator', () => {
     await assert.rejects(cp1.bootstrap(), (e: Error & { code?: string }) => e.code === 'TALOS_ALREADY_EXISTS' && /not empty/.test(e.message));
     const cp2 = TalosClient.secure(CP2, cl.creds, { timeoutMs: 5000 });
     await assert.rejects(cp2.bootstrap(), (e: Error & { code?: string }) => e.code === 'TALOS_ALREADY_EXISTS');
+    const calls = fleet.bootstrapCalls();
+    assert.equal(calls.accepted, 1);
+    assert.equal(calls.byNode[CP1]?.accepted, 1);
+    assert.equal(calls.byNode[W1]?.refused, 1);
     await waitForReady(cp1, WAIT);
     const members = await until('two etcd members', async () => {
       const m = await cp1.etcdMemberList();

@@ -47,6 +47,7 @@ export class TalosSimFleet {
   private readonly nodes = new Map<string, SimTalosNode>();
   private readonly clusters = new Map<string, SimCluster>();
   private readonly logFn: (line: string) => void;
+  private readonly bootstraps = { accepted: 0, refused: 0, byNode: {} as Record<string, { accepted: number; refused: number }> };
 
   constructor(opts: TalosSimFleetOptions = {}) {
     this.speed = opts.speed ?? 1;
@@ -58,6 +59,24 @@ export class TalosSimFleet {
     this.talosVersion = opts.talosVersion ?? 'v1.12.11';
     this.faults = new TalosFaults(parseTalosFaults(opts.faults, this.seed));
     this.logFn = opts.log ?? (() => undefined);
+  }
+
+  /** Records a Bootstrap call a node answered (test and diagnostics hook). */
+  recordBootstrap(address: string, accepted: boolean): void {
+    const n = (this.bootstraps.byNode[address] ??= { accepted: 0, refused: 0 });
+    if (accepted) {
+      n.accepted += 1;
+      this.bootstraps.accepted += 1;
+    } else {
+      n.refused += 1;
+      this.bootstraps.refused += 1;
+    }
+  }
+
+  /** How many Bootstrap calls the fleet's nodes accepted and refused, in total and per node address. */
+  bootstrapCalls(): { accepted: number; refused: number; byNode: Record<string, { accepted: number; refused: number }> } {
+    const byNode = Object.fromEntries(Object.entries(this.bootstraps.byNode).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([k, v]) => [k, { ...v }]));
+    return { accepted: this.bootstraps.accepted, refused: this.bootstraps.refused, byNode };
   }
 
   /** A simulated duration in real milliseconds. */

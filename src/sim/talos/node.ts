@@ -403,14 +403,14 @@ export class SimTalosNode {
       case 'ApplyConfiguration':
         return one(await this.applyConfigured(req));
       case 'Bootstrap': {
-        if (!cp) throw fail(S.FAILED_PRECONDITION, 'bootstrap can only be performed on a control plane node');
-        if (Date.now() - this.bootedAt < this.serviceStep()) throw fail(S.FAILED_PRECONDITION, 'bootstrap is not available yet');
-        if (req.recover_etcd) throw fail(S.FAILED_PRECONDITION, 'etcd recovery requires a snapshot uploaded with EtcdRecover first');
-        if (cluster.bootstrapped || cluster.memberOf(this.address)) throw fail(S.ALREADY_EXISTS, 'etcd data directory is not empty');
-        cluster.bootstrap(this);
-        await cluster.refresh();
-        this.later(this.serviceStep() * 4, () => cluster.refresh());
-        return one();
+        try {
+          const r = await this.bootstrap(req, cp, cluster);
+          this.fleet.recordBootstrap(this.address, true);
+          return r;
+        } catch (e) {
+          this.fleet.recordBootstrap(this.address, false);
+          throw e;
+        }
       }
       case 'Kubeconfig': {
         if (!cp) throw onlyControlPlane('kubeconfig');
@@ -459,6 +459,18 @@ export class SimTalosNode {
         throw fail(S.NOT_FOUND, `open ${String(req.path)}: no such file or directory`);
       }
     }
+  }
+
+  /** Bootstrap: control planes only, once the node is up, once per cluster (as Talos' etcd data-directory check). */
+  private async bootstrap(req: Req, cp: boolean, cluster: SimCluster): Promise<Reply> {
+    if (!cp) throw fail(S.FAILED_PRECONDITION, 'bootstrap can only be performed on a control plane node');
+    if (Date.now() - this.bootedAt < this.serviceStep()) throw fail(S.FAILED_PRECONDITION, 'bootstrap is not available yet');
+    if (req.recover_etcd) throw fail(S.FAILED_PRECONDITION, 'etcd recovery requires a snapshot uploaded with EtcdRecover first');
+    if (cluster.bootstrapped || cluster.memberOf(this.address)) throw fail(S.ALREADY_EXISTS, 'etcd data directory is not empty');
+    cluster.bootstrap(this);
+    await cluster.refresh();
+    this.later(this.serviceStep() * 4, () => cluster.refresh());
+    return { unary: { messages: [{}] } };
   }
 
   private async applyConfigured(req: Req): Promise<Req> {
