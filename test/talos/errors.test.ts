@@ -31,6 +31,12 @@ describe('Talos error diagnosis', () => {
     assert.match(diagnose({ code: status.UNAVAILABLE, details: 'x', probe: 'client-cert-required' }, { ...ctx, secure: false }).hint ?? '', /talosconfig/);
   });
 
+  it('names a certificate that does not cover the address used', () => {
+    const e = diagnose({ code: status.UNAVAILABLE, details: "Hostname/IP does not match certificate's altnames: IP: 10.0.0.9 is not in the cert's list" }, ctx);
+    assert.equal(e.code, 'TALOS_CERT_NAME_MISMATCH');
+    assert.match(e.hint ?? '', /certSANs/);
+  });
+
   it('treats only unavailability without a TLS trust problem as transient', () => {
     assert.equal(isTransient({ code: status.UNAVAILABLE, details: 'connect ECONNREFUSED' }), true);
     assert.equal(isTransient({ code: status.UNAVAILABLE, details: 'x', probe: 'refused' }), true);

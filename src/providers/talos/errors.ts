@@ -49,6 +49,12 @@ export function diagnose(e: unknown, ctx: { node: string; op: string; secure: bo
       hint: 'Regenerate the talosconfig client certificate from the OS CA (client certificates are valid for one year), or check the node clock.',
     });
   }
+  if (/altnames|does not match certificate|ERR_TLS_CERT_ALTNAME_INVALID/i.test(t)) {
+    return new CloudlabError({
+      code: 'TALOS_CERT_NAME_MISMATCH', message: `${where}: ${ctx.op} failed: the node's certificate does not name the address used (${detail})`, details, cause: e,
+      hint: 'Connect to one of the node\'s own addresses, or add this address to machine.certSANs in its configuration.',
+    });
+  }
   if (g.probe === 'client-cert-rejected') {
     return new CloudlabError({
       code: 'TALOS_CLIENT_CERT_REJECTED', message: `${where}: ${ctx.op} failed: the node rejected the client certificate (${detail})`, details, cause: e,
