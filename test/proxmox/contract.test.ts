@@ -30,6 +30,7 @@ function runContract(name: string, setup: () => Promise<Target>): void {
     });
     after(async () => {
       if (vmid) await t.client.deleteVm(t.node, vmid).catch(() => undefined);
+      if (imageVolid && !t.simulated) await t.client.deleteVolume(t.node, t.imageStorage, imageVolid).catch(() => undefined);
       await t.close();
     });
 
