@@ -47,6 +47,8 @@ describe('proxmox doctor', () => {
     assert.match(by.storages!.detail, /pve2: storage 'local' has content 'iso,vztmpl' without 'import'/);
     assert.match(by.storages!.fix ?? '', /pvesm set local --content/);
     assert.match(by.bridge!.detail, /pve2: no bridge 'vmbr0' \(has vmbr1\)/);
+    const lvmImages = await runDoctor(client, { ...INPUT, nodes: ['pve1'], storages: { vm: 'local-lvm', images: 'local-lvm' }, needs: { ...INPUT.needs, byHost: {} } });
+    assert.match(lvmImages.checks.find((c) => c.id === 'storages')!.detail, /without 'import'/);
     assert.match(by.capacity!.detail, /pve2: needs 60000 MiB memory/);
     const text = formatDoctorReport(r, false);
     assert.match(text, /✖ Bridge vmbr0/);

@@ -108,6 +108,8 @@ describe('proxmox simulator: downloads, boot, agent, guests', () => {
     assert.deepEqual(boot.image?.extensions, ['siderolabs/qemu-guest-agent']);
     assert.deepEqual(boot.tags, ['cloudlab', 'cp']);
     assert.equal(boot.memoryMiB, 2048);
+    assert.equal((await client.agentOsInfo('pve1', 300))['version-id'], 'v1.11.5');
+    await client.agentPing('pve1', 300);
     await client.shutdownVm('pve1', 300, { forceStop: true });
     assert.ok(stopped.includes(300));
   });

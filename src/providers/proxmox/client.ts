@@ -591,6 +591,12 @@ export class ProxmoxClient {
     return this.call('GET', `/nodes/${enc(node)}/qemu/${vmid}/agent/network-get-interfaces`, undefined, { retry: false });
   }
 
+  /** The guest's OS as the agent reports it (`id`, `name`, `pretty-name`, `version-id`, `kernel-release`, …). */
+  async agentOsInfo(node: string, vmid: number): Promise<Record<string, string>> {
+    const r = await this.call<{ result: Record<string, string> }>('GET', `/nodes/${enc(node)}/qemu/${vmid}/agent/get-osinfo`, undefined, { retry: false });
+    return r.result ?? {};
+  }
+
   async agentPing(node: string, vmid: number): Promise<void> {
     await this.call('POST', `/nodes/${enc(node)}/qemu/${vmid}/agent/ping`, {}, { retry: false });
   }

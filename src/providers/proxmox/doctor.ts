@@ -32,6 +32,7 @@ export interface DoctorReport {
 }
 
 const GiB = 1024 ** 3;
+const FILE_STORAGE_TYPES = ['dir', 'nfs', 'cifs', 'cephfs', 'btrfs', 'glusterfs'];
 const MiB = 1024 ** 2;
 
 export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Promise<DoctorReport> {
@@ -135,6 +136,7 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
     }
     if (!img) storageIssues.push(`${node}: storage '${input.storages.images}' is missing or not visible to the token`);
     else if (input.operations.includes('download') && !img.content.split(',').includes('import')) storageIssues.push(`${node}: storage '${input.storages.images}' has content '${img.content}' without 'import' (disk images for import-from)`);
+    else if (input.operations.includes('download') && !FILE_STORAGE_TYPES.includes(img.type)) storageIssues.push(`${node}: storage '${input.storages.images}' is of type '${img.type}', but download-url needs a file-based storage (dir, nfs, cifs, cephfs, btrfs)`);
   }
   if (storageIssues.length) fail('storages', 'Storages and content types', storageIssues.join('; '), `Enable the content types under Datacenter → Storage → Edit (or \`pvesm set ${input.storages.images} --content iso,import,vztmpl,backup\`), or point the spec at storages that have them.`);
   else if (nodes.length) ok('storages', 'Storages and content types', `${input.storages.vm} holds images, ${input.storages.images} holds ${input.operations.includes('download') ? 'import' : 'files'} on ${nodes.join(', ')}`);

@@ -532,6 +532,13 @@ export class ProxmoxSimEngine {
     };
   }
 
+  agentOsInfo(v: VmState): unknown {
+    this.agentInterfaces(v);
+    const img = this.imageOf(v);
+    const version = img?.talosVersion ?? 'unknown';
+    return { result: { id: 'talos', name: 'Talos', 'pretty-name': `Talos (${version})`, 'version-id': version, version, 'kernel-release': '6.12.0-talos', 'kernel-version': '#1 SMP', machine: 'x86_64' } };
+  }
+
   agentPing(v: VmState): unknown {
     this.agentInterfaces(v);
     return { result: {} };

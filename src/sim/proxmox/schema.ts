@@ -172,6 +172,7 @@ export const ENDPOINTS: Record<string, Params> = {
   'DELETE /nodes/{node}/qemu/{vmid}': { node: NODE, vmid: VMID, 'destroy-unreferenced-disks': bool(), purge: bool(), skiplock: bool() },
   'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces': { node: NODE, vmid: VMID },
   'POST /nodes/{node}/qemu/{vmid}/agent/ping': { node: NODE, vmid: VMID },
+  'GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo': { node: NODE, vmid: VMID },
   'GET /nodes/{node}/tasks/{upid}/status': { node: NODE, upid: req(str()) },
   'GET /nodes/{node}/tasks/{upid}/log': { node: NODE, upid: req(str()), download: bool(), limit: int({ min: 0 }), start: int({ min: 0 }) },
   'DELETE /nodes/{node}/tasks/{upid}': { node: NODE, upid: req(str()) },

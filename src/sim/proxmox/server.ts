@@ -46,6 +46,7 @@ const HANDLERS: Record<string, Handler> = {
   'DELETE /nodes/{node}/qemu/{vmid}': vh.deleteVm,
   'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces': vh.agentInterfaces,
   'POST /nodes/{node}/qemu/{vmid}/agent/ping': vh.agentPing,
+  'GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo': vh.agentOsInfo,
   'GET /nodes/{node}/tasks/{upid}/status': oh.taskStatus,
   'GET /nodes/{node}/tasks/{upid}/log': oh.taskLog,
   'DELETE /nodes/{node}/tasks/{upid}': oh.stopTask,

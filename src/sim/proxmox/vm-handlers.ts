@@ -611,3 +611,10 @@ export function agentPing(c: Ctx): unknown {
   perm(e, c.authid, `/vms/${v.vmid}`, e.o.version.startsWith('8') ? ['VM.Monitor'] : ['VM.GuestAgent.Audit', 'VM.GuestAgent.Unrestricted'], true);
   return e.agentPing(v);
 }
+
+export function agentOsInfo(c: Ctx): unknown {
+  const e = c.engine;
+  const v = e.vm(String(c.params.node), Number(c.params.vmid));
+  perm(e, c.authid, `/vms/${v.vmid}`, e.o.version.startsWith('8') ? ['VM.Monitor'] : ['VM.GuestAgent.Audit', 'VM.GuestAgent.Unrestricted'], true);
+  return e.agentOsInfo(v);
+}
