@@ -286,9 +286,9 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
         let st = await probeTalos(addr, c, { port });
         while (st.state === 'unreachable') {
           if (Date.now() > until) throw new CloudlabError({ code: 'TALOS_UNREACHABLE', message: `${n.name} (${addr}) did not answer on the Talos API within ${Math.round(t.bootMs / 1000)} s: ${st.reason}`, hint: `check the VM console in Proxmox (VM ${n.vmid} on ${n.host}): is it booted, on the right network, with address ${addr}?` });
-          ctx.progress(`waiting for the Talos API (${st.reason.slice(0, 80)})`);
+          ctx.progress('booting: the Talos API does not answer yet');
           await sleep(1000);
-          if (opts.signal?.aborted) throw new CloudlabError({ code: 'CANCELLED', message: 'interrupted', exitCode: 130 });
+          if (ctx.signal.aborted) throw new CloudlabError({ code: 'CANCELLED', message: `stopped waiting for ${n.name} to boot`, exitCode: 130 });
           st = await probeTalos(addr, c, { port });
         }
         talosState.set(n.name, st.state);
@@ -305,7 +305,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
           for (const w of warnings) ctx.warn(`${n.name}: ${w}`);
           ctx.progress('installing and rebooting');
           const { waitForConfigured } = await import('../providers/talos/readiness.js');
-          const v = await waitForConfigured(addr, c, { timeoutMs: t.installMs, port, onAttempt: () => ctx.progress('installing and rebooting') });
+          const v = await waitForConfigured(addr, c, { timeoutMs: t.installMs, port, signal: ctx.signal, onAttempt: () => ctx.progress('installing and rebooting') });
           talosState.set(n.name, 'configured');
           return `installed Talos ${v.tag}`;
         }
@@ -350,7 +350,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
     run: async (ctx) => {
       const addr = addresses.get(boot.name)!;
       ctx.progress('fetching kubeconfig');
-      kubeconfig = await fetchKubeconfig(addr, await ensureCreds(), { port, timeoutMs: t.endpointMs });
+      kubeconfig = await fetchKubeconfig(addr, await ensureCreds(), { port, timeoutMs: t.endpointMs, signal: ctx.signal });
       const { KubeClient } = await import('../providers/kube/client.js');
       const kube = KubeClient.fromKubeconfig(kubeconfig);
       const until = Date.now() + t.endpointMs;
@@ -365,6 +365,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
         }
         if (Date.now() > until) throw new CloudlabError({ code: 'ENDPOINT_TIMEOUT', message: `the Kubernetes API at ${plan.cluster.endpoint} did not become ready within ${Math.round(t.endpointMs / 1000)} s (last: ${last})`, hint: plan.cluster.vip ? `the VIP ${plan.cluster.vip} appears only after etcd is up on a control plane; check \`cloudlab status\`` : 'check `cloudlab status`' });
         ctx.progress(`waiting for ${plan.cluster.endpoint} (${last.slice(0, 60)})`);
+        if (ctx.signal.aborted) throw new CloudlabError({ code: 'CANCELLED', message: `stopped waiting for ${plan.cluster.endpoint}`, exitCode: 130 });
         await sleep(500);
       }
       return 'ready';
@@ -390,6 +391,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
           throw new CloudlabError({ code: 'HEALTH_TIMEOUT', message: `${notReady.length} node(s) not Ready after ${Math.round(t.healthMs / 1000)} s; first: ${first} (${k ? `Ready=${k.ready}${k.readyReason ? `, ${k.readyReason}` : ''}` : 'not registered with Kubernetes'})`, hint: 'check `cloudlab status`; a node that never registers usually cannot reach the endpoint' });
         }
         ctx.progress(`${nodes.filter((k) => k.ready).length}/${plan.nodes.length} Ready`);
+        if (ctx.signal.aborted) throw new CloudlabError({ code: 'CANCELLED', message: 'stopped waiting for nodes to be Ready', exitCode: 130 });
         await sleep(500);
       }
     },

@@ -81,6 +81,11 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<Ru
   let failure: CloudlabError | null = null;
   let failedStep: Step | null = null;
 
+  // Steps see one signal: aborted when the user cancels or when any step fails, so running waits end promptly
+  // (a failed run stops at once; the next apply resumes).
+  const internal = new AbortController();
+  const onOuterAbort = (): void => internal.abort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const ready = (s: Step): boolean => (s.after ?? []).every((a) => done.has(a));
   const keysFree = (s: Step): boolean => (s.keys ?? []).every((k) => (held.get(k) ?? 0) < (limits[k] ?? limits[k.split(':')[0]!] ?? Infinity));
   const cancelled = (): boolean => Boolean(opts.signal?.aborted);
@@ -89,7 +94,7 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<Ru
     for (const k of s.keys ?? []) held.set(k, (held.get(k) ?? 0) + 1);
     const t0 = Date.now();
     const ctx: StepContext = {
-      signal: opts.signal ?? new AbortController().signal,
+      signal: internal.signal,
       progress: (detail) => emit({ type: 'step', id: s.id, title: s.title, ...(s.node ? { node: s.node } : {}), status: 'start', detail, at: now().toISOString() }),
       info: (message) => emit({ type: 'info', message, ...(s.node ? { node: s.node } : {}), at: now().toISOString() }),
       warn: (message) => emit({ type: 'warning', message, ...(s.node ? { node: s.node } : {}), at: now().toISOString() }),
@@ -115,10 +120,12 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<Ru
     })()
       .catch((e: unknown) => {
         const err = toCloudlabError(e, 'STEP_FAILED');
-        emit({ ...base, status: cancelled() ? 'cancelled' : 'fail', detail: err.message, ms: Date.now() - t0, at: now().toISOString() });
+        const stoppedByOthers = internal.signal.aborted && failure !== null;
+        emit({ ...base, status: cancelled() || stoppedByOthers ? 'cancelled' : 'fail', detail: err.message, ms: Date.now() - t0, at: now().toISOString() });
         if (!failure) {
           failure = err;
           failedStep = s;
+          internal.abort();
         }
       })
       .finally(() => {
@@ -143,6 +150,7 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<Ru
     await Promise.race(running.values());
   }
 
+  opts.signal?.removeEventListener('abort', onOuterAbort);
   if (failure) {
     const f = failure as CloudlabError;
     const s = failedStep as Step | null;

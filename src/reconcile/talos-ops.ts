@@ -92,10 +92,10 @@ export async function isBootstrapped(address: string, creds: TalosCredentials, o
 }
 
 /** Fetches the admin kubeconfig through a control plane (retries while the API comes up). */
-export async function fetchKubeconfig(address: string, creds: TalosCredentials, opts: { port?: number; timeoutMs: number }): Promise<string> {
+export async function fetchKubeconfig(address: string, creds: TalosCredentials, opts: { port?: number; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
   const until = Date.now() + opts.timeoutMs;
   let last: unknown;
-  while (Date.now() < until) {
+  while (Date.now() < until && !opts.signal?.aborted) {
     const c = TalosClient.secure(address, creds, { timeoutMs: 10_000, ...(opts.port ? { port: opts.port } : {}) });
     try {
       return await c.kubeconfig();

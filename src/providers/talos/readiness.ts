@@ -13,9 +13,22 @@ export interface WaitOptions {
   port?: number;
   /** Called with each failed attempt's reason (for progress output). */
   onAttempt?: (reason: string) => void;
+  /** Stops waiting at once (the caller gave up: Ctrl-C, or another step failed). */
+  signal?: AbortSignal;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Sleeps, waking early when the signal aborts. */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((r) => {
+    if (signal?.aborted) return r();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      r();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 async function poll<T>(what: string, address: string, opts: WaitOptions, attempt: (perCallMs: number) => Promise<T>): Promise<T> {
   const until = Date.now() + opts.timeoutMs;
@@ -24,6 +37,7 @@ async function poll<T>(what: string, address: string, opts: WaitOptions, attempt
   const maxInterval = opts.intervalMs ?? 5000;
   let last: unknown;
   for (;;) {
+    if (opts.signal?.aborted) throw new CloudlabError({ code: 'CANCELLED', message: `stopped waiting for ${what} on ${address}`, exitCode: 130 });
     const left = until - Date.now();
     if (left <= 0) throw waitTimeout(what, address, opts.timeoutMs, last);
     try {
@@ -33,7 +47,7 @@ async function poll<T>(what: string, address: string, opts: WaitOptions, attempt
       last = e;
       opts.onAttempt?.(e instanceof Error ? e.message : String(e));
     }
-    await sleep(Math.min(interval, Math.max(0, until - Date.now())));
+    await sleep(Math.min(interval, Math.max(0, until - Date.now())), opts.signal);
     interval = Math.min(interval * 1.5, maxInterval);
   }
 }

@@ -1,0 +1,115 @@
+// Kill the apply process (SIGKILL) at each step in turn: the next apply converges with no duplicate or
+// orphaned VM and no second bootstrap. Then, with Proxmox and Talos faults on, apply still converges
+// (re-running after a clear, resumable error is allowed, as a user would).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { harness, type Harness } from './harness.js';
+import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/cloudlab.js', import.meta.url));
+
+const spec = (net: string, name: string): string => `apiVersion: cloudlab.dev/v1alpha1
+kind: Cluster
+name: ${name}
+versions:
+  talos: v1.12.6
+proxmox:
+  endpoint: https://127.0.0.1:8006
+  tokenId: root@pam!cloudlab
+  tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
+  hosts: [{ name: pve1 }, { name: pve2 }]
+network:
+  cidr: ${net}.0/24
+  gateway: ${net}.1
+  offsets: { controlplane: 11, worker: 21 }
+controlPlane:
+  count: 1
+  cores: 2
+  memory: 2GiB
+  disk: 10GiB
+workers:
+  - count: 2
+    cores: 2
+    memory: 2GiB
+    disk: 10GiB
+`;
+
+/** Runs `apply --json` in a child process and SIGKILLs it when a step whose id starts with `prefix` starts. */
+function applyKilledAt(h: Harness, prefix: string): Promise<{ killed: boolean; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'apply', '--yes', '--json', '-f', h.spec], { cwd: h.dir, env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    let killed = false;
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        try {
+          const e = JSON.parse(line) as { type?: string; status?: string; id?: string };
+          if (!killed && e.type === 'step' && e.status === 'start' && e.id?.startsWith(prefix)) {
+            killed = true;
+            child.kill('SIGKILL');
+          }
+        } catch {
+          // not an event line
+        }
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ killed, code }));
+  });
+}
+
+test('SIGKILL at each step in turn; the next apply converges without duplicates or a second bootstrap', async () => {
+  const h = await harness(spec('127.0.23', 'resume'), { speed: 50 });
+  try {
+    const killedAt: string[] = [];
+    for (const prefix of ['preflight', 'image:', 'vm:', 'start:', 'config:', 'bootstrap', 'endpoint', 'health', 'outputs']) {
+      const r = await applyKilledAt(h, prefix);
+      if (r.killed) killedAt.push(prefix);
+      else assert.equal(r.code, 0, `an apply that was not killed at ${prefix} must succeed`);
+    }
+    assert.ok(killedAt.length >= 5, `killed at ${killedAt.join(', ')}`);
+    const final = await h.run(['apply', '--yes']);
+    assert.equal(final.code, 0, final.stderr + final.stdout);
+    const px = new ProxmoxClient({ endpoint: h.env.CLOUDLAB_PROXMOX_ENDPOINT!, tokenId: h.env.CLOUDLAB_PROXMOX_TOKEN_ID!, tokenSecret: h.env.CLOUDLAB_PROXMOX_TOKEN_SECRET!, tls: { fingerprint: h.env.CLOUDLAB_PROXMOX_FINGERPRINT! } });
+    const vms = (await px.clusterResources('vm')).map((r) => `${r.vmid}:${r.name}`).sort();
+    await px.close();
+    assert.deepEqual(vms, ['401:resume-cp-1', '501:resume-worker-1', '502:resume-worker-2'], 'exactly the planned VMs, once each');
+    const nodes = await h.kubeNodes();
+    assert.deepEqual(nodes.map((n) => `${n.name}:${n.ready}`).sort(), ['resume-cp-1:true', 'resume-worker-1:true', 'resume-worker-2:true']);
+    const status = JSON.parse((await h.run(['status', '--json'])).stdout) as { nodes: { name: string; etcd: string }[] };
+    assert.deepEqual(status.nodes.filter((n) => n.etcd === 'member').map((n) => n.name), ['resume-cp-1']);
+    const bootstraps = h.world.talos.bootstrapCalls();
+    assert.equal(bootstraps.accepted, 1, 'bootstrap accepted exactly once');
+  } finally {
+    await h.close();
+  }
+});
+
+test('with Proxmox 5xx, lock contention, failed tasks and slow boots, apply converges or stops with a resumable error', async () => {
+  const h = await harness(spec('127.0.24', 'faulty'), { speed: 50, faults: '5xx=0.05,lock=0.1,taskfail=0.05,seed=7', talosFaults: 'slowboot=2,seed=7' });
+  try {
+    const errors: string[] = [];
+    let ok = false;
+    for (let attempt = 0; attempt < 4 && !ok; attempt++) {
+      const r = await h.run(['apply', '--yes']);
+      if (r.code === 0) ok = true;
+      else {
+        assert.match(r.stderr, /^Error: /m, 'a failure is a clear error');
+        assert.match(r.stderr, /Try this:/);
+        assert.doesNotMatch(r.stderr, /\n\s+at .*\.js:\d+/, 'no stack trace');
+        errors.push(r.stderr.split('\n').find((l) => l.startsWith('Error: ')) ?? r.stderr);
+      }
+    }
+    assert.ok(ok, `apply did not converge under faults: ${errors.join(' | ')}`);
+    const nodes = await h.kubeNodes();
+    assert.equal(nodes.filter((n) => n.ready).length, 3);
+  } finally {
+    await h.close();
+  }
+});
