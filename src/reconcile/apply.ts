@@ -52,7 +52,8 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
   const { proxmox, env, dir } = session;
   let plan = session.plan;
   const diff = session.diff;
-  if (diff.deletes.length) {
+  // Plan (dry-run) shows the nodes that would go; apply refuses until scale-down can leave etcd cleanly.
+  if (diff.deletes.length && !opts.dryRun) {
     throw new CloudlabError({
       code: 'SCALE_DOWN_UNSUPPORTED',
       exitCode: EXIT_INVALID,
@@ -427,8 +428,10 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
 
   const result = await runSteps(steps, {
     dryRun: Boolean(opts.dryRun),
-    parallel: opts.parallel ?? 16,
-    limits: { host: 4, storage: 2 },
+    // Most long steps are waits on Talos (install, reboot): they cost nothing, so the overall bound is generous.
+    // Proxmox work is bounded where Proxmox itself serialises: per host, and per storage (allocation locks).
+    parallel: opts.parallel ?? 64,
+    limits: { host: 6, storage: 3 },
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.events ? { events: opts.events } : {}),
   });

@@ -1,5 +1,6 @@
 // Owns running a graph of steps: dependency order, bounded parallelism (overall and per key such as a host or
 // a storage), skip-when-done, dry-run through the same path, graceful cancellation, and one event stream.
+import { setMaxListeners } from 'node:events';
 import { CloudlabError, toCloudlabError } from '../core/errors.js';
 
 export type StepStatus = 'start' | 'done' | 'skip' | 'fail' | 'cancelled' | 'would-run';
@@ -84,6 +85,8 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<Ru
   // Steps see one signal: aborted when the user cancels or when any step fails, so running waits end promptly
   // (a failed run stops at once; the next apply resumes).
   const internal = new AbortController();
+  // Every running wait listens on it; dozens at once are expected, not a leak.
+  setMaxListeners(0, internal.signal);
   const onOuterAbort = (): void => internal.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const ready = (s: Step): boolean => (s.after ?? []).every((a) => done.has(a));

@@ -64,6 +64,8 @@ export interface VmState {
   booted: boolean;
   address: string | null;
   pid?: number;
+  /** Changes written while the VM ran that need a restart (Proxmox's [PENDING] section); applied at the next start. */
+  pending?: Record<string, string>;
 }
 
 export interface TaskState {
@@ -452,6 +454,11 @@ export class ProxmoxSimEngine {
     if (v.status === 'running') throw new Error(`VM ${v.vmid} already running`);
     if (v.config.template === '1') throw new Error(`you can't start a vm if it's a template`);
     if (v.config.lock) throw new Error(`VM is locked (${v.config.lock})`);
+    // A start applies what was left pending while the VM ran (cores, memory, CPU type, cloud-init …).
+    if (v.pending && Object.keys(v.pending).length) {
+      Object.assign(v.config, v.pending);
+      v.pending = {};
+    }
     const node = this.node(v.node);
     for (const [k, val] of Object.entries(v.config)) {
       if (!/^net\d+$/.test(k)) continue;

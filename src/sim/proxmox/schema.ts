@@ -165,6 +165,7 @@ export const ENDPOINTS: Record<string, Params> = {
   'PUT /nodes/{node}/qemu/{vmid}/resize': { node: NODE, vmid: VMID, disk: req(enm(DISK_ENUM)), size: req(str({ pattern: /^\+?\d+(\.\d+)?[KMGT]?$/ })), digest: str({ maxLength: 40 }), skiplock: bool() },
   'POST /nodes/{node}/qemu/{vmid}/template': { node: NODE, vmid: VMID, disk: enm(DISK_ENUM) },
   'GET /nodes/{node}/qemu/{vmid}/status/current': { node: NODE, vmid: VMID },
+  'GET /nodes/{node}/qemu/{vmid}/pending': { node: NODE, vmid: VMID },
   'POST /nodes/{node}/qemu/{vmid}/status/start': { node: NODE, vmid: VMID, 'force-cpu': str(), machine: str({ format: MACHINE_FORMAT }), migratedfrom: str({ format: 'pve-node' }), migration_network: str(), migration_type: enm(['secure', 'insecure']), 'nets-host-mtu': str({ pattern: /^net\d+=\d+(,net\d+=\d+)*$/ }), skiplock: bool(), stateuri: str({ maxLength: 128 }), targetstorage: str(), timeout: int({ min: 0 }), 'with-conntrack-state': bool() },
   'POST /nodes/{node}/qemu/{vmid}/status/stop': { node: NODE, vmid: VMID, keepActive: bool(), migratedfrom: str({ format: 'pve-node' }), 'overrule-shutdown': bool(), skiplock: bool(), timeout: int({ min: 0 }) },
   'POST /nodes/{node}/qemu/{vmid}/status/shutdown': { node: NODE, vmid: VMID, forceStop: bool(), keepActive: bool(), skiplock: bool(), timeout: int({ min: 0 }) },

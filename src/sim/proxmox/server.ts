@@ -35,6 +35,7 @@ const HANDLERS: Record<string, Handler> = {
   'POST /nodes/{node}/qemu': vh.createVm,
   'GET /nodes/{node}/qemu/{vmid}/config': vh.getConfig,
   'PUT /nodes/{node}/qemu/{vmid}/config': vh.updateConfig,
+  'GET /nodes/{node}/qemu/{vmid}/pending': vh.getPending,
   'POST /nodes/{node}/qemu/{vmid}/clone': vh.cloneVm,
   'PUT /nodes/{node}/qemu/{vmid}/resize': vh.resize,
   'POST /nodes/{node}/qemu/{vmid}/template': vh.template,

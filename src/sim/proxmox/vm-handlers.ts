@@ -374,7 +374,36 @@ export function configOut(v: VmState, withDigest = true): Record<string, string 
 export function getConfig(c: Ctx): unknown {
   const v = c.engine.vm(String(c.params.node), Number(c.params.vmid));
   perm(c.engine, c.authid, `/vms/${v.vmid}`, ['VM.Audit']);
+  const current = c.params.current === '1' || c.params.current === 1 || c.params.current === true;
+  // Without `current`, Proxmox answers with pending changes applied.
+  if (!current && v.pending && Object.keys(v.pending).length) return configOut({ ...v, config: { ...v.config, ...v.pending } });
   return configOut(v);
+}
+
+/**
+ * Options Proxmox applies to a running VM at once: the "fast plug" ones (metadata) and, with the default
+ * `hotplug: network,disk,usb`, NICs and disks. Everything else (cores, memory, CPU type, cloud-init …) waits
+ * in the pending section until the VM is started again.
+ */
+const FAST_PLUG = new Set(['name', 'description', 'tags', 'onboot', 'protection', 'startup', 'hookscript', 'lock', 'migrate_downtime', 'migrate_speed', 'shares', 'vmstatestorage']);
+export function hotApplies(v: VmState, key: string): boolean {
+  if (FAST_PLUG.has(key)) return true;
+  const hotplug = (v.config.hotplug ?? 'network,disk,usb').split(',');
+  if (/^net\d+$/.test(key)) return hotplug.includes('network');
+  if (/^(scsi|virtio|sata)\d+$/.test(key)) return hotplug.includes('disk');
+  if (/^usb\d+$/.test(key)) return hotplug.includes('usb');
+  if (key === 'memory') return hotplug.includes('memory');
+  if (key === 'vcpus') return hotplug.includes('cpu');
+  return false;
+}
+
+/** GET /nodes/{node}/qemu/{vmid}/pending: every option with its current and pending value. */
+export function getPending(c: Ctx): unknown {
+  const v = c.engine.vm(String(c.params.node), Number(c.params.vmid));
+  perm(c.engine, c.authid, `/vms/${v.vmid}`, ['VM.Audit']);
+  const pending = v.pending ?? {};
+  const keys = [...new Set([...Object.keys(v.config), ...Object.keys(pending)])].sort();
+  return keys.map((key) => ({ key, ...(v.config[key] !== undefined ? { value: v.config[key] } : {}), ...(pending[key] !== undefined ? { pending: pending[key] } : {}) }));
 }
 
 export async function updateConfig(c: Ctx): Promise<null> {
@@ -416,7 +445,15 @@ export async function updateConfig(c: Ctx): Promise<null> {
       } else if (old && /cloudinit/.test(old)) e.freeVolume(node, fileOf(old));
       delete v.config[d];
     }
-    for (const [k, val] of Object.entries(opts)) v.config[k] = k === 'tags' ? normalizeTags(val) : val;
+    for (const [k, val] of Object.entries(opts)) {
+      const value = k === 'tags' ? normalizeTags(val) : val;
+      if (v.status === 'running' && !hotApplies(v, k)) {
+        v.pending = { ...(v.pending ?? {}), [k]: value };
+      } else {
+        v.config[k] = value;
+        if (v.pending) delete v.pending[k];
+      }
+    }
   }).catch(lockErr);
   e.o.onChange();
   return null;

@@ -1,0 +1,86 @@
+// Day-1 changes through the same path: adding a worker, changing CPU/memory (in place, reboot reported),
+// growing a disk, changing a config patch (applied without a reboot); dropping a node is refused with the plan
+// saying so; an unmanaged VM on a planned VMID is an error that names it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { harness } from './harness.js';
+import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
+
+const SPEC = `apiVersion: cloudlab.dev/v1alpha1
+kind: Cluster
+name: dayone
+versions:
+  talos: v1.13.2
+proxmox:
+  endpoint: https://127.0.0.1:8006
+  tokenId: root@pam!cloudlab
+  tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
+  hosts: [{ name: pve1 }]
+network:
+  cidr: 127.0.27.0/24
+  gateway: 127.0.27.1
+controlPlane:
+  cores: 2
+  memory: 4GiB
+  disk: 20GiB
+workers:
+  - count: 1
+    cores: 2
+    memory: 4GiB
+    disk: 20GiB
+`;
+
+test('adding a worker, resizing CPU/memory/disk and changing a patch converge in place; dropping a node is refused', async () => {
+  const h = await harness(SPEC);
+  const px = new ProxmoxClient({ endpoint: h.env.CLOUDLAB_PROXMOX_ENDPOINT!, tokenId: h.env.CLOUDLAB_PROXMOX_TOKEN_ID!, tokenSecret: h.env.CLOUDLAB_PROXMOX_TOKEN_SECRET!, tls: { fingerprint: h.env.CLOUDLAB_PROXMOX_FINGERPRINT! } });
+  try {
+    assert.equal((await h.run(['apply', '--yes'])).code, 0);
+
+    // Grow: one more worker, more CPU and memory, a bigger disk, and a sysctl patch.
+    const grown = SPEC.replace('  - count: 1\n    cores: 2\n    memory: 4GiB\n    disk: 20GiB', '  - count: 2\n    cores: 4\n    memory: 6GiB\n    disk: 30GiB') + 'patches:\n  worker:\n    - machine:\n        sysctls:\n          vm.max_map_count: "262144"\n';
+    writeFileSync(h.spec, grown);
+    const plan = await h.run(['plan', '--json', '--detailed-exitcode']);
+    assert.equal(plan.code, 2, plan.stderr);
+    const p = JSON.parse(plan.stdout) as { nodes: { name: string; action: string; changes?: { field: string; needsReboot: boolean }[] }[]; steps: { id: string }[] };
+    assert.deepEqual(p.nodes.map((n) => [n.name, n.action]), [['dayone-cp-1', 'noop'], ['dayone-worker-1', 'update'], ['dayone-worker-2', 'create']]);
+    assert.deepEqual(p.nodes[1]!.changes!.map((c) => `${c.field}:${c.needsReboot}`).sort(), ['cores:true', 'disk:false', 'memory:true']);
+    assert.ok(p.steps.some((s) => s.id === 'config:dayone-worker-1'), 'the patch change shows as a config step');
+
+    const before = h.requestCount();
+    const r = await h.run(['apply', '--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /1 created, 1 updated/);
+    assert.match(r.stderr, /reboot needed for dayone-worker-1/);
+    const writes = h.writes(before).map((w) => `${w.method} ${w.path}`);
+    assert.ok(writes.some((w) => /^PUT .*\/qemu\/501\/resize$/.test(w)), 'disk grown in place');
+    assert.ok(!writes.some((w) => /^DELETE .*\/qemu\/501/.test(w)), 'the worker VM was not recreated');
+    const cfg = await px.vmConfig('pve1', 501);
+    assert.equal(Number(cfg.cores), 4);
+    assert.equal(Number(cfg.memory), 6144);
+    assert.match(String(cfg.scsi0), /size=30G/);
+    assert.equal((await h.kubeNodes()).filter((n) => n.ready).length, 3);
+
+    const st = JSON.parse((await h.run(['status', '--json'])).stdout) as { drift: string[] };
+    assert.ok(st.drift.some((d) => /dayone-worker-1: CPU\/memory change pending until reboot/.test(d)), st.drift.join('; '));
+
+    // Shrink back to one worker: the plan says so and apply refuses (scale-down is not here yet).
+    writeFileSync(h.spec, readFileSync(h.spec, 'utf8').replace('  - count: 2', '  - count: 1'));
+    const shrinkPlan = await h.run(['plan']);
+    assert.match(shrinkPlan.stdout, /- delete\s+dayone-worker-2 .*apply refuses to remove nodes yet/);
+    const refused = await h.run(['apply', '--yes']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /drops 1 node\(s\) that exist: dayone-worker-2/);
+    assert.ok(await px.findVm(502), 'nothing was deleted');
+
+    // An unmanaged VM sitting on a planned VMID is an error that names it; it is never touched.
+    writeFileSync(h.spec, readFileSync(h.spec, 'utf8').replace('  - count: 1', '  - count: 3'));
+    await px.createVm('pve1', { vmid: 503, name: 'someone-elses', cores: 1, memory: 512 });
+    const clash = await h.run(['plan']);
+    assert.equal(clash.code, 2);
+    assert.match(clash.stderr, /VMID 503 planned for dayone-worker-3 is taken by an unmanaged VM "someone-elses" on pve1/);
+  } finally {
+    await px.close();
+    await h.close();
+  }
+});
