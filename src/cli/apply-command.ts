@@ -61,6 +61,12 @@ export async function runApplyCommand(ctx: CliContext, o: { file: string; simula
       for (const l of diffLines(ctx, session.diff)) ctx.info(l);
     }
     if (hasChanges(session.diff)) await confirm(ctx, 'Apply these changes? Type "yes":', 'yes', o.yes);
+    // Preflight first (read-only): a token without privileges hears every missing one, not just the lock's.
+    const { preflightReport, preflightError } = await import('../reconcile/preflight.js');
+    const report = await preflightReport(session.proxmox, session.plan, session.diff.actions.filter((a) => a.kind === 'create').map((a) => a.node));
+    for (const c of report.checks) if (!c.ok && c.severity === 'warning') ctx.warn(`${c.title}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
+    const pre = preflightError(report);
+    if (pre) throw pre;
     const { acquireLock } = await import('../reconcile/lock.js');
     const lock = await acquireLock(session.proxmox, session.plan.cluster.name, { operation: 'apply', waitMs, onWait: (h) => ctx.info(`waiting for the cluster lock held by ${h ? `${h.owner}@${h.host} (${h.operation} since ${h.since})` : 'another run'}`), onStale: (h) => ctx.warn(`took over a stale cluster lock left by pid ${h.pid} (${h.operation} since ${h.since}), which is no longer running`) });
     const progress = createProgress(ctx);
@@ -71,7 +77,7 @@ export async function runApplyCommand(ctx: CliContext, o: { file: string; simula
       // CLOUDLAB_TIMEOUT_SCALE shortens (or stretches) every wait, e.g. 0.05 in tests against fast simulators.
       const k = Number(session.env.CLOUDLAB_TIMEOUT_SCALE ?? 1);
       const timeouts = Object.fromEntries(Object.entries(DEFAULT_TIMEOUTS).map(([key, v]) => [key, Math.max(2000, Math.round(v * (k > 0 ? k : 1)))]));
-      const summary = await runApply(session, { signal: intr.signal, events: progress.event, allowReboot: Boolean(o.allowReboot), timeouts });
+      const summary = await runApply(session, { signal: intr.signal, events: progress.event, allowReboot: Boolean(o.allowReboot), timeouts, preflightDone: true });
       progress.done();
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       if (ctx.flags.json) {

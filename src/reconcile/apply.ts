@@ -34,6 +34,8 @@ export interface ApplyOptions {
   timeouts?: Partial<ApplyTimeouts>;
   /** Reboot VMs whose CPU/memory change is pending (one at a time). Default: report only. */
   allowReboot?: boolean;
+  /** The caller already ran the preflight (before taking the cluster lock). */
+  preflightDone?: boolean;
   parallel?: number;
 }
 
@@ -104,21 +106,16 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
   const hostsUsed = [...new Set(plan.nodes.map((n) => n.host))];
   steps.push({
     id: 'preflight',
-    title: 'Preflight: Proxmox version, storages, bridge',
-    run: async () => {
-      const v = await proxmox.version();
-      for (const host of hostsUsed) {
-        const storages = await proxmox.storages(host);
-        const img = storages.find((s) => s.storage === plan.proxmox.imageStorage);
-        if (!img) throw new CloudlabError({ code: 'PREFLIGHT', exitCode: EXIT_INVALID, message: `storage ${plan.proxmox.imageStorage} is not available on ${host}`, hint: `run \`cloudlab doctor\`; storages on ${host}: ${storages.map((s) => s.storage).join(', ')}` });
-        if (!String(img.content ?? '').split(',').includes('import')) throw new CloudlabError({ code: 'PREFLIGHT', exitCode: EXIT_INVALID, message: `storage ${plan.proxmox.imageStorage} on ${host} does not allow content type import (it has ${img.content})`, hint: `enable "Import" content on it (Datacenter → Storage → ${plan.proxmox.imageStorage} → Content), or set proxmox.storage.images` });
-        const vmStorage = plan.hosts.find((h) => h.name === host)!.storage;
-        const vs = storages.find((s) => s.storage === vmStorage);
-        if (!vs || !String(vs.content ?? '').split(',').includes('images')) throw new CloudlabError({ code: 'PREFLIGHT', exitCode: EXIT_INVALID, message: `storage ${vmStorage} on ${host} is missing or does not hold VM disks (content images)`, hint: 'set proxmox.storage.vm to a storage with content "Disk image"' });
-        const nets = await proxmox.networks(host);
-        if (!nets.some((n) => n.iface === plan.network.bridge)) throw new CloudlabError({ code: 'PREFLIGHT', exitCode: EXIT_INVALID, message: `bridge ${plan.network.bridge} does not exist on ${host}`, hint: `bridges on ${host}: ${nets.filter((n) => n.type === 'bridge').map((n) => n.iface).join(', ') || 'none'}` });
-      }
-      return `Proxmox VE ${v.version}`;
+    title: 'Preflight: Proxmox trust, token privileges, storages, bridge, capacity',
+    shouldRun: () => (opts.preflightDone ? 'checked before taking the cluster lock' : true),
+    run: async (ctx) => {
+      const { preflightReport, preflightError } = await import('./preflight.js');
+      const toCreate = diff.actions.filter((a) => a.kind === 'create').map((a) => a.node);
+      const report = await preflightReport(proxmox, plan, toCreate);
+      for (const c of report.checks) if (!c.ok && c.severity === 'warning') ctx.warn(`${c.title}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
+      const err = preflightError(report);
+      if (err) throw err;
+      return `${report.checks.filter((c) => c.ok).length} checks passed`;
     },
   });
 

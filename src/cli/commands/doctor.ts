@@ -9,6 +9,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('doctor')
     .description('check a Proxmox endpoint: reachability, TLS, token, privileges, storages, bridge, capacity')
+    .option('-f, --file <file>', 'derive everything from a cluster spec (connection, hosts, storages, bridge, the capacity still needed)')
     .option('--endpoint <url>', 'https://HOST:8006 (or CLOUDLAB_PROXMOX_ENDPOINT)')
     .option('--token-id <id>', 'USER@REALM!TOKEN (or CLOUDLAB_PROXMOX_TOKEN_ID); the secret comes from CLOUDLAB_PROXMOX_TOKEN_SECRET')
     .option('--fingerprint <sha256>', 'pinned certificate fingerprint (or CLOUDLAB_PROXMOX_FINGERPRINT)')
@@ -23,7 +24,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--memory <MiB>', 'total memory the plan needs', '0')
     .option('--disk <GiB>', 'total disk the plan needs', '0')
     .option('--ops <list>', 'operations to check privileges for', 'create,download,delete,agent')
-    .action(async (o: import('../../providers/proxmox/doctor-cli.js').DoctorFlags) => {
+    .action(async (o: import('../../providers/proxmox/doctor-cli.js').DoctorFlags & { file?: string }) => {
+      if (o.file) {
+        const { runSpecDoctor } = await import('../doctor-spec.js');
+        ctx.exitCode = await runSpecDoctor(ctx, o.file);
+        return;
+      }
       const { runDoctorCommand } = await import('../../providers/proxmox/doctor-cli.js');
       ctx.exitCode = await runDoctorCommand(ctx, o);
     });

@@ -23,7 +23,7 @@ export interface DoctorFlags {
   ops: string;
 }
 
-const OPS: ProxmoxOperation[] = ['create', 'clone', 'download', 'delete', 'agent'];
+const OPS: ProxmoxOperation[] = ['create', 'clone', 'download', 'delete', 'agent', 'lock'];
 
 function intFlag(name: string, v: string, min = 0): number {
   const n = Number(v);

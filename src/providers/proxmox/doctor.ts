@@ -16,6 +16,8 @@ export interface DoctorInput {
   vlan?: number | null;
   needs: { cores: number; memoryMiB: number; diskGiB: number; byHost: Record<string, { cores: number; memoryMiB: number }> };
   operations: ProxmoxOperation[];
+  /** Resource pool used as the cluster lock (checked with operation `lock`). */
+  lockPool?: string;
 }
 
 export interface DoctorCheck {
@@ -72,7 +74,7 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
   else fail('version', 'Proxmox VE version', `${version.version} is not a tested release`, 'cloudlab supports Proxmox VE 8.x and 9.x; upgrade the cluster.', major > 9 ? 'warning' : 'error');
 
   // Privileges.
-  const needs = requiredPrivileges(input.operations, { nodes: input.nodes, storages: input.storages, bridge: input.bridge, vlan: input.vlan, pveMajor: major });
+  const needs = requiredPrivileges(input.operations, { nodes: input.nodes, storages: input.storages, bridge: input.bridge, vlan: input.vlan, pveMajor: major, ...(input.lockPool ? { lockPool: input.lockPool } : {}) });
   const paths = [...new Set(needs.flatMap((n) => [n.path, ...(n.alt ? [n.alt.path] : [])]))].sort();
   const have = new Map<string, Set<string>>();
   let permError: string | null = null;

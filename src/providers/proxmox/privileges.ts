@@ -1,7 +1,7 @@
 // Owns what cloudlab needs from a Proxmox token: the privileges each operation requires on which ACL path,
 // and the one custom role (with the exact `pveum` commands) that grants them.
 
-export type ProxmoxOperation = 'create' | 'clone' | 'download' | 'delete' | 'agent';
+export type ProxmoxOperation = 'create' | 'clone' | 'download' | 'delete' | 'agent' | 'lock';
 
 export const CLOUDLAB_ROLE = 'CloudlabProvisioner';
 
@@ -21,6 +21,8 @@ export interface PrivilegeContext {
   vlan?: number | null;
   /** Major version of Proxmox VE (8 uses VM.Monitor for the agent, 9 VM.GuestAgent.Audit). */
   pveMajor: number;
+  /** The resource pool that serves as the cluster lock (operation `lock`). */
+  lockPool?: string;
 }
 
 const VM_CONFIG = ['VM.Config.CPU', 'VM.Config.Memory', 'VM.Config.Disk', 'VM.Config.Network', 'VM.Config.HWType', 'VM.Config.Options', 'VM.Config.Cloudinit', 'VM.Config.CDROM'];
@@ -52,6 +54,7 @@ export function requiredPrivileges(ops: ProxmoxOperation[], c: PrivilegeContext)
     }
   }
   if (has('agent')) needs.push({ path: '/vms', privs: [agentPrivilege(c.pveMajor)], why: 'read VM addresses from the QEMU guest agent' });
+  if (has('lock')) needs.push({ path: `/pool/${c.lockPool ?? 'cloudlab-lock'}`, privs: ['Pool.Allocate'], why: 'take the cluster lock (an empty resource pool) so two applies never run at once' });
   return needs;
 }
 
@@ -60,7 +63,7 @@ export function rolePrivileges(pveMajor: number): string[] {
   return [...new Set([
     'VM.Audit', 'VM.Allocate', 'VM.Clone', 'VM.PowerMgmt', ...VM_CONFIG, agentPrivilege(pveMajor),
     'Datastore.Audit', 'Datastore.AllocateSpace', 'Datastore.AllocateTemplate',
-    'Sys.Audit', 'Sys.AccessNetwork', 'SDN.Use',
+    'Sys.Audit', 'Sys.AccessNetwork', 'SDN.Use', 'Pool.Allocate',
   ])].sort();
 }
 
