@@ -20,7 +20,8 @@ export async function withLiveSession<T>(ctx: CliContext, o: LiveOptions, fn: (s
   let talosPort: number | undefined;
   if (o.simulate) {
     const { startSimulatedWorld } = await import('../sim/world.js');
-    const world = await startSimulatedWorld({ spec: loaded.spec, speed: Number(ctx.env.CLOUDLAB_SIM_SPEED ?? 50), stateDir: ctx.env.CLOUDLAB_SIM_STATE });
+    // A world for this run only: `cloudlab sim -f SPEC` keeps one up across commands.
+    const world = await startSimulatedWorld({ spec: loaded.spec, speed: Number(ctx.env.CLOUDLAB_SIM_SPEED ?? 50) });
     env = { ...env, ...world.env };
     stopSim = world.close;
     talosPort = world.talosPort;

@@ -142,9 +142,23 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
       shouldRun: () => (needsImage(host) ? true : 'no VM to create from it'),
       describe: () => `download ${urls.disk} to ${host}:${plan.proxmox.imageStorage} (server-side download-url)`,
       run: async (ctx) => {
+        // Verified by size against what the URL serves (the factory publishes no checksums): a truncated or
+        // foreign file with our name is replaced, a good one is reused.
+        const meta = await proxmox.queryUrlMetadata(host, urls.disk).catch(() => null);
+        const storage = plan.proxmox.imageStorage;
+        const existing = (await proxmox.storageContent(host, storage, { content: 'import' })).find((i) => i.volid === imageVolid);
+        if (existing && meta?.size && existing.size !== meta.size) {
+          ctx.warn(`${imageVolid} on ${host} is ${existing.size} bytes but ${urls.disk} serves ${meta.size}: replacing it`);
+          await proxmox.deleteVolume(host, storage, imageVolid);
+        } else if (existing) {
+          return meta?.size ? `already present (${existing.size} bytes, verified)` : 'already present';
+        }
         ctx.progress('downloading');
-        const r = await proxmox.ensureDownloaded(host, plan.proxmox.imageStorage, { url: urls.disk, content: 'import', filename: urls.diskFile });
-        return r.result === 'present' ? 'already present' : 'downloaded';
+        await proxmox.ensureDownloaded(host, storage, { url: urls.disk, content: 'import', filename: urls.diskFile });
+        const got = (await proxmox.storageContent(host, storage, { content: 'import' })).find((i) => i.volid === imageVolid);
+        if (!got) throw new CloudlabError({ code: 'IMAGE_MISSING', message: `the download of ${urls.disk} finished but ${imageVolid} is not on ${host}`, hint: `check the download task log on ${host}` });
+        if (meta?.size && got.size !== meta.size) throw new CloudlabError({ code: 'IMAGE_SIZE', message: `${imageVolid} on ${host} is ${got.size} bytes, the URL serves ${meta.size}`, hint: 'the download was cut short; run apply again to retry it' });
+        return `downloaded (${got.size} bytes${meta?.size ? ', verified' : ''})`;
       },
     });
   }

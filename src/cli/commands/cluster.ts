@@ -27,7 +27,6 @@ export function register(program: Command, ctx: CliContext): void {
     .command('status')
     .description('one row per node: VM, address, Talos, etcd, Kubernetes; and drift from the spec')
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
-    .option('--simulate', 'against the built-in simulators (an empty world unless state is kept with CLOUDLAB_SIM_STATE)')
     .action(async (o: CommonOpts) => {
       const { runStatusCommand } = await import('../apply-command.js');
       ctx.exitCode = await runStatusCommand(ctx, o);
@@ -39,7 +38,6 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
     .option('-y, --yes', 'do not ask to type the cluster name')
     .option('--purge-images', 'also delete the downloaded Talos images')
-    .option('--simulate', 'against the built-in simulators')
     .action(async (o: CommonOpts & { yes?: boolean; purgeImages?: boolean }) => {
       const { runDestroyCommand } = await import('../apply-command.js');
       ctx.exitCode = await runDestroyCommand(ctx, o);

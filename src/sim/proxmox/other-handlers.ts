@@ -172,7 +172,7 @@ export function deleteContent(c: Ctx): unknown {
   if (vol.vmid !== undefined && vol.content === 'images' && [...e.vms.values()].some((v) => Object.values(v.config).some((x) => x.split(',')[0] === volid))) {
     throw new SimHttpError(500, `unable to delete volume '${volid}' - volume is still in use by VM ${vol.vmid}`);
   }
-  return e.startTask(node, 'imgdel', volid, c.authid, async () => {
+  return e.startTask(node, 'imgdel', '', c.authid, async () => {
     await e.faultPoint();
     await e.o.clock.sleep(300);
     st.volumes.delete(volid);

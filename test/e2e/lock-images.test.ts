@@ -1,0 +1,71 @@
+// The cluster lock lives in Proxmox (a resource pool), so a second apply from anywhere refuses with who holds
+// it; unlock clears a stale one. The image in Proxmox storage is verified by size: a wrong file with our name is
+// replaced. destroy --purge-images removes the downloaded image too.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { harness } from './harness.js';
+import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
+import { parseSpec } from '../../src/spec/load.js';
+import { planCluster } from '../../src/plan/planner.js';
+import { imageUrls, schematicId } from '../../src/render/image/schematic.js';
+
+const SPEC = `apiVersion: cloudlab.dev/v1alpha1
+kind: Cluster
+name: locky
+versions:
+  talos: v1.12.6
+proxmox:
+  endpoint: https://127.0.0.1:8006
+  tokenId: root@pam!cloudlab
+  tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
+  hosts: [{ name: pve1 }]
+network:
+  cidr: 127.0.29.0/24
+  gateway: 127.0.29.1
+controlPlane: { cores: 2, memory: 2GiB, disk: 10GiB }
+`;
+
+test('a held lock refuses apply naming the holder; unlock clears it; a wrong image file is replaced; purge-images removes it', async () => {
+  const h = await harness(SPEC);
+  const px = new ProxmoxClient({ endpoint: h.env.CLOUDLAB_PROXMOX_ENDPOINT!, tokenId: h.env.CLOUDLAB_PROXMOX_TOKEN_ID!, tokenSecret: h.env.CLOUDLAB_PROXMOX_TOKEN_SECRET!, tls: { fingerprint: h.env.CLOUDLAB_PROXMOX_FINGERPRINT! } });
+  // A small file on loopback, downloaded under the image's name: the wrong content.
+  const srv = createServer((_req, res) => res.end('not a talos image'));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  try {
+    const plan = planCluster(parseSpec(SPEC, h.spec, h.spec));
+    const urls = imageUrls(plan, schematicId(plan.image.schematic));
+    await px.ensureDownloaded('pve1', 'local', { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/x.qcow2`, content: 'import', filename: urls.diskFile });
+
+    // Someone else's apply holds the lock.
+    await px.call('POST', '/pools', { poolid: 'cloudlab-lock-locky', comment: JSON.stringify({ owner: 'alice', pid: 4242, host: 'laptop-alice', since: '2026-11-22T10:00:00Z', operation: 'apply' }) });
+    const locked = await h.run(['apply', '--yes']);
+    assert.equal(locked.code, 1);
+    assert.match(locked.stderr, /cluster locky is locked by alice@laptop-alice \(pid 4242, apply since 2026-11-22T10:00:00Z\)/);
+    assert.match(locked.stderr, /cloudlab unlock/);
+    const waited = await h.run(['apply', '--yes', '--wait', '1s']);
+    assert.equal(waited.code, 1);
+    assert.match(waited.stderr, /waiting for the cluster lock held by alice@laptop-alice/);
+    const unlock = await h.run(['unlock']);
+    assert.equal(unlock.code, 0, unlock.stderr);
+    assert.match(unlock.stdout, /removed the lock of cluster locky held by alice@laptop-alice/);
+
+    const ok = await h.run(['apply', '--yes']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /is 17 bytes but .* serves \d+: replacing it/);
+    const items = await px.storageContent('pve1', 'local', { content: 'import' });
+    const img = items.find((i) => i.volid === `local:import/${urls.diskFile}`)!;
+    assert.ok(img.size > 1024 * 1024, `replaced by the real image (${img.size} bytes)`);
+    assert.equal((await px.call<{ poolid: string }[]>('GET', '/pools')).filter((p) => p.poolid.startsWith('cloudlab-lock')).length, 0, 'the lock is released');
+
+    const d = await h.run(['destroy', '--yes', '--purge-images']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /Deleted 1 VM\(s\) and 1 image\(s\)/);
+    assert.equal((await px.storageContent('pve1', 'local', { content: 'import' })).length, 0);
+  } finally {
+    srv.close();
+    await px.close();
+    await h.close();
+  }
+});
