@@ -157,8 +157,8 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<Ru
   if (failure) {
     const f = failure as CloudlabError;
     const s = failedStep as Step | null;
-    if (cancelled() && f.code !== 'CANCELLED') {
-      throw new CloudlabError({ code: 'CANCELLED', message: 'apply was interrupted; running steps were stopped at a safe point', hint: 'run the same command again: it resumes where it stopped', cause: f, exitCode: 130 });
+    if (cancelled()) {
+      throw new CloudlabError({ code: 'CANCELLED', message: 'apply was interrupted; running steps were stopped at a safe point', hint: 'run the same command again: it resumes where it stopped', exitCode: 130, ...(f.code !== 'CANCELLED' ? { cause: f } : {}) });
     }
     if (f.details.step === undefined && s) {
       throw new CloudlabError({ code: f.code, message: `${s.title}: ${f.message}`, hint: f.hint ?? 'fix the cause and run apply again: finished steps are skipped', cause: f.cause ?? undefined, exitCode: f.exitCode, details: { ...f.details, step: s.id }, problems: f.problems });

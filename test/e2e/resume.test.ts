@@ -36,13 +36,17 @@ workers:
     disk: 10GiB
 `;
 
-/** Runs `apply --json` in a child process and SIGKILLs it when a step whose id starts with `prefix` starts. */
-function applyKilledAt(h: Harness, prefix: string): Promise<{ killed: boolean; code: number | null }> {
+/** Runs `apply --json` in a child process and sends `signal` when a step whose id starts with `prefix` starts. */
+function applyKilledAt(h: Harness, prefix: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ killed: boolean; code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'apply', '--yes', '--json', '-f', h.spec], { cwd: h.dir, env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
+    let err = '';
     let killed = false;
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    let all = '';
     child.stdout.on('data', (d: Buffer) => {
+      all += d.toString();
       buf += d.toString();
       let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
@@ -52,7 +56,7 @@ function applyKilledAt(h: Harness, prefix: string): Promise<{ killed: boolean; c
           const e = JSON.parse(line) as { type?: string; status?: string; id?: string };
           if (!killed && e.type === 'step' && e.status === 'start' && e.id?.startsWith(prefix)) {
             killed = true;
-            child.kill('SIGKILL');
+            child.kill(signal);
           }
         } catch {
           // not an event line
@@ -60,7 +64,7 @@ function applyKilledAt(h: Harness, prefix: string): Promise<{ killed: boolean; c
       }
     });
     child.on('error', reject);
-    child.on('exit', (code) => resolve({ killed, code }));
+    child.on('exit', (code) => resolve({ killed, code, stderr: err, stdout: all }));
   });
 }
 
@@ -109,6 +113,25 @@ test('with Proxmox 5xx, lock contention, failed tasks and slow boots, apply conv
     assert.ok(ok, `apply did not converge under faults: ${errors.join(' | ')}`);
     const nodes = await h.kubeNodes();
     assert.equal(nodes.filter((n) => n.ready).length, 3);
+  } finally {
+    await h.close();
+  }
+});
+
+test('Ctrl-C stops at a safe point (exit 130, lock released) and the next apply resumes', async () => {
+  const h = await harness(spec('127.0.30', 'intr'), { speed: 20 });
+  try {
+    const r = await applyKilledAt(h, 'config:', 'SIGINT');
+    assert.ok(r.killed);
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /Interrupted: stopping at a safe point/);
+    // With --json the error is a JSON document on stdout.
+    assert.match(r.stdout, /"code": "CANCELLED"/);
+    assert.match(r.stdout, /run the same command again: it resumes where it stopped/);
+    const next = await h.run(['apply', '--yes']);
+    assert.equal(next.code, 0, next.stderr);
+    assert.doesNotMatch(next.stderr, /stale cluster lock/, 'the interrupted run released its lock');
+    assert.equal((await h.kubeNodes()).filter((n) => n.ready).length, 3);
   } finally {
     await h.close();
   }
