@@ -1,26 +1,100 @@
-// Owns starting the shipped simulators together (`cloudlab sim`): today the Proxmox VE simulator; the Talos
-// simulator plugs in through the Proxmox simulator's GuestRuntime seam (opts.guests).
+// Owns starting the shipped simulators together (`cloudlab sim`): the Proxmox VE simulator with a Talos node
+// fleet plugged into its guest seam, either generic (flags) or shaped by a cluster spec (sim/world).
+import type { ClusterSpec } from '../spec/schema.js';
+import { describeImage } from './factory/server.js';
 import { startProxmoxSim, type ProxmoxSimHandle, type ProxmoxSimOptions } from './proxmox/index.js';
+import { defaultImageCatalog, type SimImageInfo } from './proxmox/guests.js';
+import { TalosSimFleet, fleetAsGuestRuntime } from './talos/index.js';
 
-export type StartSimulatorsOptions = ProxmoxSimOptions;
+export interface StartSimulatorsOptions extends Omit<ProxmoxSimOptions, 'guests'> {
+  /** Talos fault plan (see src/sim/talos/faults.ts), e.g. `unavailable=0.05`. */
+  talosFaults?: string;
+  /** Talos API port on every simulated node address; default 50000 (what `cloudlab apply` dials). */
+  talosPort?: number;
+}
+
+export interface SpecSimulatorsOptions {
+  spec: ClusterSpec;
+  speed?: number;
+  seed?: number;
+  faults?: string;
+  talosFaults?: string;
+  talosPort?: number;
+  stateDir?: string;
+  requestLog?: string;
+}
 
 export interface SimulatorsHandle {
   endpoint: string;
   tokenId: string;
   tokenSecret: string;
   fingerprint: string;
+  /** Port the simulated Talos nodes answer on (at each VM's loopback address). */
+  talosPort: number;
   proxmox: ProxmoxSimHandle;
+  talos: TalosSimFleet;
   close(): Promise<void>;
 }
 
+/**
+ * Image catalog without a spec: Image Factory URLs give schematic and Talos version (default catalog); the
+ * extensions are those of a schematic created on an in-process factory double, otherwise none.
+ */
+export function factoryAwareCatalog(url: string, filename: string): SimImageInfo | null {
+  const info = defaultImageCatalog(url, filename);
+  if (!info) return null;
+  const known = describeImage(url);
+  return known && known.schematicId === info.schematicId ? { ...info, extensions: known.extensions } : info;
+}
+
+/** Generic simulators: the Proxmox simulator (nodes from opts) whose VMs booting a Talos image become Talos nodes. */
 export async function startSimulators(opts: StartSimulatorsOptions = {}): Promise<SimulatorsHandle> {
-  const proxmox = await startProxmoxSim(opts);
+  const { talosFaults, talosPort, ...pve } = opts;
+  const talos = new TalosSimFleet({
+    speed: pve.speed ?? 1,
+    ...(pve.seed !== undefined ? { seed: pve.seed } : {}),
+    ...(talosFaults ? { faults: talosFaults } : {}),
+    port: talosPort ?? 50000,
+    ...(pve.onLog ? { log: pve.onLog } : {}),
+  });
+  let proxmox: ProxmoxSimHandle;
+  try {
+    proxmox = await startProxmoxSim({ imageCatalog: factoryAwareCatalog, ...pve, guests: fleetAsGuestRuntime(talos) });
+  } catch (e) {
+    await talos.close();
+    throw e;
+  }
+  return handle(proxmox, talos, async () => {
+    await proxmox.close();
+    await talos.close();
+  });
+}
+
+/** Simulators shaped by a cluster spec (hosts, storages, bridge, DHCP pool, image catalog): sim/world. */
+export async function startSimulatorsForSpec(opts: SpecSimulatorsOptions): Promise<SimulatorsHandle> {
+  const { startSimulatedWorld } = await import('./world.js');
+  const world = await startSimulatedWorld({
+    spec: opts.spec,
+    speed: opts.speed ?? 1,
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.faults ? { faults: opts.faults } : {}),
+    ...(opts.talosFaults ? { talosFaults: opts.talosFaults } : {}),
+    ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+    ...(opts.requestLog ? { requestLog: opts.requestLog } : {}),
+    talosPort: opts.talosPort ?? 50000,
+  });
+  return handle(world.proxmox, world.talos, () => world.close());
+}
+
+function handle(proxmox: ProxmoxSimHandle, talos: TalosSimFleet, close: () => Promise<void>): SimulatorsHandle {
   return {
     endpoint: proxmox.endpoint,
     tokenId: proxmox.tokenId,
     tokenSecret: proxmox.tokenSecret,
     fingerprint: proxmox.fingerprint,
+    talosPort: talos.port,
     proxmox,
-    close: () => proxmox.close(),
+    talos,
+    close,
   };
 }

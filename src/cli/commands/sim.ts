@@ -5,18 +5,22 @@ import type { CliContext } from '../context.js';
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('sim')
-    .description('run the Proxmox VE simulator on loopback in the foreground; prints one JSON line when ready')
-    .option('--listen <host:port>', 'loopback address to listen on', '127.0.0.1:8006')
-    .option('--nodes <n|list>', 'node count, or NAME[:CORES[:MEMORY_MIB]],… ', '3')
+    .description('run the Proxmox VE simulator with simulated Talos nodes on loopback in the foreground; prints one JSON line when ready')
+    .option('-f, --file <spec>', 'shape the world from a cluster spec: its hosts, storages, bridge, DHCP pool (network.cidr) and image extensions')
+    .option('--listen <host:port>', 'loopback address to listen on (without -f)', '127.0.0.1:8006')
+    .option('--nodes <n|list>', 'node count, or NAME[:CORES[:MEMORY_MIB]],… (without -f)', '3')
     .option('--seed <n>', 'seed for faults, MACs and leases', '1')
-    .option('--faults <plan>', 'e.g. latency=20ms,5xx=0.05,lock=0.1,taskfail=0.02,drop=0.01')
+    .option('--faults <plan>', 'Proxmox faults, e.g. latency=20ms,5xx=0.05,lock=0.1,taskfail=0.02,drop=0.01')
+    .option('--talos-faults <plan>', 'Talos node faults, e.g. slowboot=3,stuck=0.1,drop=0.2,error=Bootstrap:0.5')
+    .option('--talos-port <port>', 'port the simulated Talos nodes answer on at each VM address', '50000')
     .option('--speed <factor>', 'divide every simulated delay by this (1 = realistic)', '1')
-    .option('--state <dir>', 'persist the simulated cluster here across restarts')
-    .option('--request-log <file>', 'append one JSON line per API request (secrets redacted)')
-    .option('--dhcp-network <cidr>', 'loopback network DHCP leases come from', '127.0.100.0/24')
-    .option('--boot-delay <ms>', 'realistic OS boot time after a VM starts', '8000')
-    .action(async (o: import('../../sim/proxmox/cli.js').SimFlags) => {
+    .option('--state <dir>', 'persist the simulated Proxmox cluster here across restarts (Talos nodes are not persisted: they come back in maintenance mode)')
+    .option('--request-log <file>', 'append one JSON line per Proxmox API request (secrets redacted)')
+    .option('--dhcp-network <cidr>', 'loopback network DHCP leases come from (without -f)', '127.0.100.0/24')
+    .option('--boot-delay <ms>', 'realistic OS boot time after a VM starts (without -f)', '8000')
+    .action(async (o: import('../../sim/proxmox/cli.js').SimFlags, cmd: Command) => {
       const { runSimCommand } = await import('../../sim/proxmox/cli.js');
-      ctx.exitCode = await runSimCommand(ctx, o);
+      const explicit = Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === 'cli');
+      ctx.exitCode = await runSimCommand(ctx, o, undefined, explicit);
     });
 }

@@ -1,9 +1,9 @@
-// Owns the `cloudlab sim` command's work: parses its flags, starts the simulators in the foreground, prints
-// one JSON line when ready (endpoint, token id, token secret, certificate fingerprint) and stops on a signal.
+// Owns the `cloudlab sim` command's work: parses its flags, starts the simulators (Proxmox + Talos fleet, or a
+// world shaped by a spec) in the foreground, prints one JSON line when ready and stops on a signal.
 import { resolve } from 'node:path';
 import { invalidInput } from '../../core/errors.js';
 import type { CliContext } from '../../cli/context.js';
-import { startSimulators } from '../index.js';
+import { startSimulators, startSimulatorsForSpec, type SimulatorsHandle } from '../index.js';
 import { DEFAULT_STORAGES, type SimNodeSpec } from './engine.js';
 
 export interface SimFlags {
@@ -16,7 +16,13 @@ export interface SimFlags {
   requestLog?: string;
   dhcpNetwork: string;
   bootDelay: string;
+  talosFaults?: string;
+  talosPort: string;
+  file?: string;
 }
+
+/** Flags that a spec decides instead (`-f`): the ones the user set explicitly are refused. */
+export const SPEC_SHAPED_FLAGS = ['listen', 'nodes', 'dhcpNetwork', 'bootDelay'] as const;
 
 /** `--nodes 3` (pve1..pve3, 16 cores, 64 GiB) or `--nodes pve1:8:32768,pve2:16:65536`. */
 export function parseNodesFlag(v: string): SimNodeSpec[] {
@@ -32,28 +38,56 @@ export function parseNodesFlag(v: string): SimNodeSpec[] {
   });
 }
 
-export async function runSimCommand(ctx: CliContext, f: SimFlags, until?: Promise<void>): Promise<number> {
+/**
+ * Runs the simulators until `until` resolves (default: SIGINT/SIGTERM). `explicit` names the flags the user
+ * set (not defaults): with `-f` the spec shapes nodes, storages, bridge and DHCP pool, so those are refused.
+ */
+export async function runSimCommand(ctx: CliContext, f: SimFlags, until?: Promise<void>, explicit: readonly string[] = []): Promise<number> {
   const seed = Number(f.seed);
   const speed = Number(f.speed);
   const bootDelayMs = Number(f.bootDelay);
+  const talosPort = Number(f.talosPort);
   if (!Number.isInteger(seed)) throw invalidInput('SIM_SEED_INVALID', `--seed must be an integer, got '${f.seed}'`);
   if (!(speed > 0)) throw invalidInput('SIM_SPEED_INVALID', `--speed must be a positive number, got '${f.speed}'`, [], 'E.g. --speed 1 (realistic) or --speed 50 (fast, for tests).');
   if (!(bootDelayMs >= 0)) throw invalidInput('SIM_BOOT_DELAY_INVALID', `--boot-delay must be milliseconds ≥ 0, got '${f.bootDelay}'`);
-  const sims = await startSimulators({
-    listen: f.listen,
-    nodes: parseNodesFlag(f.nodes),
+  if (!Number.isInteger(talosPort) || talosPort < 1 || talosPort > 65535) {
+    throw invalidInput('SIM_TALOS_PORT_INVALID', `--talos-port must be a TCP port (1-65535), got '${f.talosPort}'`, [], 'Keep the default 50000: `cloudlab apply` dials the Talos API there.');
+  }
+  const common = {
     seed,
-    faults: f.faults,
     speed,
-    stateDir: f.state ? resolve(ctx.cwd, f.state) : undefined,
-    requestLog: f.requestLog ? resolve(ctx.cwd, f.requestLog) : undefined,
-    dhcpNetwork: f.dhcpNetwork,
-    bootDelayMs,
-    onLog: (m) => ctx.info(m),
-  });
+    talosPort,
+    ...(f.faults ? { faults: f.faults } : {}),
+    ...(f.talosFaults ? { talosFaults: f.talosFaults } : {}),
+    ...(f.state ? { stateDir: resolve(ctx.cwd, f.state) } : {}),
+    ...(f.requestLog ? { requestLog: resolve(ctx.cwd, f.requestLog) } : {}),
+  };
+  let sims: SimulatorsHandle;
+  if (f.file) {
+    const clash = SPEC_SHAPED_FLAGS.filter((k) => explicit.includes(k));
+    if (clash.length > 0) {
+      const names = clash.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      throw invalidInput('SIM_FLAG_WITH_SPEC', `${names.join(', ')} cannot be combined with -f: the spec shapes the simulated world`, [], 'With -f the hosts, storages, bridge and DHCP pool come from the spec and the simulator listens on a free loopback port (read it from the ready line); drop the flag, or drop -f.');
+    }
+    const { loadSpec } = await import('../../spec/load.js');
+    const loaded = loadSpec(f.file, ctx.cwd);
+    sims = await startSimulatorsForSpec({ spec: loaded.spec, ...common });
+    ctx.info(`simulated world for '${loaded.spec.name}': Proxmox ${sims.endpoint} (${loaded.spec.proxmox.hosts.map((h) => h.name).join(', ')}), Talos nodes on port ${sims.talosPort}`);
+  } else {
+    sims = await startSimulators({
+      ...common,
+      listen: f.listen,
+      nodes: parseNodesFlag(f.nodes),
+      dhcpNetwork: f.dhcpNetwork,
+      bootDelayMs,
+      onLog: (m) => ctx.info(m),
+    });
+    ctx.info(`Talos nodes answer on port ${sims.talosPort} of each VM's loopback address; without -f the simulator knows no image's extensions (no guest agent), so DHCP address discovery needs -f SPEC`);
+  }
+  if (f.state) ctx.info('--state keeps the Proxmox side only: Talos nodes are not persisted, so running VMs come back in maintenance mode after a restart');
   // The ready line deliberately carries the token secret (it is the simulator's, and the point of the line);
   // it bypasses redaction, which would mask it.
-  ctx.io.stdout.write(JSON.stringify({ event: 'ready', endpoint: sims.endpoint, tokenId: sims.tokenId, tokenSecret: sims.tokenSecret, fingerprint: sims.fingerprint }) + '\n');
+  ctx.io.stdout.write(JSON.stringify({ event: 'ready', endpoint: sims.endpoint, tokenId: sims.tokenId, tokenSecret: sims.tokenSecret, fingerprint: sims.fingerprint, talosPort: sims.talosPort }) + '\n');
   ctx.info(`export CLOUDLAB_PROXMOX_ENDPOINT=${sims.endpoint} CLOUDLAB_PROXMOX_TOKEN_ID='${sims.tokenId}' CLOUDLAB_PROXMOX_FINGERPRINT=${sims.fingerprint} CLOUDLAB_PROXMOX_TOKEN_SECRET=<tokenSecret from the ready line>`);
   await (until ?? new Promise<void>((res) => {
     const stop = (): void => {
