@@ -85,6 +85,17 @@ export function causeMessages(cause: unknown, depth = 0): string[] {
     const here = cause instanceof CloudlabError ? `${cause.message}${cause.hint ? ` (${cause.hint})` : ''}` : cause.message;
     return [here, ...causeMessages((cause as { cause?: unknown }).cause, depth + 1)];
   }
+  if (typeof cause === 'object') {
+    // Error-like objects from libraries (a gRPC status: { code, details }) print their words, not [object Object].
+    const o = cause as { message?: unknown; details?: unknown; code?: unknown };
+    const text = typeof o.message === 'string' ? o.message : typeof o.details === 'string' ? o.details : undefined;
+    if (text) return [o.code !== undefined ? `${text} (code ${String(o.code)})` : text];
+    try {
+      return [JSON.stringify(cause)];
+    } catch {
+      return [Object.prototype.toString.call(cause)];
+    }
+  }
   return [String(cause)];
 }
 

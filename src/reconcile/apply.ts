@@ -307,12 +307,26 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
         if (st.state === 'maintenance') {
           ctx.progress('applying config (maintenance mode)');
           const { TalosClient } = await import('../providers/talos/client.js');
-          const m = TalosClient.maintenance(addr, { port, timeoutMs: 30_000 });
+          // Sent once, never retried blindly: a node that took the config reboots at once, so a lost reply
+          // is checked by probing (configured with our credentials = it landed) before anything is re-sent.
           let warnings: string[] = [];
-          try {
-            warnings = (await m.applyConfiguration(config, 'auto')).warnings;
-          } finally {
-            m.close();
+          for (let attempt = 1; ; attempt++) {
+            const m = TalosClient.maintenance(addr, { port, timeoutMs: 30_000, retryForMs: 0 });
+            try {
+              warnings = (await m.applyConfiguration(config, 'auto')).warnings;
+              break;
+            } catch (e) {
+              const now = await probeTalos(addr, c, { port });
+              if (now.state === 'configured') break;
+              if (now.state !== 'maintenance' && attempt < 5 && !ctx.signal.aborted) {
+                await sleep(1000);
+                continue;
+              }
+              if (now.state === 'maintenance' && attempt < 3) continue;
+              throw e;
+            } finally {
+              m.close();
+            }
           }
           for (const w of warnings) ctx.warn(`${n.name}: ${w}`);
           ctx.progress('installing and rebooting');
@@ -345,9 +359,9 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
       return true;
     },
     describe: () => `bootstrap etcd once on ${boot.name} at its own address (never the VIP)`,
-    run: async () => {
+    run: async (ctx) => {
       const addr = addresses.get(boot.name)!;
-      const r = await bootstrapOnce(addr, await ensureCreds(), { port });
+      const r = await bootstrapOnce(addr, await ensureCreds(), { port, timeoutMs: t.bootMs, signal: ctx.signal });
       summary.bootstrapped = r === 'bootstrapped';
       return r === 'bootstrapped' ? `bootstrapped at ${addr}` : 'already bootstrapped';
     },

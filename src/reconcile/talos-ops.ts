@@ -57,22 +57,31 @@ export async function applyToConfigured(address: string, creds: TalosCredentials
   }
 }
 
-/** Bootstraps etcd on the bootstrap node unless the cluster already is; returns what happened. */
-export async function bootstrapOnce(address: string, creds: TalosCredentials, opts: { port?: number } = {}): Promise<'bootstrapped' | 'already'> {
+/**
+ * Bootstraps etcd on the bootstrap node unless the cluster already is; returns what happened. A node that
+ * just rebooted answers "bootstrap is not available yet" (FailedPrecondition) until etcd waits for it: that is
+ * retried until `timeoutMs`.
+ */
+export async function bootstrapOnce(address: string, creds: TalosCredentials, opts: { port?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<'bootstrapped' | 'already'> {
   const c = TalosClient.secure(address, creds, { timeoutMs: 30_000, ...(opts.port ? { port: opts.port } : {}) });
+  const until = Date.now() + (opts.timeoutMs ?? 120_000);
   try {
-    try {
-      const members = await c.etcdMemberList();
-      if (members.length > 0) return 'already';
-    } catch {
-      // etcd not running yet: not bootstrapped (or still starting) — bootstrap decides below.
-    }
-    try {
-      await c.bootstrap();
-      return 'bootstrapped';
-    } catch (e) {
-      if (grpcCode(e) === Status.ALREADY_EXISTS || /already/i.test((e as Error).message)) return 'already';
-      throw e;
+    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+      try {
+        const members = await c.etcdMemberList();
+        if (members.length > 0) return 'already';
+      } catch {
+        // etcd not running yet: not bootstrapped (or still starting) — bootstrap decides below.
+      }
+      try {
+        await c.bootstrap();
+        return 'bootstrapped';
+      } catch (e) {
+        if (grpcCode(e) === Status.ALREADY_EXISTS || /already/i.test((e as Error).message)) return 'already';
+        const notYet = grpcCode(e) === Status.FAILED_PRECONDITION && /not available yet|time is not in sync/i.test((e as Error).message);
+        if (!notYet || Date.now() + wait > until || opts.signal?.aborted) throw e;
+      }
+      await new Promise((r) => setTimeout(r, wait));
     }
   } finally {
     c.close();

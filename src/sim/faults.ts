@@ -87,22 +87,35 @@ export type FaultKind = 'rate5xx' | 'lock' | 'taskFail' | 'drop';
 
 /** Decides, deterministically from the seed, which faults happen. One stream per fault kind, so enabling one
  * kind of fault does not change when the others fire. */
-export class FaultInjector {
+/** Named deterministic random streams from one seed: the same seed and name always give the same sequence. */
+export class SeededStreams {
   private readonly streams = new Map<string, () => number>();
-  /** Faults forced by tests: the next n decisions of a kind say yes. */
-  private readonly forced = new Map<FaultKind, number>();
 
-  constructor(readonly plan: FaultPlan) {}
+  constructor(private readonly seed: number) {}
 
-  private stream(name: string): () => number {
+  stream(name: string): () => number {
     let s = this.streams.get(name);
     if (!s) {
-      let h = this.plan.seed >>> 0;
+      let h = this.seed >>> 0;
       for (const ch of name) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
       s = createRng(h);
       this.streams.set(name, s);
     }
     return s;
+  }
+}
+
+export class FaultInjector {
+  private readonly streams: SeededStreams;
+  /** Faults forced by tests: the next n decisions of a kind say yes. */
+  private readonly forced = new Map<FaultKind, number>();
+
+  constructor(readonly plan: FaultPlan) {
+    this.streams = new SeededStreams(plan.seed);
+  }
+
+  private stream(name: string): () => number {
+    return this.streams.stream(name);
   }
 
   /** True when a fault of this kind should happen now. */

@@ -5,20 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { harness, kubeconfigServer } from './harness.js';
+import { harness, kubeconfigServer, specHead } from './harness.js';
 import { readSecretFile, KUBECONFIG_FILE, TALOSCONFIG_FILE, TALOS_SECRETS_FILE } from '../../src/sops/index.js';
-import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
 
-const HA = `apiVersion: cloudlab.dev/v1alpha1
-kind: Cluster
-name: e2eha
-versions:
-  talos: v1.12.6
-proxmox:
-  endpoint: https://127.0.0.1:8006
-  tokenId: root@pam!cloudlab
-  tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
-  hosts:
+const HA = `${specHead('e2eha')}  hosts:
     - name: pve1
       capacity: { cores: 16, memory: 64GiB }
     - name: pve2
@@ -84,7 +74,7 @@ test('HA 3+2 with VIP: apply, Ready through the kubeconfig, no-op re-apply, stat
     assert.deepEqual(st.drift, []);
 
     // An unmanaged VM survives destroy; every managed VM goes.
-    const px = new ProxmoxClient({ endpoint: h.env.CLOUDLAB_PROXMOX_ENDPOINT!, tokenId: h.env.CLOUDLAB_PROXMOX_TOKEN_ID!, tokenSecret: h.env.CLOUDLAB_PROXMOX_TOKEN_SECRET!, tls: { fingerprint: h.env.CLOUDLAB_PROXMOX_FINGERPRINT! } });
+    const px = h.proxmox();
     await px.createVm('pve1', { vmid: 900, name: 'not-ours', cores: 1, memory: 512 });
     const d = await h.run(['destroy', '--yes']);
     assert.equal(d.code, 0, d.stderr);

@@ -4,19 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { harness, kubeconfigServer } from './harness.js';
+import { harness, kubeconfigServer, specHead } from './harness.js';
 import { readSecretFile, KUBECONFIG_FILE } from '../../src/sops/index.js';
 
-const head = (name: string): string => `apiVersion: cloudlab.dev/v1alpha1
-kind: Cluster
-name: ${name}
-versions:
-  talos: v1.11.5
-proxmox:
-  endpoint: https://127.0.0.1:8006
-  tokenId: root@pam!cloudlab
-  tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
-`;
+const head = (name: string): string => specHead(name, 'v1.11.5');
 
 test('single node (seed 000): one control plane that also schedules workloads', async () => {
   const h = await harness(head('single') + `  hosts:

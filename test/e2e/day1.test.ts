@@ -4,19 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
-import { harness } from './harness.js';
-import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
+import { harness, specHead } from './harness.js';
 
-const SPEC = `apiVersion: cloudlab.dev/v1alpha1
-kind: Cluster
-name: dayone
-versions:
-  talos: v1.13.2
-proxmox:
-  endpoint: https://127.0.0.1:8006
-  tokenId: root@pam!cloudlab
-  tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
-  hosts: [{ name: pve1 }]
+const SPEC = `${specHead('dayone', 'v1.13.2')}  hosts: [{ name: pve1 }]
 network:
   cidr: 127.0.27.0/24
   gateway: 127.0.27.1
@@ -33,7 +23,7 @@ workers:
 
 test('adding a worker, resizing CPU/memory/disk and changing a patch converge in place; dropping a node is refused', async () => {
   const h = await harness(SPEC);
-  const px = new ProxmoxClient({ endpoint: h.env.CLOUDLAB_PROXMOX_ENDPOINT!, tokenId: h.env.CLOUDLAB_PROXMOX_TOKEN_ID!, tokenSecret: h.env.CLOUDLAB_PROXMOX_TOKEN_SECRET!, tls: { fingerprint: h.env.CLOUDLAB_PROXMOX_FINGERPRINT! } });
+  const px = h.proxmox();
   try {
     assert.equal((await h.run(['apply', '--yes'])).code, 0);
 

@@ -8,6 +8,7 @@ import { initSecrets, readSecretFile, KUBECONFIG_FILE } from '../../src/sops/ind
 import { parseSpec } from '../../src/spec/load.js';
 import { startSimulatedWorld, type SimulatedWorld } from '../../src/sim/world.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
+import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
 import { cli, type CliResult } from '../helpers/cli.js';
 
 export interface Harness {
@@ -21,7 +22,23 @@ export interface Harness {
   /** Proxmox requests after line `from` that change something (not GET), except the cluster lock. */
   writes(from?: number): { method: string; path: string }[];
   requestCount(): number;
+  /** A Proxmox client on the simulator, for setting the scene and checking results. */
+  proxmox(): ProxmoxClient;
   close(): Promise<void>;
+}
+
+/** The head every e2e spec shares: versions and a Proxmox section whose endpoint and token come from the simulator. */
+export function specHead(name: string, talos = 'v1.12.6'): string {
+  return `apiVersion: cloudlab.dev/v1alpha1
+kind: Cluster
+name: ${name}
+versions:
+  talos: ${talos}
+proxmox:
+  endpoint: https://127.0.0.1:8006
+  tokenId: root@pam!cloudlab
+  tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
+`;
 }
 
 export async function harness(specYaml: string, opts: { speed?: number; faults?: string; talosFaults?: string; seed?: number } = {}): Promise<Harness> {
@@ -49,6 +66,7 @@ export async function harness(specYaml: string, opts: { speed?: number; faults?:
     },
     writes: (from = 0) => lines().slice(from).filter((r) => r.method !== 'GET' && !/\/pools/.test(r.path)),
     requestCount: () => lines().length,
+    proxmox: () => new ProxmoxClient({ endpoint: env.CLOUDLAB_PROXMOX_ENDPOINT!, tokenId: env.CLOUDLAB_PROXMOX_TOKEN_ID!, tokenSecret: env.CLOUDLAB_PROXMOX_TOKEN_SECRET!, tls: { fingerprint: env.CLOUDLAB_PROXMOX_FINGERPRINT! } }),
     close: () => world.close(),
   };
 }

@@ -5,22 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { harness } from './harness.js';
-import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
+import { harness, specHead } from './harness.js';
 import { parseSpec } from '../../src/spec/load.js';
 import { planCluster } from '../../src/plan/planner.js';
 import { imageUrls, schematicId } from '../../src/render/image/schematic.js';
 
-const SPEC = `apiVersion: cloudlab.dev/v1alpha1
-kind: Cluster
-name: locky
-versions:
-  talos: v1.12.6
-proxmox:
-  endpoint: https://127.0.0.1:8006
-  tokenId: root@pam!cloudlab
-  tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
-  hosts: [{ name: pve1 }]
+const SPEC = `${specHead('locky')}  hosts: [{ name: pve1 }]
 network:
   cidr: 127.0.29.0/24
   gateway: 127.0.29.1
@@ -29,7 +19,7 @@ controlPlane: { cores: 2, memory: 2GiB, disk: 10GiB }
 
 test('a held lock refuses apply naming the holder; unlock clears it; a wrong image file is replaced; purge-images removes it', async () => {
   const h = await harness(SPEC);
-  const px = new ProxmoxClient({ endpoint: h.env.CLOUDLAB_PROXMOX_ENDPOINT!, tokenId: h.env.CLOUDLAB_PROXMOX_TOKEN_ID!, tokenSecret: h.env.CLOUDLAB_PROXMOX_TOKEN_SECRET!, tls: { fingerprint: h.env.CLOUDLAB_PROXMOX_FINGERPRINT! } });
+  const px = h.proxmox();
   // A small file on loopback, downloaded under the image's name: the wrong content.
   const srv = createServer((_req, res) => res.end('not a talos image'));
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));

@@ -4,20 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { harness } from './harness.js';
+import { harness, specHead } from './harness.js';
 import { cli } from '../helpers/cli.js';
-import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
 
-const SPEC = `apiVersion: cloudlab.dev/v1alpha1
-kind: Cluster
-name: pre
-versions:
-  talos: v1.12.6
-proxmox:
-  endpoint: https://127.0.0.1:8006
-  tokenId: root@pam!cloudlab
-  tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
-  hosts: [{ name: pve1 }]
+const SPEC = `${specHead('pre')}  hosts: [{ name: pve1 }]
 network:
   cidr: 127.0.28.0/24
   gateway: 127.0.28.1
@@ -43,7 +33,7 @@ test('doctor -f passes on a good setup; a missing bridge and a token without pri
     writeFileSync(h.spec, SPEC);
 
     // A privilege-separated token with no ACLs: the preflight names what is missing and the role to create.
-    const px = new ProxmoxClient({ endpoint: h.env.CLOUDLAB_PROXMOX_ENDPOINT!, tokenId: h.env.CLOUDLAB_PROXMOX_TOKEN_ID!, tokenSecret: h.env.CLOUDLAB_PROXMOX_TOKEN_SECRET!, tls: { fingerprint: h.env.CLOUDLAB_PROXMOX_FINGERPRINT! } });
+    const px = h.proxmox();
     const tok = await px.createToken('root@pam', 'weak', { privsep: true });
     await px.close();
     const env = { ...h.env, CLOUDLAB_PROXMOX_TOKEN_ID: tok.tokenId, CLOUDLAB_PROXMOX_TOKEN_SECRET: tok.secret };

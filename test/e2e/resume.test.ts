@@ -5,21 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { harness, type Harness } from './harness.js';
-import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
+import { harness, type Harness, specHead } from './harness.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/cloudlab.js', import.meta.url));
 
-const spec = (net: string, name: string): string => `apiVersion: cloudlab.dev/v1alpha1
-kind: Cluster
-name: ${name}
-versions:
-  talos: v1.12.6
-proxmox:
-  endpoint: https://127.0.0.1:8006
-  tokenId: root@pam!cloudlab
-  tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
-  hosts: [{ name: pve1 }, { name: pve2 }]
+const spec = (net: string, name: string): string => `${specHead(name)}  hosts: [{ name: pve1 }, { name: pve2 }]
 network:
   cidr: ${net}.0/24
   gateway: ${net}.1
@@ -80,7 +70,7 @@ test('SIGKILL at each step in turn; the next apply converges without duplicates 
     assert.ok(killedAt.length >= 5, `killed at ${killedAt.join(', ')}`);
     const final = await h.run(['apply', '--yes']);
     assert.equal(final.code, 0, final.stderr + final.stdout);
-    const px = new ProxmoxClient({ endpoint: h.env.CLOUDLAB_PROXMOX_ENDPOINT!, tokenId: h.env.CLOUDLAB_PROXMOX_TOKEN_ID!, tokenSecret: h.env.CLOUDLAB_PROXMOX_TOKEN_SECRET!, tls: { fingerprint: h.env.CLOUDLAB_PROXMOX_FINGERPRINT! } });
+    const px = h.proxmox();
     const vms = (await px.clusterResources('vm')).map((r) => `${r.vmid}:${r.name}`).sort();
     await px.close();
     assert.deepEqual(vms, ['401:resume-cp-1', '501:resume-worker-1', '502:resume-worker-2'], 'exactly the planned VMs, once each');

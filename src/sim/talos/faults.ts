@@ -1,7 +1,7 @@
 // Owns the Talos simulator's seeded faults: slow boot, nodes that never leave maintenance, dropped streams and errors
 // from named operations, parsed from `slowboot=3,stuck=127.0.10.12,drop=0.2,error=Bootstrap:1,seed=42` (plus the shared keys).
 import { invalidInput } from '../../core/errors.js';
-import { createRng, parseFaultPlan, type FaultPlan } from '../faults.js';
+import { SeededStreams, parseFaultPlan, type FaultPlan } from '../faults.js';
 
 export interface TalosFaultPlan {
   seed: number;
@@ -83,18 +83,13 @@ export function parseTalosFaults(spec: string | FaultPlan | TalosFaultPlan | und
 
 /** Deterministic decisions for one fleet: one random stream per decision kind. */
 export class TalosFaults {
-  private readonly streams = new Map<string, () => number>();
-  constructor(readonly plan: TalosFaultPlan) {}
+  private readonly streams: SeededStreams;
+  constructor(readonly plan: TalosFaultPlan) {
+    this.streams = new SeededStreams(plan.seed);
+  }
 
   private rng(name: string): () => number {
-    let s = this.streams.get(name);
-    if (!s) {
-      let h = this.plan.seed >>> 0;
-      for (const ch of name) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-      s = createRng(h);
-      this.streams.set(name, s);
-    }
-    return s;
+    return this.streams.stream(name);
   }
 
   /** A deterministic number in [0,1) from a named stream (ids, padding). */
