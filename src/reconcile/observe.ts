@@ -75,8 +75,16 @@ export async function observeProxmox(client: ProxmoxClient, cluster: string): Pr
       const ours = managed && tags.includes(clusterTag(cluster));
       const base = { vmid: r.vmid!, host: r.node!, name: r.name ?? '', status: r.status ?? 'unknown', tags, ours, managed, template: r.template === 1, lock: r.lock ?? null };
       if (!ours) return vmFromConfig(base, null, null);
-      const [cfg, pending] = await Promise.all([client.vmConfig(r.node!, r.vmid!, { current: true }), client.vmConfig(r.node!, r.vmid!)]);
-      return vmFromConfig(base, cfg, pending);
+      // One call gives both: the current value of every option and what waits for a restart.
+      const rows = await client.vmPending(r.node!, r.vmid!);
+      const cfg: VmConfig = {};
+      const withPending: VmConfig = {};
+      for (const row of rows) {
+        if (row.value !== undefined) cfg[row.key] = row.value;
+        const next = row.pending ?? row.value;
+        if (next !== undefined && !row.delete) withPending[row.key] = next;
+      }
+      return vmFromConfig(base, cfg, withPending);
     }),
   );
   vms.sort((a, b) => a.vmid - b.vmid);

@@ -66,6 +66,15 @@ export async function proxmoxConnection(plan: Plan, env: NodeJS.ProcessEnv, onWa
   return connectionFromEnv({ endpoint: plan.proxmox.endpoint, tokenId: plan.proxmox.tokenId, tokenSecret, tls, onWarning }, env);
 }
 
+/** The Talos API port: 50000, or CLOUDLAB_TALOS_PORT (e.g. a simulator started with --talos-port). */
+export function talosPortFromEnv(env: NodeJS.ProcessEnv): number {
+  const v = env.CLOUDLAB_TALOS_PORT;
+  if (v === undefined || v === '') return 50000;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new CloudlabError({ code: 'BAD_TALOS_PORT', exitCode: EXIT_INVALID, message: `CLOUDLAB_TALOS_PORT=${v} is not a port number`, hint: 'unset it (Talos listens on 50000) or give the port the simulator printed' });
+  return n;
+}
+
 export async function openSession(loaded: LoadedSpec, env: NodeJS.ProcessEnv, opts: { talosPort?: number; onWarning?: (m: string) => void } = {}): Promise<Session> {
   const warnings: string[] = [];
   const warn = (m: string): void => {
@@ -88,7 +97,7 @@ export async function openSession(loaded: LoadedSpec, env: NodeJS.ProcessEnv, op
     }
     const plan = planCluster(loaded, { observedCapacity });
     const diff = diffWorld(plan, world);
-    return { loaded, plan, env, proxmox, world, diff, dir: loaded.dir, talosPort: opts.talosPort ?? 50000, warnings };
+    return { loaded, plan, env, proxmox, world, diff, dir: loaded.dir, talosPort: opts.talosPort ?? talosPortFromEnv(env), warnings };
   } catch (e) {
     await proxmox.close();
     throw e;

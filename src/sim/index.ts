@@ -22,6 +22,9 @@ export interface SpecSimulatorsOptions {
   talosPort?: number;
   stateDir?: string;
   requestLog?: string;
+  listen?: string;
+  bootDelayMs?: number;
+  onLog?: (msg: string) => void;
 }
 
 export interface SimulatorsHandle {
@@ -81,6 +84,9 @@ export async function startSimulatorsForSpec(opts: SpecSimulatorsOptions): Promi
     ...(opts.talosFaults ? { talosFaults: opts.talosFaults } : {}),
     ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
     ...(opts.requestLog ? { requestLog: opts.requestLog } : {}),
+    ...(opts.listen ? { listen: opts.listen } : {}),
+    ...(opts.bootDelayMs !== undefined ? { bootDelayMs: opts.bootDelayMs } : {}),
+    ...(opts.onLog ? { onLog: opts.onLog } : {}),
     talosPort: opts.talosPort ?? 50000,
   });
   return handle(world.proxmox, world.talos, () => world.close());

@@ -20,6 +20,11 @@ export interface SimulatedWorldOptions {
   /** Talos API port (default 50000). */
   talosPort?: number;
   requestLog?: string;
+  /** `host:port` on loopback for the Proxmox API (default a free port on 127.0.0.1). */
+  listen?: string;
+  /** Realistic OS boot time before the speed factor (default: the simulator's). */
+  bootDelayMs?: number;
+  onLog?: (msg: string) => void;
 }
 
 export interface SimulatedWorld {
@@ -75,6 +80,9 @@ export async function startSimulatedWorld(opts: SimulatedWorldOptions): Promise<
       ...(opts.faults ? { faults: opts.faults } : {}),
       ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       ...(opts.requestLog ? { requestLog: opts.requestLog } : {}),
+      ...(opts.listen ? { listen: opts.listen } : {}),
+      ...(opts.bootDelayMs !== undefined ? { bootDelayMs: opts.bootDelayMs } : {}),
+      ...(opts.onLog ? { onLog: opts.onLog } : {}),
       guests: fleetAsGuestRuntime(talos),
       imageCatalog: catalog,
       ...(spec.network.mode === 'dhcp' && spec.network.cidr ? { dhcpNetwork: spec.network.cidr } : {}),
@@ -85,6 +93,7 @@ export async function startSimulatedWorld(opts: SimulatedWorldOptions): Promise<
   }
   return {
     env: {
+      ...(talos.port !== 50000 ? { CLOUDLAB_TALOS_PORT: String(talos.port) } : {}),
       CLOUDLAB_PROXMOX_ENDPOINT: proxmox.endpoint,
       CLOUDLAB_PROXMOX_TOKEN_ID: proxmox.tokenId,
       CLOUDLAB_PROXMOX_TOKEN_SECRET: proxmox.tokenSecret,

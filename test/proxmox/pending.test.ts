@@ -19,14 +19,14 @@ test('cores/memory on a running VM stay pending until a restart; tags apply at o
     assert.equal(current.tags, 'a;b', 'tags are a fast-plug option');
     assert.equal(Number(withPending.cores), 4);
     assert.equal(Number(withPending.memory), 4096);
-    const pending = await px.call<{ key: string; value?: string; pending?: string }[]>('GET', '/nodes/pve1/qemu/321/pending');
+    const pending = await px.vmPending('pve1', 321);
     assert.deepEqual(pending.find((p) => p.key === 'cores'), { key: 'cores', value: '2', pending: '4' });
     await px.stopVm('pve1', 321);
     await px.startVm('pve1', 321);
     const after = await px.vmConfig('pve1', 321, { current: true });
     assert.equal(Number(after.cores), 4, 'applied by the restart');
     assert.equal(Number(after.memory), 4096);
-    const none = await px.call<{ key: string; pending?: string }[]>('GET', '/nodes/pve1/qemu/321/pending');
+    const none = await px.vmPending('pve1', 321);
     assert.ok(none.every((p) => p.pending === undefined));
     // A stopped VM takes changes directly.
     await px.stopVm('pve1', 321);

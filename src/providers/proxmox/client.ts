@@ -448,6 +448,11 @@ export class ProxmoxClient {
     return this.call('GET', `/nodes/${enc(node)}/qemu/${vmid}/status/current`);
   }
 
+  /** Every option with its current value and, where a restart is needed first, its pending value. */
+  vmPending(node: string, vmid: number): Promise<{ key: string; value?: string | number; pending?: string | number; delete?: number }[]> {
+    return this.call('GET', `/nodes/${enc(node)}/qemu/${vmid}/pending`);
+  }
+
   vmConfig(node: string, vmid: number, opts: { current?: boolean } = {}): Promise<VmConfig> {
     return this.call('GET', `/nodes/${enc(node)}/qemu/${vmid}/config`, { current: opts.current });
   }

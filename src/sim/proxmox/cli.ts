@@ -22,7 +22,7 @@ export interface SimFlags {
 }
 
 /** Flags that a spec decides instead (`-f`): the ones the user set explicitly are refused. */
-export const SPEC_SHAPED_FLAGS = ['listen', 'nodes', 'dhcpNetwork', 'bootDelay'] as const;
+export const SPEC_SHAPED_FLAGS = ['nodes', 'dhcpNetwork'] as const;
 
 /** `--nodes 3` (pve1..pve3, 16 cores, 64 GiB) or `--nodes pve1:8:32768,pve2:16:65536`. */
 export function parseNodesFlag(v: string): SimNodeSpec[] {
@@ -67,11 +67,11 @@ export async function runSimCommand(ctx: CliContext, f: SimFlags, until?: Promis
     const clash = SPEC_SHAPED_FLAGS.filter((k) => explicit.includes(k));
     if (clash.length > 0) {
       const names = clash.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-      throw invalidInput('SIM_FLAG_WITH_SPEC', `${names.join(', ')} cannot be combined with -f: the spec shapes the simulated world`, [], 'With -f the hosts, storages, bridge and DHCP pool come from the spec and the simulator listens on a free loopback port (read it from the ready line); drop the flag, or drop -f.');
+      throw invalidInput('SIM_FLAG_WITH_SPEC', `${names.join(', ')} cannot be combined with -f: the spec shapes the simulated world`, [], 'With -f the hosts, storages, bridge and DHCP pool come from the spec; drop the flag, or drop -f.');
     }
     const { loadSpec } = await import('../../spec/load.js');
     const loaded = loadSpec(f.file, ctx.cwd);
-    sims = await startSimulatorsForSpec({ spec: loaded.spec, ...common });
+    sims = await startSimulatorsForSpec({ spec: loaded.spec, ...common, ...(explicit.includes('listen') ? { listen: f.listen } : {}), bootDelayMs, onLog: (m) => ctx.info(m) });
     ctx.info(`simulated world for '${loaded.spec.name}': Proxmox ${sims.endpoint} (${loaded.spec.proxmox.hosts.map((h) => h.name).join(', ')}), Talos nodes on port ${sims.talosPort}`);
   } else {
     sims = await startSimulators({
@@ -88,7 +88,7 @@ export async function runSimCommand(ctx: CliContext, f: SimFlags, until?: Promis
   // The ready line deliberately carries the token secret (it is the simulator's, and the point of the line);
   // it bypasses redaction, which would mask it.
   ctx.io.stdout.write(JSON.stringify({ event: 'ready', endpoint: sims.endpoint, tokenId: sims.tokenId, tokenSecret: sims.tokenSecret, fingerprint: sims.fingerprint, talosPort: sims.talosPort }) + '\n');
-  ctx.info(`export CLOUDLAB_PROXMOX_ENDPOINT=${sims.endpoint} CLOUDLAB_PROXMOX_TOKEN_ID='${sims.tokenId}' CLOUDLAB_PROXMOX_FINGERPRINT=${sims.fingerprint} CLOUDLAB_PROXMOX_TOKEN_SECRET=<tokenSecret from the ready line>`);
+  ctx.info(`export CLOUDLAB_PROXMOX_ENDPOINT=${sims.endpoint} CLOUDLAB_PROXMOX_TOKEN_ID='${sims.tokenId}' CLOUDLAB_PROXMOX_FINGERPRINT=${sims.fingerprint} CLOUDLAB_PROXMOX_TOKEN_SECRET=<tokenSecret from the ready line>${sims.talosPort !== 50000 ? ` CLOUDLAB_TALOS_PORT=${sims.talosPort}` : ''}`);
   await (until ?? new Promise<void>((res) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
