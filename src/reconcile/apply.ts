@@ -331,7 +331,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
           for (const w of warnings) ctx.warn(`${n.name}: ${w}`);
           ctx.progress('installing and rebooting');
           const { waitForConfigured } = await import('../providers/talos/readiness.js');
-          const v = await waitForConfigured(addr, c, { timeoutMs: t.installMs, port, signal: ctx.signal, onAttempt: () => ctx.progress('installing and rebooting') });
+          const v = await waitForConfigured(addr, c, { timeoutMs: t.installMs, port, signal: ctx.signal, intervalMs: 1000, onAttempt: () => ctx.progress('installing and rebooting') });
           talosState.set(n.name, 'configured');
           return `installed Talos ${v.tag}`;
         }
@@ -456,7 +456,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
     // Most long steps are waits on Talos (install, reboot): they cost nothing, so the overall bound is generous.
     // Proxmox work is bounded where Proxmox itself serialises: per host, and per storage (allocation locks).
     parallel: opts.parallel ?? 64,
-    limits: { host: 6, storage: 3 },
+    limits: { host: 6, storage: 4 },
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.events ? { events: opts.events } : {}),
   });
