@@ -4,9 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { harness, kubeconfigServer, specHead } from './harness.js';
 import { readSecretFile, KUBECONFIG_FILE, TALOSCONFIG_FILE, TALOS_SECRETS_FILE } from '../../src/sops/index.js';
+
+const run = promisify(execFile);
 
 const HA = `${specHead('e2eha')}  hosts:
     - name: pve1
@@ -30,7 +34,7 @@ workers:
     disk: 30GiB
 `;
 
-test('HA 3+2 with VIP: apply, Ready through the kubeconfig, no-op re-apply, status, destroy', async () => {
+test('HA 3+2 with VIP: apply, Ready through the kubeconfig, no-op re-apply, status, destroy', async (t) => {
   const h = await harness(HA);
   try {
     const first = await h.run(['apply', '--yes']);
@@ -47,6 +51,21 @@ test('HA 3+2 with VIP: apply, Ready through the kubeconfig, no-op re-apply, stat
     assert.equal(kubeconfigServer(kc), 'https://127.0.22.20:6443', 'the kubeconfig points at the VIP');
     const nodes = await h.kubeNodes();
     assert.deepEqual(nodes.map((n) => [n.name, n.ready]).sort(), [['e2eha-cp-1', true], ['e2eha-cp-2', true], ['e2eha-cp-3', true], ['e2eha-worker-1', true], ['e2eha-worker-2', true]]);
+
+    // The real kubectl, when this machine has it, reads the same kubeconfig (exported with `cloudlab kubeconfig`).
+    // Not spawnSync: the simulated Kubernetes API answers from this very process.
+    const kubectl = await run('kubectl', ['version', '--client']).catch((e: Error) => e);
+    if (kubectl instanceof Error) {
+      t.diagnostic('kubectl is not installed here: the kubectl check is skipped (the API checks above still ran)');
+    } else {
+      const out = join(h.dir, 'kubeconfig.plain');
+      const exp = await h.run(['kubeconfig', '--output', out]);
+      assert.equal(exp.code, 0, exp.stderr);
+      assert.equal(statSync(out).mode & 0o777, 0o600, 'a plaintext export is 0600');
+      const get = await run('kubectl', ['--kubeconfig', out, 'get', 'nodes', '--no-headers'], { timeout: 30_000 });
+      const rows = get.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 2).join(' ')).sort();
+      assert.deepEqual(rows, ['e2eha-cp-1 Ready', 'e2eha-cp-2 Ready', 'e2eha-cp-3 Ready', 'e2eha-worker-1 Ready', 'e2eha-worker-2 Ready']);
+    }
 
     // A second apply reports no changes and writes nothing to Proxmox.
     const before = h.requestCount();
