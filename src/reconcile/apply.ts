@@ -259,11 +259,14 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
         return ip;
       },
     });
+    // Without a VIP under DHCP, the endpoint is the bootstrap node's discovered address: every config needs it.
+    const bootName = plan.nodes.find((x) => x.bootstrap)!.name;
+    const needsBootAddress = plan.cluster.endpoint === null && bootName !== s;
     steps.push({
       id: `config:${s}`,
       title: `Configure ${n.name}`,
       node: s,
-      after: [`address:${s}`],
+      after: [`address:${s}`, ...(needsBootAddress ? [`address:${bootName}`] : [])],
       shouldRun: async () => {
         if (opts.dryRun) {
           if (action.kind === 'create' || !bundle) return true;

@@ -69,6 +69,10 @@ workers:
     const discovered = events.filter((e) => e.type === 'step' && e.id?.startsWith('address:') && e.status === 'done');
     assert.equal(discovered.length, 6, 'every node address came from the guest agent');
     for (const e of discovered) assert.match(e.detail ?? '', /^127\.0\.25\.\d+$/);
+    // With DHCP and no VIP the endpoint is cp-1's discovered address: no config is rendered before it is known.
+    const cp1Known = events.findIndex((e) => e.id === 'address:dhcp-cp-1' && e.status === 'done');
+    const firstConfig = events.findIndex((e) => e.type === 'step' && e.id?.startsWith('config:') && e.status === 'start');
+    assert.ok(cp1Known >= 0 && firstConfig > cp1Known, 'configs wait for the endpoint address');
     const summary = events.find((e) => e.type === 'summary') as unknown as { created: string[] };
     assert.equal(summary.created.length, 6);
     const kc = await readSecretFile(join(h.dir, KUBECONFIG_FILE), h.env);

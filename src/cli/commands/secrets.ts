@@ -71,8 +71,17 @@ export function register(program: Command, ctx: CliContext): void {
       value = readRaw(resolve(ctx.cwd, o.fromFile), 'value file').toString('utf8').replace(/\r?\n$/, '');
     } else {
       const stdin = ctx.io.stdin;
-      if (!stdin || stdin.isTTY) throw new CloudlabError({ code: 'SECRETS_NO_VALUE', exitCode: EXIT_INVALID, message: `no value for ${key}: pipe it on stdin, or use --from-env/--from-file`, hint: `e.g. printf %s "$TOKEN" | cloudlab secrets set ${key}` });
-      value = (await readAll(stdin)).replace(/\r?\n$/, '');
+      if (!stdin) throw new CloudlabError({ code: 'SECRETS_NO_VALUE', exitCode: EXIT_INVALID, message: `no value for ${key}: pipe it on stdin, or use --from-env/--from-file`, hint: `e.g. printf %s "$TOKEN" | cloudlab secrets set ${key}` });
+      if (stdin.isTTY) {
+        // On a terminal: ask, without echo.
+        const { promptHidden } = await import('../prompt.js');
+        value = await promptHidden(ctx, `Value for ${key} (input hidden): `).catch(() => {
+          throw new CloudlabError({ code: 'ABORTED', message: 'cancelled; nothing was written' });
+        });
+        if (!value) throw new CloudlabError({ code: 'SECRETS_NO_VALUE', exitCode: EXIT_INVALID, message: `no value entered for ${key}; nothing was written` });
+      } else {
+        value = (await readAll(stdin)).replace(/\r?\n$/, '');
+      }
     }
     await setSecretValue(await clusterDirOf(ctx, o), key, value, ctx.env);
     if (ctx.flags.json) ctx.json({ key, set: true });
