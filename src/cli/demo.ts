@@ -37,7 +37,7 @@ export async function runDemo(ctx: CliContext, o: { dir?: string; speed: string 
     ctx.info(ctx.c.bold('\n$ cloudlab status'));
     await runStatusCommand(sub, { file: spec });
 
-    ctx.info(ctx.c.bold('\n$ kubectl get nodes   (through output/kubeconfig.enc.yaml, decrypted in memory)'));
+    ctx.info(ctx.c.bold('\nNodes as the Kubernetes API reports them, through output/kubeconfig.enc.yaml (decrypted in memory):'));
     const { KUBECONFIG_FILE, readSecretFile } = await import('../sops/index.js');
     const { KubeClient } = await import('../providers/kube/client.js');
     const kube = KubeClient.fromKubeconfig(await readSecretFile(join(dir, KUBECONFIG_FILE), env));
@@ -47,7 +47,7 @@ export async function runDemo(ctx: CliContext, o: { dir?: string; speed: string 
     ctx.out(table(rows));
     ctx.info('');
     ctx.info(`Files: ${dir} (cluster.yaml, .sops.yaml, talos-secrets.enc.yaml, output/*.enc.yaml; age key ${keyFile}).`);
-    ctx.info('The simulators stop with this command; run `cloudlab sim` to keep them up and point apply at them.');
+    ctx.info('The simulators stop with this command. To keep them up (and use kubectl): `cloudlab sim -f cluster.yaml` in one terminal, then `cloudlab apply` and `cloudlab kubeconfig` in another (docs/proxmox.md).');
     return 0;
   } finally {
     await world.close();
