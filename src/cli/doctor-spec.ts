@@ -9,7 +9,10 @@ export async function runSpecDoctor(ctx: CliContext, file: string): Promise<numb
   const { ProxmoxClient } = await import('../providers/proxmox/client.js');
   const { preflightReport } = await import('../reconcile/preflight.js');
   const { doctorPassed, formatDoctorReport } = await import('../providers/proxmox/doctor.js');
-  const plan = planCluster(loadSpec(file, ctx.cwd));
+  const { assertConnectionFiles } = await import('../reconcile/session.js');
+  const loaded = loadSpec(file, ctx.cwd);
+  assertConnectionFiles(loaded);
+  const plan = planCluster(loaded);
   const conn = await proxmoxConnection(plan, ctx.env, (m) => ctx.warn(m));
   conn.timing = { attempts: 2, retryBaseMs: 300, retryMaxMs: 1000, requestTimeoutMs: 15_000, connectTimeoutMs: 5000 };
   const client = new ProxmoxClient(conn);

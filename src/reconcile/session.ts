@@ -75,6 +75,21 @@ export function talosPortFromEnv(env: NodeJS.ProcessEnv): number {
   return n;
 }
 
+/** Files the connection needs must exist; the error points at the spec field that names them. */
+export function assertConnectionFiles(loaded: LoadedSpec): void {
+  const caFile = loaded.spec.proxmox.tls.caFile;
+  if (!caFile) return;
+  const path = resolve(loaded.dir, caFile);
+  if (!existsSync(path)) {
+    throw new CloudlabError({
+      code: 'PROXMOX_CA_FILE',
+      exitCode: EXIT_INVALID,
+      message: `the CA file for the Proxmox certificate does not exist: ${path}`,
+      problems: [loaded.source.problem(['proxmox', 'tls', 'caFile'], `${caFile} not found (relative paths are resolved from the spec's directory)`, 'copy /etc/pve/pve-root-ca.pem from a Proxmox node next to the spec, or pin the certificate with tls.fingerprint instead')],
+    });
+  }
+}
+
 export async function openSession(loaded: LoadedSpec, env: NodeJS.ProcessEnv, opts: { talosPort?: number; onWarning?: (m: string) => void } = {}): Promise<Session> {
   const warnings: string[] = [];
   const warn = (m: string): void => {
@@ -84,6 +99,7 @@ export async function openSession(loaded: LoadedSpec, env: NodeJS.ProcessEnv, op
     }
   };
   const offlinePlan = planCluster(loaded);
+  assertConnectionFiles(loaded);
   const conn = await proxmoxConnection(offlinePlan, env, warn);
   const proxmox = new ProxmoxClient(conn);
   try {
