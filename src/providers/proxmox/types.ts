@@ -1,4 +1,5 @@
 // Owns the typed request and response shapes of the Proxmox VE endpoints cloudlab calls (PVE 8.x/9.x).
+import type { Upid } from './upid.js';
 
 export type Bool01 = 0 | 1;
 
@@ -104,15 +105,9 @@ export interface VmStatus extends VmListEntry {
 /** A VM configuration as the server returns it (property strings as strings, numbers as numbers). */
 export type VmConfig = Record<string, string | number> & { digest?: string; name?: string; tags?: string; lock?: string };
 
-export interface TaskStatus {
+/** `GET /nodes/{node}/tasks/{upid}/status`: the UPID's fields plus the state. */
+export interface TaskStatus extends Upid {
   upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  user: string;
   tokenid?: string;
   status: 'running' | 'stopped';
   exitstatus?: string;

@@ -5,18 +5,9 @@
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { PermissionError } from './access.js';
 import { SimHttpError, dirPath, isLoopbackHost, syntheticContent, type ProxmoxSimEngine, type Volume } from './engine.js';
-import { vmSummary, type Ctx } from './vm-handlers.js';
+import { perm, vmSummary, type Ctx } from './vm-handlers.js';
 
-function perm(e: ProxmoxSimEngine, authid: string, path: string, privs: string[], any = false): void {
-  try {
-    e.access.check(authid, path, privs, any);
-  } catch (err) {
-    if (err instanceof PermissionError) throw new SimHttpError(403, err.message);
-    throw err;
-  }
-}
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

@@ -19,7 +19,8 @@ const DISK_RE = /^(scsi|virtio|sata|ide)\d+$/;
 const ANY_DRIVE_RE = /^(scsi|virtio|sata|ide)\d+$|^efidisk0$|^tpmstate0$/;
 const INT_KEYS = new Set(['cores', 'sockets', 'balloon', 'vcpus', 'cpuunits', 'shares', 'onboot', 'template', 'protection', 'numa', 'acpi', 'kvm', 'tablet', 'reboot', 'localtime', 'freeze', 'autostart', 'tdf', 'vmid']);
 
-function perm(e: ProxmoxSimEngine, authid: string, path: string, privs: string[], any = false): void {
+/** Checks a privilege the way pve-access-control does; a refusal is the real 403. */
+export function perm(e: ProxmoxSimEngine, authid: string, path: string, privs: string[], any = false): void {
   try {
     e.access.check(authid, path, privs, any);
   } catch (err) {
