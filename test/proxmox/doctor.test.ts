@@ -45,10 +45,15 @@ describe('proxmox doctor', () => {
     assert.equal(doctorPassed(r), false);
     const by = Object.fromEntries(r.checks.map((c) => [c.id, c]));
     assert.match(by.storages!.detail, /pve2: storage 'local' has content 'iso,vztmpl' without 'import'/);
-    assert.match(by.storages!.fix ?? '', /pvesm set local --content/);
+    // `pvesm set --content` replaces the list: the fix keeps the types the storage has and adds the missing one.
+    assert.match(by.storages!.fix ?? '', /`pvesm set local --content iso,vztmpl,import`/);
     assert.match(by.bridge!.detail, /pve2: no bridge 'vmbr0' \(has vmbr1\)/);
     const lvmImages = await runDoctor(client, { ...INPUT, nodes: ['pve1'], storages: { vm: 'local-lvm', images: 'local-lvm' }, needs: { ...INPUT.needs, byHost: {} } });
-    assert.match(lvmImages.checks.find((c) => c.id === 'storages')!.detail, /without 'import'/);
+    // An LVM-thin storage cannot take 'import' at all: the fix points at a file-based storage, not at pvesm set.
+    const lvm = lvmImages.checks.find((c) => c.id === 'storages')!;
+    assert.match(lvm.detail, /storage 'local-lvm' is of type 'lvmthin', but download-url needs a file-based storage/);
+    assert.match(lvm.fix ?? '', /file-based storage with the 'import' content type/);
+    assert.doesNotMatch(lvm.fix ?? '', /pvesm set local-lvm/);
     assert.match(by.capacity!.detail, /pve2: needs 60000 MiB memory/);
     const text = formatDoctorReport(r, false);
     assert.match(text, /✖ Bridge vmbr0/);

@@ -118,8 +118,11 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
   }
   const nodes = input.nodes.filter((n) => nodeNames.includes(n));
 
-  // Storages and content types.
+  // Storages and content types. Each problem carries its own fix: `pvesm set --content` replaces the whole
+  // list, so the command keeps the types the storage already has.
   const storageIssues: string[] = [];
+  const storageFixes = new Set<string>();
+  const addContent = (s: StorageInfo, type: string): string => `\`pvesm set ${s.storage} --content ${[...s.content.split(',').filter(Boolean), type].join(',')}\` (or Datacenter → Storage → Edit → Content)`;
   const vmAvail: number[] = [];
   for (const node of nodes) {
     let list: StorageInfo[];
@@ -131,16 +134,29 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
     }
     const vm = list.find((s) => s.storage === input.storages.vm);
     const img = list.find((s) => s.storage === input.storages.images);
-    if (!vm) storageIssues.push(`${node}: storage '${input.storages.vm}' is missing or not visible to the token`);
-    else {
-      if (!vm.content.split(',').includes('images')) storageIssues.push(`${node}: storage '${input.storages.vm}' has content '${vm.content}' without 'images' (VM disks)`);
+    const missingFix = (id: string): string => `Storage '${id}' must be enabled on every node cloudlab uses and visible to the token (Datastore.Audit or Datastore.AllocateSpace on /storage/${id}); \`pvesm status\` on ${node} lists the storages there.`;
+    if (!vm) {
+      storageIssues.push(`${node}: storage '${input.storages.vm}' is missing or not visible to the token`);
+      storageFixes.add(missingFix(input.storages.vm));
+    } else {
+      if (!vm.content.split(',').includes('images')) {
+        storageIssues.push(`${node}: storage '${input.storages.vm}' has content '${vm.content}' without 'images' (VM disks)`);
+        storageFixes.add(`Allow VM disks on '${vm.storage}': ${addContent(vm, 'images')}.`);
+      }
       vmAvail.push(vm.avail ?? 0);
     }
-    if (!img) storageIssues.push(`${node}: storage '${input.storages.images}' is missing or not visible to the token`);
-    else if (input.operations.includes('download') && !img.content.split(',').includes('import')) storageIssues.push(`${node}: storage '${input.storages.images}' has content '${img.content}' without 'import' (disk images for import-from)`);
-    else if (input.operations.includes('download') && !FILE_STORAGE_TYPES.includes(img.type)) storageIssues.push(`${node}: storage '${input.storages.images}' is of type '${img.type}', but download-url needs a file-based storage (dir, nfs, cifs, cephfs, btrfs)`);
+    if (!img) {
+      storageIssues.push(`${node}: storage '${input.storages.images}' is missing or not visible to the token`);
+      storageFixes.add(missingFix(input.storages.images));
+    } else if (input.operations.includes('download') && !FILE_STORAGE_TYPES.includes(img.type)) {
+      storageIssues.push(`${node}: storage '${input.storages.images}' is of type '${img.type}', but download-url needs a file-based storage (dir, nfs, cifs, cephfs, btrfs)`);
+      storageFixes.add(`A '${img.type}' storage cannot hold downloaded images: point the image storage at a file-based storage with the 'import' content type (e.g. 'local').`);
+    } else if (input.operations.includes('download') && !img.content.split(',').includes('import')) {
+      storageIssues.push(`${node}: storage '${input.storages.images}' has content '${img.content}' without 'import' (disk images for import-from)`);
+      storageFixes.add(`Allow disk images for import on '${img.storage}': ${addContent(img, 'import')}.`);
+    }
   }
-  if (storageIssues.length) fail('storages', 'Storages and content types', storageIssues.join('; '), `Enable the content types under Datacenter → Storage → Edit (or \`pvesm set ${input.storages.images} --content iso,import,vztmpl,backup\`), or point the spec at storages that have them.`);
+  if (storageIssues.length) fail('storages', 'Storages and content types', storageIssues.join('; '), [...storageFixes].join(' '));
   else if (nodes.length) ok('storages', 'Storages and content types', `${input.storages.vm} holds images, ${input.storages.images} holds ${input.operations.includes('download') ? 'import' : 'files'} on ${nodes.join(', ')}`);
 
   // Bridge.
