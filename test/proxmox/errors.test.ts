@@ -174,6 +174,28 @@ describe('proxmox client error paths', () => {
     assert.throws(() => new ProxmoxClient({ endpoint: sim.endpoint, tokenId: 'root@pam', tokenSecret: 'x', tls: {} }), /not a Proxmox API token id/);
   });
 
+  test('a port that speaks plain HTTP, and one that accepts but never handshakes, are named as such', async () => {
+    const { createServer: httpServer } = await import('node:http');
+    const { createServer: tcpServer } = await import('node:net');
+    const plain = httpServer((_q, r) => r.end('hello'));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', () => r()));
+    const held: import('node:net').Socket[] = [];
+    const mute = tcpServer((sock) => held.push(sock));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+    try {
+      const http = new ProxmoxClient({ endpoint: `https://127.0.0.1:${(plain.address() as { port: number }).port}`, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret, tls: { fingerprint: sim.fingerprint }, timing: FAST_TIMING });
+      await assert.rejects(() => http.version(), (e: unknown) => (e as { code?: string }).code === 'PROXMOX_TLS_NOT_TLS' && /does not speak TLS/.test((e as Error).message) && /https:\/\/HOST:8006/.test((e as { hint?: string }).hint ?? ''));
+      await http.close();
+      const silent = new ProxmoxClient({ endpoint: `https://127.0.0.1:${(mute.address() as { port: number }).port}`, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret, tls: { fingerprint: sim.fingerprint }, timing: { ...FAST_TIMING, attempts: 1, connectTimeoutMs: 300, requestTimeoutMs: 5000 } });
+      await assert.rejects(() => silent.version(), (e: unknown) => (e as { code?: string }).code === 'PROXMOX_TIMEOUT' && /could not connect to 127\.0\.0\.1:\d+ \(TCP and TLS handshake\) within 300 ms/.test((e as Error).message));
+      await silent.close();
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise<void>((r) => plain.close(() => r()));
+      await new Promise<void>((r) => mute.close(() => r()));
+    }
+  });
+
   test('a dropped connection during create does not create twice', async () => {
     sim.faults.force('drop', 1);
     await client.createVm('pve2', { vmid: 230, name: 'dropped', scsi0: diskString({ storage: 'local-lvm', sizeGiB: 1 }) });

@@ -224,7 +224,14 @@ export class ProxmoxClient {
     if (has(/ECONNREFUSED/)) return new ProxmoxTransportError(method, path, `cannot connect to ${host}: connection refused`, `Nothing listens at ${this.endpoint}; check the endpoint's host and port (Proxmox uses 8006) and that pveproxy runs.`, e);
     if (has(/^bad port$/)) return new ProxmoxTransportError(method, path, `the port of ${this.endpoint} is blocked for HTTP clients`, 'Use the Proxmox API port (8006) or the port your proxy listens on.', e, 'PROXMOX_ENDPOINT_INVALID');
     if (has(/ENOTFOUND|EAI_AGAIN/)) return new ProxmoxTransportError(method, path, `cannot resolve ${new URL(this.endpoint).hostname}`, 'Check the host name in the endpoint, or use an IP address.', e);
-    if (has(/TimeoutError|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|aborted due to timeout/i)) {
+    // A port that answers in plain HTTP (or anything but TLS) makes OpenSSL read a record it cannot parse.
+    if (has(/ERR_SSL_WRONG_VERSION_NUMBER|ERR_SSL_PACKET_LENGTH_TOO_LONG|wrong version number|packet length too long|http request/i)) {
+      return new ProxmoxTransportError(method, path, `${host} does not speak TLS (the port answered, but not with an HTTPS handshake)`, `Point the endpoint at the Proxmox API itself, https://HOST:8006; this port looks like plain HTTP or another service.`, e, 'PROXMOX_TLS_NOT_TLS');
+    }
+    if (has(/UND_ERR_CONNECT_TIMEOUT/)) {
+      return new ProxmoxTransportError(method, path, `could not connect to ${host} (TCP and TLS handshake) within ${this.timing.connectTimeoutMs} ms`, 'The host or port does not answer (a firewall dropping packets, a wrong address, or a service that accepts but never speaks TLS); check the endpoint and that port 8006 is reachable.', e, 'PROXMOX_TIMEOUT');
+    }
+    if (has(/TimeoutError|UND_ERR_HEADERS_TIMEOUT|aborted due to timeout/i)) {
       return new ProxmoxTransportError(method, path, `no answer from ${host} to ${method} ${path} within ${timeoutMs} ms`, 'The server or network is slow or unreachable; check the endpoint and firewall (port 8006).', e, 'PROXMOX_TIMEOUT');
     }
     return new ProxmoxTransportError(method, path, redact(`request ${method} ${path} to ${host} failed: ${msgs[msgs.length - 1] ?? 'unknown error'}`), 'The connection dropped; the call is retried when it is safe to.', e);
