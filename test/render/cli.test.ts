@@ -171,6 +171,33 @@ test('render: missing bundle and unknown extension secrets are exit 2 with nothi
   assert.equal(existsSync(join(dir, 'rendered')), false);
 });
 
+test('render: a spec patch that does not apply is located at its spec line (inline JSON patch and patch file), nothing written', async () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'secrets.yaml'), serializeSecretsBundle(await testBundle()));
+  const base = readFileSync(join(EXAMPLES, 'simulated.yaml'), 'utf8');
+  const inline = `${base}patches:\n  nodes:\n    simlab-worker-2:\n      - jsonPatch:\n          - op: remove\n            path: /machine/nothere\n`;
+  writeFileSync(join(dir, 'inline.yaml'), inline);
+  const opLine = inline.split('\n').findIndex((l) => l.includes('- op: remove')) + 1;
+  const a = await cli(['render', '-f', 'inline.yaml', '--out', 'r1', '--with-secrets', 'secrets.yaml'], { cwd: dir });
+  assert.equal(a.code, 2, a.stderr);
+  assert.match(a.stderr, new RegExp(`inline\\.yaml:${opLine}:\\d+: patches\\.nodes\\.simlab-worker-2\\[0\\]\\.jsonPatch\\[0\\]: .*remove /machine/nothere: path /machine/nothere does not exist`));
+  assert.doesNotMatch(a.stderr, /\n\s+at /);
+  assert.equal(existsSync(join(dir, 'r1')), false);
+  writeFileSync(join(dir, 'jp.yaml'), '- op: remove\n  path: /x/y\n');
+  const viaFile = `${base}patches:\n  pools:\n    worker:\n      - machine: {sysctls: {a: "1"}}\n      - jp.yaml\n`;
+  writeFileSync(join(dir, 'file.yaml'), viaFile);
+  const fileLine = viaFile.split('\n').findIndex((l) => l.includes('- jp.yaml')) + 1;
+  const b = await cli(['--json', 'render', '-f', 'file.yaml', '--out', 'r2', '--with-secrets', 'secrets.yaml'], { cwd: dir });
+  assert.equal(b.code, 2, b.stderr);
+  const err = (JSON.parse(b.stdout) as { error: { code: string; problems: { file: string; line: number; path: string; message: string }[] } }).error;
+  assert.equal(err.code, 'PATCH_FAILED');
+  assert.deepEqual(
+    err.problems.map((p) => [p.file, p.line, p.path, p.message]),
+    [['file.yaml', fileLine, 'patches.pools.worker[1]', 'jp.yaml [0] remove /x/y: path /x does not exist']],
+  );
+  assert.equal(existsSync(join(dir, 'r2')), false);
+});
+
 test('image schematic-id and urls', async () => {
   const dir = tmp();
   writeFileSync(join(dir, 's.yaml'), 'customization:\n  systemExtensions:\n    officialExtensions:\n      - siderolabs/qemu-guest-agent\n');

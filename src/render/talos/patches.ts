@@ -61,13 +61,14 @@ export function loadPatch(p: PlanPatch): LoadedPatch {
   const patch = p.patch as unknown;
   if (typeof patch === 'string') {
     const file = isAbsolute(patch) ? patch : resolve(p.baseDir, patch);
+    const label = p.source === patch ? patch : `${p.source} (${patch})`;
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw patchError(`${p.source} (${patch})`, `cannot read patch file: ${(e as Error).message}`, undefined, e);
+      throw patchError(label, `cannot read patch file: ${(e as Error).message}`, undefined, e);
     }
-    return parsePatchText(text, `${p.source} (${patch})`);
+    return parsePatchText(text, label);
   }
   if (isObj(patch) && Array.isArray(patch.jsonPatch)) return { source: p.source, kind: 'json6902', ops: validateOps(patch.jsonPatch, p.source) };
   if (isObj(patch)) return { source: p.source, kind: 'strategic', docs: [patch as ConfigDoc] };
