@@ -80,6 +80,13 @@ describe('proxmox doctor', () => {
     const r1 = await runDoctor(badTok, INPUT);
     await badTok.close();
     assert.deepEqual(r1.checks.map((c) => [c.id, c.ok]), [['reachable', true], ['tls', true], ['token', false]]);
+    assert.match(r1.checks[1]!.detail, /matches the pinned SHA-256 fingerprint/);
+    // A rejected token does not hide that verification is off.
+    const badTokInsecure = new ProxmoxClient({ endpoint: sim.endpoint, tokenId: sim.tokenId, tokenSecret: 'wrong-secret-value', tls: { insecure: true }, timing: FAST_TIMING, onWarning: () => undefined });
+    const r1i = await runDoctor(badTokInsecure, INPUT);
+    await badTokInsecure.close();
+    assert.deepEqual(r1i.checks.map((c) => [c.id, c.ok, c.severity]), [['reachable', true, 'error'], ['tls', false, 'warning'], ['token', false, 'error']]);
+    assert.match(r1i.checks[1]!.fix ?? '', new RegExp(`tls.fingerprint = ${sim.fingerprint}`));
     const badFp = new ProxmoxClient({ endpoint: sim.endpoint, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret, tls: { fingerprint: '11:'.repeat(31) + '11' }, timing: FAST_TIMING });
     const r2 = await runDoctor(badFp, INPUT);
     await badFp.close();

@@ -45,20 +45,25 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
   const ok = (id: string, title: string, detail: string): void => add({ id, title, ok: true, severity: 'error', detail });
   const fail = (id: string, title: string, detail: string, fix?: string, severity: 'error' | 'warning' = 'error'): void => add({ id, title, ok: false, severity, detail, ...(fix ? { fix } : {}) });
 
+  // Once a request got through, how the certificate was trusted (insecure is a warning, whatever the token did).
+  const trustCheck = async (): Promise<void> => {
+    const mode = client.trustMode;
+    if (mode === 'insecure') fail('tls', 'TLS trust', 'certificate verification is disabled (tls.insecure)', `Pin the certificate instead: tls.fingerprint = ${await probeCertificate(client.endpoint).then((c) => c.fingerprint).catch(() => '<see pvenode cert info>')}`, 'warning');
+    else ok('tls', 'TLS trust', mode === 'pinned' ? 'the certificate matches the pinned SHA-256 fingerprint' : mode === 'ca' ? 'the certificate is signed by the configured CA' : 'the certificate is trusted by the system CAs');
+  };
+
   // Reachability, TLS and token all show in the first call.
   let version: PveVersion | null = null;
   try {
     version = await client.version();
     ok('reachable', 'Proxmox API reachable', `${client.endpoint} answered`);
-    const mode = client.trustMode;
-    if (mode === 'insecure') fail('tls', 'TLS trust', 'certificate verification is disabled (tls.insecure)', `Pin the certificate instead: tls.fingerprint = ${await probeCertificate(client.endpoint).then((c) => c.fingerprint).catch(() => '<see pvenode cert info>')}`, 'warning');
-    else ok('tls', 'TLS trust', mode === 'pinned' ? 'the certificate matches the pinned SHA-256 fingerprint' : mode === 'ca' ? 'the certificate is signed by the configured CA' : 'the certificate is trusted by the system CAs');
+    await trustCheck();
     ok('token', 'API token valid', `token ${client.tokenId} accepted`);
   } catch (e) {
     const err = e instanceof CloudlabError ? e : new CloudlabError({ code: 'PROXMOX_UNREACHABLE', message: String(e) });
     if (err instanceof ProxmoxApiError && err.status === 401) {
       ok('reachable', 'Proxmox API reachable', `${client.endpoint} answered`);
-      ok('tls', 'TLS trust', 'the server certificate was accepted');
+      await trustCheck();
       fail('token', 'API token valid', `the server rejected token ${client.tokenId} (401 ${err.proxmoxMessage})`, err.hint);
     } else if (/^PROXMOX_TLS/.test(err.code)) {
       ok('reachable', 'Proxmox API reachable', `${client.endpoint} accepts connections`);
