@@ -5,13 +5,21 @@ import { invalidInput } from '../core/errors.js';
 
 type Named = { name: string; [k: string]: unknown };
 
-function asObject(text: string | undefined, what: string): Record<string, unknown> {
+/** Parses a client config; `file` (when it is one on disk) is named, with the line, in errors. */
+function asObject(text: string | undefined, what: string, file?: string): Record<string, unknown> {
   if (!text || !text.trim()) return {};
   const doc = parseDocument(text);
-  if (doc.errors.length) throw invalidInput('CONFIG_INVALID', `${what} is not valid YAML: ${doc.errors[0]?.message.split('\n')[0]}`, [], `fix or move ${what} aside`);
+  const label = file ? `${what} ${file}` : what;
+  const err = doc.errors[0];
+  if (err) {
+    const line = err.linePos?.[0]?.line;
+    const msg = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '') || 'YAML syntax error';
+    const problems = file ? [{ file, ...(line ? { line } : {}), message: msg }] : [];
+    throw invalidInput('CONFIG_INVALID', `${label}${file && line ? `:${line}` : ''} is not valid YAML: ${msg}`, problems, `fix or move ${label} aside`);
+  }
   const js = doc.toJS() as unknown;
   if (js == null) return {};
-  if (typeof js !== 'object' || Array.isArray(js)) throw invalidInput('CONFIG_INVALID', `${what} is not a mapping`, [], `fix or move ${what} aside`);
+  if (typeof js !== 'object' || Array.isArray(js)) throw invalidInput('CONFIG_INVALID', `${label} is not a mapping`, file ? [{ file, line: 1, message: 'expected a mapping at the top level' }] : [], `fix or move ${label} aside`);
   return js as Record<string, unknown>;
 }
 
@@ -31,8 +39,8 @@ function upsert(list: Named[], item: Named): Named[] {
  * Merges a kubeconfig into an existing one: the incoming current context becomes a context named `name`
  * (its cluster named `name`, its user `admin@name`), replacing only entries of those names.
  */
-export function mergeKubeconfig(existing: string | undefined, incoming: string, name: string, opts: { setCurrent?: boolean } = {}): string {
-  const base = asObject(existing, 'the existing kubeconfig');
+export function mergeKubeconfig(existing: string | undefined, incoming: string, name: string, opts: { setCurrent?: boolean; existingFile?: string } = {}): string {
+  const base = asObject(existing, 'the existing kubeconfig', opts.existingFile);
   const inc = asObject(incoming, 'the cluster kubeconfig');
   const ctxs = named(inc.contexts);
   const current = ctxs.find((c) => c.name === inc['current-context']) ?? ctxs[0];
@@ -51,8 +59,8 @@ export function mergeKubeconfig(existing: string | undefined, incoming: string, 
 }
 
 /** Merges a talosconfig: the incoming current context is stored as context `name`; others are kept. */
-export function mergeTalosconfig(existing: string | undefined, incoming: string, name: string, opts: { setCurrent?: boolean } = {}): string {
-  const base = asObject(existing, 'the existing talosconfig');
+export function mergeTalosconfig(existing: string | undefined, incoming: string, name: string, opts: { setCurrent?: boolean; existingFile?: string } = {}): string {
+  const base = asObject(existing, 'the existing talosconfig', opts.existingFile);
   const inc = asObject(incoming, 'the cluster talosconfig');
   const incCtxs = (inc.contexts ?? {}) as Record<string, unknown>;
   const key = typeof inc.context === 'string' && incCtxs[inc.context] ? inc.context : Object.keys(incCtxs)[0];

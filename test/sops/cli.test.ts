@@ -182,6 +182,19 @@ test('kubeconfig/talosconfig merge into the user files, keep other contexts, or 
   assert.equal(statSync(join(dir, 'tc.yaml')).mode & 0o777, 0o600);
   const none = await cli(['kubeconfig', '--dir', join(dir, 'nope')], { cwd: dir, env });
   assert.equal(none.code, 2);
+  // A broken file to merge into is named with its line, and left as it was.
+  const broken = join(dir, 'broken-kubeconfig');
+  writeFileSync(broken, 'apiVersion: v1\nclusters: [\n');
+  const bad = await cli(['kubeconfig', '--merge', broken], { cwd: dir, env });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, new RegExp(`existing kubeconfig ${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+ is not valid YAML`));
+  assert.doesNotMatch(bad.stderr, /\n\s+at /);
+  assert.equal(readFileSync(broken, 'utf8'), 'apiVersion: v1\nclusters: [\n');
+  writeFileSync(join(dir, 'list-talosconfig'), '- a\n');
+  const notMap = await cli(['--json', 'talosconfig', '--merge', 'list-talosconfig'], { cwd: dir, env });
+  assert.equal(notMap.code, 2);
+  const e = (JSON.parse(notMap.stdout) as { error: { problems: { file: string; line: number }[] } }).error;
+  assert.deepEqual(e.problems.map((p) => [p.file, p.line]), [[join(dir, 'list-talosconfig'), 1]]);
 });
 
 test('flux sops-secret prints the sops-age Secret with the cluster key as age.agekey', async () => {

@@ -41,7 +41,7 @@ async function exportConfig(ctx: CliContext, kind: 'kubeconfig' | 'talosconfig',
   const envPath = kind === 'kubeconfig' ? ctx.env.KUBECONFIG?.split(':')[0] : ctx.env.TALOSCONFIG;
   const target = o.merge ? resolve(ctx.cwd, o.merge) : envPath || join(home, kind === 'kubeconfig' ? '.kube/config' : '.talos/config');
   const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-  const merged = kind === 'kubeconfig' ? s.mergeKubeconfig(existing, plain, name, { setCurrent: o.setCurrent !== false }) : s.mergeTalosconfig(existing, plain, name, { setCurrent: o.setCurrent !== false });
+  const merged = kind === 'kubeconfig' ? s.mergeKubeconfig(existing, plain, name, { setCurrent: o.setCurrent !== false, existingFile: target }) : s.mergeTalosconfig(existing, plain, name, { setCurrent: o.setCurrent !== false, existingFile: target });
   writeSecretFile(target, merged);
   if (ctx.flags.json) ctx.json({ merged: target, context: name });
   else ctx.info(`merged context "${name}" into ${target}${o.setCurrent === false ? '' : ' (now current)'}`);
