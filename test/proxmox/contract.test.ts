@@ -74,7 +74,7 @@ function runContract(name: string, setup: () => Promise<Target>): void {
       imageVolid = r.volid;
     });
 
-    test('create, configure, resize, start, agent, stop, delete a VM', async () => {
+    test('create, configure, resize, start, agent, reboot, task status and log, shutdown, delete a VM', async () => {
       vmid = await t.client.nextId();
       assert.ok(vmid >= 100);
       const mac = 'BC:24:11:0A:00:01';
@@ -113,7 +113,21 @@ function runContract(name: string, setup: () => Promise<Target>): void {
         const ifs = await t.client.waitForAgentAddresses(t.node, vmid, { timeoutMs: 20_000 });
         assert.ok(ifs.some((i) => i.ipv4.some((a) => a.startsWith('127.'))));
       }
-      await t.client.stopVm(t.node, vmid);
+      if (imageVolid) {
+        // Only a booted OS answers ACPI, so the graceful paths run on the image VM (an empty disk would time out).
+        if (t.simulated) await t.client.waitForAgentAddresses(t.node, vmid, { timeoutMs: 20_000 });
+        const rb = await t.client.rebootVm(t.node, vmid, { timeoutSec: 120 });
+        assert.equal(rb.exitstatus, 'OK');
+        const st = await t.client.taskStatus(t.node, rb.upid);
+        assert.equal(st.status, 'stopped');
+        assert.equal(st.type, 'qmreboot');
+        const log = await t.client.taskLog(t.node, rb.upid);
+        assert.equal(log.at(-1)?.t, 'TASK OK');
+        assert.equal((await t.client.vmStatus(t.node, vmid)).status, 'running');
+        await t.client.shutdownVm(t.node, vmid, { timeoutSec: 60, forceStop: true });
+      } else {
+        await t.client.stopVm(t.node, vmid);
+      }
       assert.equal((await t.client.vmStatus(t.node, vmid)).status, 'stopped');
       await t.client.deleteVm(t.node, vmid);
       await assert.rejects(() => t.client.vmStatus(t.node, vmid), (e) => isNotFound(e));
