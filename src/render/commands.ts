@@ -214,16 +214,34 @@ export function runSchematicId(text: string, source: string): { id: string; cano
   return { id: schematicId(s), canonical: canonicalSchematic(s) };
 }
 
+/** An extension or Talos version the factory rejected, pointed at its line in the spec (`image.extensions[1]`). */
+function locateFactoryRejection(e: unknown, loaded: LoadedSpec): unknown {
+  if (!(e instanceof CloudlabError) || (e.code !== 'EXTENSION_UNKNOWN' && e.code !== 'TALOS_VERSION_UNKNOWN')) return e;
+  const problems = e.problems.map((p) => {
+    const ext = /^image\.extensions\[(\d+)\]$/.exec(p.path ?? '');
+    const path = ext ? ['image', 'extensions', Number(ext[1])] : p.path === 'versions.talos' ? ['versions', 'talos'] : undefined;
+    return path ? loaded.source.problem(path, p.message, p.hint) : p;
+  });
+  const first = problems[0];
+  const where = first?.file && first.line ? `${first.file}:${first.line}: ` : '';
+  return new CloudlabError({ code: e.code, message: `${where}${e.message}`, ...(e.hint ? { hint: e.hint } : {}), exitCode: e.exitCode, problems, details: e.details });
+}
+
 /** `cloudlab image urls`: the installer and downloads of a spec's image. */
 export async function runImageUrls(o: { cwd: string; file: string; online?: boolean }): Promise<{ schematicId: string; talosVersion: string; installer: string; disk: string; iso: string; diskFile: string; confirmed: boolean }> {
   const { loadSpec } = await import('../spec/load.js');
   const { planCluster } = await import('../plan/planner.js');
-  const plan = planCluster(loadSpec(o.file, o.cwd));
+  const loaded = loadSpec(o.file, o.cwd);
+  const plan = planCluster(loaded);
   const id = schematicId(plan.image.schematic);
   if (o.online) {
     const { FactoryClient } = await import('../providers/factory/client.js');
     const { confirmSchematic } = await import('./image/factory.js');
-    await confirmSchematic(new FactoryClient({ url: plan.image.factory }), plan.image.schematic, plan.cluster.talosVersion);
+    try {
+      await confirmSchematic(new FactoryClient({ url: plan.image.factory }), plan.image.schematic, plan.cluster.talosVersion);
+    } catch (e) {
+      throw locateFactoryRejection(e, loaded);
+    }
   }
   return { schematicId: id, talosVersion: plan.cluster.talosVersion, ...imageUrls(plan, id), confirmed: Boolean(o.online) };
 }

@@ -234,6 +234,9 @@ test('image --online: confirmed by the factory double; unknown extensions get a 
     const typo = await cli(['image', 'urls', '-f', 'typo.yaml', '--online'], { cwd: dir });
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /did you mean siderolabs\/qemu-guest-agent\?/);
+    // Named with the spec file and line of the misspelt entry.
+    const typoLine = readFileSync(join(dir, 'typo.yaml'), 'utf8').split('\n').findIndex((l) => l.includes('qemu-guest-agnt')) + 1;
+    assert.match(typo.stderr, new RegExp(`typo\\.yaml:${typoLine}:\\d+: image\\.extensions\\[0\\]: unknown official extension siderolabs/qemu-guest-agnt`));
     writeFileSync(join(dir, 's.yaml'), '{}');
     const sid = await cli(['image', 'schematic-id', 's.yaml', '--factory', sim.url], { cwd: dir });
     assert.equal(sid.code, 0, sid.stderr);
