@@ -135,10 +135,77 @@ describe('the simulator refuses what Talos refuses', () => {
     const staged = await c.applyConfiguration(cl.config({ type: 'controlplane', hostname: 'cp' }), 'staged');
     assert.equal(staged.modeDetails, 'Staged configuration to be applied after the next reboot');
     const other2 = other.config({ type: 'controlplane', hostname: 'cp' });
-    await assert.rejects(c.applyConfiguration(other2, 'no_reboot'), code('TALOS_INVALID_ARGUMENT', /machine.ca/));
+    // Another cluster's config changes machine.token, which Talos v1.12 cannot apply in place (its error shows the diff).
+    await assert.rejects(c.applyConfiguration(other2, 'no_reboot'), code('TALOS_INVALID_ARGUMENT', /can't be applied in immediate mode\ndiff:\n[\s\S]*\n- {2}token: /));
     const dry = await c.applyConfiguration(other2, 'auto', { dryRun: true });
     assert.equal(dry.mode, 'reboot');
+    // The dry-run summary carries the resolved mode's wording only, and no warnings (as machined's dry-run reply).
+    assert.match(dry.modeDetails, /^Dry run summary:\nApplied configuration with a reboot \(skipped in dry-run\)\.\nConfig diff:\n\n/);
+    assert.deepEqual(dry.warnings, []);
     c.close();
+  });
+
+  it('applies in place what Talos v1.12 applies in place (CanApplyImmediate), with its try-mode wording', async () => {
+    const c = TalosClient.secure(CP, cl.creds, { timeoutMs: 3000 });
+    const base = cl.config({ type: 'controlplane', hostname: 'cp' });
+    // machine.install, machine.sysctls and the cluster section change without a reboot on Talos.
+    const changed = base.replace('installer:v1.12.11', 'installer:v1.12.10').replace(/\n(machine:\n)/, '\n$1  sysctls:\n    vm.max_map_count: "262144"\n');
+    assert.notEqual(changed, base);
+    const auto = await c.applyConfiguration(changed, 'auto', { dryRun: true });
+    assert.equal(auto.mode, 'no_reboot');
+    const r = await c.applyConfiguration(changed, 'no_reboot');
+    assert.equal(r.modeDetails, 'Applied configuration without a reboot');
+    const t = await c.applyConfiguration(base, 'try', { tryModeTimeoutMs: 90_000 });
+    assert.equal(t.modeDetails, "Applied configuration without a reboot\nThe config is applied in 'try' mode and will be automatically reverted back in 1m30s");
+    await c.applyConfiguration(base, 'no_reboot');
+    c.close();
+  });
+
+  it('refuses further applies once a reboot-mode apply was accepted, until the node has rebooted', async () => {
+    // Real-time speed: the node goes down 50 ms after answering, so the second apply lands while the reboot is pending.
+    const slow = new TalosSimFleet({ speed: 1, bootDelayMs: 100, installDelayMs: 100 });
+    try {
+      const node = `${NET}.14`;
+      await slow.startNode({ address: node });
+      await waitForMaintenance(node, WAIT);
+      const m = TalosClient.maintenance(node);
+      const base = cl.config({ type: 'controlplane', hostname: 'solo' });
+      await m.applyConfiguration(base);
+      m.close();
+      await waitForConfigured(node, cl.creds, WAIT);
+      const c = TalosClient.secure(node, cl.creds, { timeoutMs: 3000, retryForMs: 0 });
+      const r = await c.applyConfiguration(base, 'reboot');
+      assert.equal(r.modeDetails, 'Applied configuration with a reboot');
+      await assert.rejects(c.applyConfiguration(base, 'auto'), code('TALOS_PRECONDITION', /configuration was already applied and node is rebooting/));
+      c.close();
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('takes a new machine.ca in place, as Talos does: apid then serves from the new OS CA', async () => {
+    const fast = new TalosSimFleet({ speed: 200, bootDelayMs: 2000, installDelayMs: 2000 });
+    try {
+      const node = `${NET}.15`;
+      await fast.startNode({ address: node });
+      await waitForMaintenance(node, WAIT);
+      const m = TalosClient.maintenance(node);
+      await m.applyConfiguration(cl.config({ type: 'controlplane', hostname: 'rot' }));
+      m.close();
+      await waitForConfigured(node, cl.creds, WAIT);
+      // The other cluster's config with this node's trustd token: only in-place sections (machine.ca, cluster) differ.
+      const token = /\n {2}token: (\S+)/.exec(cl.config({ type: 'controlplane', hostname: 'rot' }))?.[1];
+      assert.ok(token);
+      const rotated = other.config({ type: 'controlplane', hostname: 'rot' }).replace(/\n {2}token: \S+/, `\n  token: ${token}`);
+      const c = TalosClient.secure(node, cl.creds, { timeoutMs: 3000 });
+      const r = await c.applyConfiguration(rotated, 'auto');
+      assert.equal(r.mode, 'no_reboot');
+      c.close();
+      const v = await waitForConfigured(node, other.creds, WAIT);
+      assert.equal(v.tag, 'v1.12.11');
+    } finally {
+      await fast.close();
+    }
   });
 
   it('accepts the gen-config equivalent output and its talosconfig', async () => {

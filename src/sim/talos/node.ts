@@ -10,6 +10,7 @@ import { decode, encode, METHODS, type MethodName } from '../../providers/talos/
 import { ConfigInvalid, installerVersion, parseMachineConfig, type SimMachineConfig } from './config.js';
 import type { SimCluster } from './cluster.js';
 import { configDiff } from './config-diff.js';
+import { goDuration, immediateApplyError } from './immediate.js';
 import type { TalosSimFleet } from './index.js';
 
 export type NodeState = 'booting' | 'maintenance' | 'installing' | 'rebooting' | 'running' | 'resetting' | 'stopped';
@@ -65,6 +66,8 @@ export class SimTalosNode {
   private server: grpc.Server | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   private applying = false;
+  /** A REBOOT-mode apply was accepted: further applies are refused until the node has rebooted. */
+  private rebootPending = false;
   cluster: SimCluster | null = null;
   private bootCount = 0;
   /** Bumped whenever the node goes down, so a boot step that finishes late knows it was overtaken. */
@@ -180,6 +183,7 @@ export class SimTalosNode {
   private async goDown(next: NodeState): Promise<void> {
     this.epoch += 1;
     this.state = next;
+    this.rebootPending = false;
     await this.stopServer();
     await this.cluster?.refresh();
   }
@@ -473,46 +477,45 @@ export class SimTalosNode {
     return { unary: { messages: [{}] } };
   }
 
+  /** ApplyConfiguration in configured mode, as Talos v1.12's machined answers it (see docs/talos-api.md). */
   private async applyConfigured(req: Req): Promise<Req> {
+    if (this.rebootPending) throw fail(S.FAILED_PRECONDITION, 'configuration was already applied and node is rebooting, cannot apply more configuration changes until next reboot');
     if (this.applying) throw fail(S.FAILED_PRECONDITION, 'another apply configuration is already in progress');
     const { config, warnings } = this.validate(req.data as Buffer);
     const current = this.activeConfig!;
     let mode = String(req.mode);
-    let details: string;
-    let reboot = false;
-    const immediateBlockers: string[] = [];
-    if (config.type !== current.type) immediateBlockers.push('machine.type');
-    if (config.osCa.crt !== current.osCa.crt) immediateBlockers.push('machine.ca');
-    if (config.k8sCa.crt !== current.k8sCa.crt) immediateBlockers.push('cluster.ca');
-    if (config.clusterId !== current.clusterId) immediateBlockers.push('cluster.id');
-    if (config.installImage !== current.installImage) immediateBlockers.push('machine.install');
+    let details = 'Applied configuration with a reboot';
+    let modeErr = '';
+    const immediateErr = () => immediateApplyError(current.raw, config.raw);
     switch (mode) {
       case 'NO_REBOOT':
-      case 'TRY':
-        if (immediateBlockers.length) throw fail(S.INVALID_ARGUMENT, `this config change can't be applied in immediate mode: ${immediateBlockers.join(', ')} changed`);
+      case 'TRY': {
+        const err = immediateErr();
+        if (err) throw fail(S.INVALID_ARGUMENT, err);
         details = 'Applied configuration without a reboot';
         break;
+      }
       case 'STAGED':
         details = 'Staged configuration to be applied after the next reboot';
         break;
       case 'REBOOT':
-        details = 'Applied configuration with a reboot';
-        reboot = true;
         break;
-      case 'AUTO':
-        if (immediateBlockers.length) {
+      case 'AUTO': {
+        const err = immediateErr();
+        if (err) {
           mode = 'REBOOT';
-          details = `Applied configuration with a reboot: config change requires a reboot (${immediateBlockers.join(', ')})`;
-          reboot = true;
+          modeErr = `: ${err}`;
         } else {
           mode = 'NO_REBOOT';
           details = 'Applied configuration without a reboot';
         }
         break;
+      }
       default:
         throw fail(S.INVALID_ARGUMENT, `incorrect mode '${mode}' specified for the apply config call`);
     }
-    if (req.dry_run) return { warnings, mode, mode_details: `Dry run summary:\n${details} (skipped in dry-run).\n${configDiff(current.raw, config.raw)}` };
+    // Talos' dry-run reply carries the mode and the summary only (no warnings, no reason for a reboot).
+    if (req.dry_run) return { mode, mode_details: `Dry run summary:\n${details} (skipped in dry-run).\n${configDiff(current.raw, config.raw)}` };
     if (mode === 'TRY') {
       const d = req.try_mode_timeout as { seconds?: string; nanos?: number } | null | undefined;
       const ms = d ? Number(d.seconds ?? 0) * 1000 + Math.floor((d.nanos ?? 0) / 1e6) : 60_000;
@@ -520,23 +523,42 @@ export class SimTalosNode {
       if (this.tryRevert) clearTimeout(this.tryRevert.timer);
       const timer = setTimeout(() => {
         this.tryRevert = null;
-        this.activeConfig = previous;
+        this.setRunningConfig(previous);
       }, this.fleet.scaled(ms));
       this.tryRevert = { previous, timer };
-      details += `\nThe config is applied in 'try' mode and will be automatically reverted back in ${Math.round(ms / 1000)}s`;
-      this.activeConfig = config;
+      details += `\nThe config is applied in 'try' mode and will be automatically reverted back in ${goDuration(ms)}`;
+      this.setRunningConfig(config);
     } else {
       if (this.tryRevert) {
         clearTimeout(this.tryRevert.timer);
         this.tryRevert = null;
       }
       if (mode === 'STAGED') this.stagedConfig = config;
-      else if (reboot) {
+      else if (mode === 'REBOOT') {
         this.stagedConfig = config;
+        this.rebootPending = true;
         this.scheduleReboot();
-      } else this.activeConfig = config;
+      } else this.setRunningConfig(config);
     }
-    return { warnings, mode, mode_details: details };
+    return { warnings, mode, mode_details: details + modeErr };
+  }
+
+  /**
+   * Switches the running configuration in place. A new OS CA or cluster identity takes effect at once, as on Talos:
+   * apid re-issues its certificate from the new CA (the server restarts with it) and the node moves to that cluster.
+   */
+  private setRunningConfig(next: SimMachineConfig): void {
+    const prev = this.activeConfig;
+    this.activeConfig = next;
+    if (!prev || (prev.osCa.crt === next.osCa.crt && prev.clusterId === next.clusterId && prev.k8sCa.crt === next.k8sCa.crt)) return;
+    const epoch = this.epoch;
+    this.later(this.fleet.scaled(50), async () => {
+      if (epoch !== this.epoch || this.state !== 'running' || this.activeConfig !== next) return;
+      this.attachCluster(next);
+      const ca = next.osCa.key ? next.osCa : this.cluster?.caWithKey('os');
+      if (prev.osCa.crt !== next.osCa.crt && ca?.key) await this.startServer('configured', { crt: next.osCa.crt, key: ca.key });
+      await this.cluster?.refresh();
+    });
   }
 
   private scheduleReboot(): void {
