@@ -196,6 +196,23 @@ describe('proxmox client error paths', () => {
     }
   });
 
+  test('a task that briefly answers "no such task" is waited for; past the grace period the 400 surfaces', async () => {
+    const slow = await fastSim({ authFailDelayMs: 0, taskVisibleDelayMs: 30_000 }); // 150 ms at speed 200
+    const seen: number[] = [];
+    try {
+      const patient = clientFor(slow, { onRequest: (e) => seen.push(e.status) });
+      const r = await patient.createVm('pve1', { vmid: 300, name: 'late-task', memory: 512 });
+      assert.equal(r.exitstatus, 'OK');
+      assert.ok(seen.includes(400), 'the task status was asked while the server still said "no such task"');
+      await patient.close();
+      const hasty = clientFor(slow, { timing: { ...FAST_TIMING, taskAppearMs: 0 } });
+      await assert.rejects(() => hasty.createVm('pve1', { vmid: 301, name: 'late-task-2', memory: 512 }), (e: unknown) => e instanceof ProxmoxApiError && e.status === 400 && /no such task/.test(JSON.stringify(e.errors)));
+      await hasty.close();
+    } finally {
+      await slow.close();
+    }
+  });
+
   test('a dropped connection during create does not create twice', async () => {
     sim.faults.force('drop', 1);
     await client.createVm('pve2', { vmid: 230, name: 'dropped', scsi0: diskString({ storage: 'local-lvm', sizeGiB: 1 }) });
