@@ -181,6 +181,14 @@ describe('Talos wire format (field numbers from upstream machine.proto / common.
     assert.deepEqual(shape(encode('common.Data', { bytes: Buffer.from('z') })), [[2, LEN]]);
   });
 
+  it('reply wrappers: BootstrapResponse, EtcdRemoveMemberByIDResponse, EtcdLeaveClusterResponse messages=1, each message metadata=1; empty requests', () => {
+    for (const name of ['machine.BootstrapResponse', 'machine.EtcdRemoveMemberByIDResponse', 'machine.EtcdLeaveClusterResponse']) {
+      const r = decode<{ messages: { metadata: { hostname: string; error: string } }[] }>(name, pb([1, LEN, pb([1, LEN, pb([1, LEN, 'cp1'], [2, LEN, 'e'])])]));
+      assert.deepEqual([r.messages[0]?.metadata.hostname, r.messages[0]?.metadata.error], ['cp1', 'e'], name);
+    }
+    for (const name of ['machine.EtcdLeaveClusterRequest', 'machine.EtcdSnapshotRequest', 'google.protobuf.Empty']) assert.equal(encode(name, {}).length, 0, name);
+  });
+
   it('RPC paths are machine.MachineService/<Name>, with Kubeconfig, EtcdSnapshot and Read server-streaming', () => {
     const paths = Object.fromEntries(Object.entries(METHODS).map(([k, v]) => [k, [v.path, v.responseStream]]));
     assert.deepEqual(paths, {
