@@ -137,23 +137,26 @@ export async function initSecrets(clusterDir: string, env: NodeJS.ProcessEnv, op
   const dir = resolve(clusterDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw invalidInput('SECRETS_NO_DIR', `cluster directory ${dir} does not exist`, [], 'create it, or pass --dir');
   const repo = gitRoot(dir) ?? dir;
-  const keyFile = resolve(dir, opts.keyFile ?? (opts.inRepo ? IN_REPO_KEY_FILE : userKeyFileLocation(env)));
+  // --key-file, else SOPS_AGE_KEY_FILE (where sops and cloudlab will look for it), else in the repo when asked, else
+  // the sops user key file.
+  const keyFile = resolve(dir, opts.keyFile ?? (env.SOPS_AGE_KEY_FILE || (opts.inRepo ? IN_REPO_KEY_FILE : userKeyFileLocation(env))));
   const keyInRepo = isInside(keyFile, repo);
+  if (opts.inRepo && !opts.keyFile && env.SOPS_AGE_KEY_FILE && !keyInRepo) opts.warn?.(`SOPS_AGE_KEY_FILE is set, so the key is ${keyFile} (where sops and cloudlab look), not ${IN_REPO_KEY_FILE} in the repository`);
   if (keyInRepo && !opts.inRepo && !opts.keyFile && !env.SOPS_AGE_KEY_FILE) {
     throw new CloudlabError({ code: 'SECRETS_KEY_IN_REPO', exitCode: EXIT_INVALID, message: `the age key would be written inside the repository (${keyFile})`, hint: 'pass --in-repo to keep it there (it is git-ignored), or set SOPS_AGE_KEY_FILE to a path outside the repository' });
   }
   let identity: string;
-  let keyCreated = false;
+  let newKeyText: string | undefined;
   if (existsSync(keyFile)) {
     const ids = readKeyFile(keyFile, opts.warn ? { warn: opts.warn } : {});
     if (!ids[0]) throw new CloudlabError({ code: 'SOPS_KEY_FILE', exitCode: EXIT_INVALID, message: `${keyFile} exists but holds no age identity`, hint: 'remove the empty file or point --key-file elsewhere' });
     identity = ids[0];
   } else {
+    // Generated in memory; written only once every check below has passed, so a refusal leaves no stray key.
     const gen = await generateIdentity();
     identity = gen.identity;
     registerSecret(identity);
-    writeSecretFile(keyFile, keyFileText(gen.identity, gen.recipient));
-    keyCreated = true;
+    newKeyText = keyFileText(gen.identity, gen.recipient);
   }
   const recipient = await recipientOf(identity);
 
@@ -165,7 +168,10 @@ export async function initSecrets(clusterDir: string, env: NodeJS.ProcessEnv, op
     if (!rule.recipients.includes(recipient)) {
       throw new CloudlabError({ code: 'SECRETS_CONFIG_OTHER_KEY', exitCode: EXIT_INVALID, message: `${sopsConfig} already exists and its rule for ${SECRETS_FILE} does not name this key (${recipient})`, hint: 'add the recipient to that rule and run `cloudlab sops updatekeys` on each file, or pass --force to rewrite .sops.yaml' });
     }
-  } else {
+  }
+  const keyCreated = newKeyText !== undefined;
+  if (newKeyText !== undefined) writeSecretFile(keyFile, newKeyText);
+  if (!existsSync(sopsConfig) || opts.force) {
     writeFileAtomic(sopsConfig, sopsConfigText(recipient));
     sopsConfigWritten = true;
   }

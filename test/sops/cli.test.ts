@@ -45,6 +45,27 @@ test('secrets init creates a 0600 key outside the repo, .sops.yaml and .gitignor
   assert.match(refused.stderr, /inside the repository/);
 });
 
+test('secrets init: SOPS_AGE_KEY_FILE names the key even with --in-repo; a refused init leaves no key behind', async () => {
+  const { dir, env } = setup();
+  mkdirSync(join(dir, '.git'));
+  const keyFile = join(dir, 'keys', 'age.txt');
+  const r = await cli(['secrets', 'init', '--in-repo'], { cwd: dir, env: { ...env, SOPS_AGE_KEY_FILE: keyFile } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+  assert.equal(existsSync(join(dir, '.age-key.txt')), false);
+  assert.match(readFileSync(join(dir, '.gitignore'), 'utf8'), /^\/keys\/age\.txt$/m);
+  // The key is where later commands look for it.
+  const set = await cli(['secrets', 'set', 'a', '--from-env', 'V'], { cwd: dir, env: { ...env, SOPS_AGE_KEY_FILE: keyFile, V: 'v1' } });
+  assert.equal(set.code, 0, set.stderr);
+  assert.equal((await cli(['secrets', 'get', 'a'], { cwd: dir, env: { ...env, SOPS_AGE_KEY_FILE: keyFile } })).stdout, 'v1\n');
+  // A second key refused by the existing .sops.yaml is not written (it would sit in the repo, not git-ignored).
+  const other = join(dir, 'other', 'age.txt');
+  const refused = await cli(['secrets', 'init'], { cwd: dir, env: { ...env, SOPS_AGE_KEY_FILE: other } });
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /does not name this key/);
+  assert.equal(existsSync(other), false);
+});
+
 test('secrets set/get/list/unset/edit keep secrets.enc.yaml encrypted', async () => {
   const { dir, env } = setup();
   assert.equal((await cli(['secrets', 'init'], { cwd: dir, env })).code, 0);

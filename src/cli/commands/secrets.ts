@@ -34,7 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
       .command('init')
       .description('create (or reuse) an age identity, write .sops.yaml and .gitignore entries for the cluster directory')
       .option('--key-file <path>', 'age key file to create or reuse (default: SOPS_AGE_KEY_FILE, else ~/.config/sops/age/keys.txt)')
-      .option('--in-repo', 'keep the key in the cluster directory as .age-key.txt (git-ignored)')
+      .option('--in-repo', 'keep the key in the cluster directory as .age-key.txt (git-ignored) unless SOPS_AGE_KEY_FILE names it')
       .option('--force', 'rewrite an existing .sops.yaml that does not name this key'),
   ).action(async (o: DirFlags & { keyFile?: string; inRepo?: boolean; force?: boolean }) => {
     const { initSecrets } = await import('../../sops/index.js');
