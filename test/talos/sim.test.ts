@@ -73,9 +73,16 @@ describe('Talos simulator: VIP, Kubernetes nodes, faults', () => {
     const nodes = await kube.listNodes();
     assert.deepEqual(nodes.map((n) => n.name), ['cp2', 'w'], 'a powered-off node is not listed');
     cp1.close();
+    // With an etcd member down, a control-plane upgrade is refused unless forced or preserving data (as v1.12 machined).
+    const cp2 = TalosClient.secure(CP2, cl.creds, { timeoutMs: 3000, retryForMs: 0 });
+    const image = 'ghcr.io/siderolabs/installer:v1.12.11';
+    await assert.rejects(cp2.upgrade({ image }), (e: unknown) => (e as CloudlabError).code === 'TALOS_PRECONDITION' && /etcd is not healthy/.test((e as Error).message));
+    assert.equal((await cp2.upgrade({ image, preserve: true })).ack, 'Upgrade request received');
+    cp2.close();
     // Bring cp1 back: it boots configured and rejoins.
     await fleet.startNode({ address: CP1, name: 'cp1' });
     await waitForConfigured(CP1, cl.creds, WAIT);
+    await waitForConfigured(CP2, cl.creds, WAIT);
     kube.close();
   });
 

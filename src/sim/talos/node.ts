@@ -585,7 +585,8 @@ export class SimTalosNode {
     const version = installerVersion(image);
     if (!version) throw fail(S.INVALID_ARGUMENT, `error validating installer image "${image}": the reference must name an installer image with a vX.Y.Z tag`);
     const cluster = this.cluster!;
-    if (this.activeConfig?.type === 'controlplane' && !req.force) {
+    // Talos v1.12 skips the etcd health check when forced or when the upgrade preserves data.
+    if (this.activeConfig?.type === 'controlplane' && !req.force && !req.preserve) {
       const members = [...cluster.members.values()];
       const down = members.filter((m) => !this.fleet.node(m.address)?.isRunning);
       if (down.length) throw fail(S.FAILED_PRECONDITION, `etcd is not healthy: member(s) ${down.map((m) => m.hostname).join(', ')} unreachable; retry later or use force`);
