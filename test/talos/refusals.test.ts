@@ -64,6 +64,10 @@ describe('the simulator refuses what Talos refuses', () => {
     await assert.rejects(c.applyConfiguration(good, 'no_reboot'), code('TALOS_MAINTENANCE_UNSUPPORTED', /--mode='no-reboot' is not supported in maintenance mode/));
     await assert.rejects(c.applyConfiguration(good, 'staged'), code('TALOS_MAINTENANCE_UNSUPPORTED', /staged/));
     await assert.rejects(c.version(), code('TALOS_MAINTENANCE_UNSUPPORTED', /not implemented in maintenance mode/));
+    // The server's validation warnings reach the caller (a dry run changes nothing).
+    const noId = await c.applyConfiguration(good.replace(/\n {2}id: \S+/, ''), 'auto', { dryRun: true });
+    assert.deepEqual(noId.warnings, ['cluster.id is not set: cluster discovery is disabled']);
+    assert.equal(noId.modeDetails, 'Dry run summary:\nNode is running in maintenance mode and does not have a config yet.');
     // Nothing was applied: the node is still in maintenance.
     await waitForMaintenance(MAINT, WAIT);
     c.close();
