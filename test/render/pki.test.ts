@@ -151,6 +151,13 @@ test('parseSecretsBundle names file and field for broken bundles', async () => {
     assert.ok(paths.includes('trustdinfo.token'));
     assert.ok(paths.includes('secrets.bootstraptoken'));
     assert.ok(paths.includes('certs.os.key'));
+    // Each problem carries the line of its field (a missing field: its parent's line).
+    const text = YAML.stringify(doc).split('\n');
+    const lineOf = (re: RegExp): number => text.findIndex((l) => re.test(l)) + 1;
+    const at = (path: string): number | undefined => e.problems.find((p) => p.path === path)?.line;
+    assert.equal(at('secrets.bootstraptoken'), lineOf(/^\s+bootstraptoken: NOT-A-TOKEN/));
+    assert.equal(at('trustdinfo.token'), lineOf(/^trustdinfo:/));
+    assert.match(e.message, /clusters\/x\/secrets\.yaml:\d+: invalid secrets bundle/);
   }
   assert.throws(() => parseSecretsBundle(': : :', 'y.yaml'), /y\.yaml: not valid YAML/);
   assert.throws(() => parseSecretsBundle('cluster: {}\n', 'z.yaml'), (e: unknown) => e instanceof CloudlabError && e.problems.some((p) => p.path === 'certs'));

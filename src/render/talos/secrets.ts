@@ -1,7 +1,8 @@
 // Owns the Talos secrets bundle: generation (as `talosctl gen secrets` does it), validation of a bundle read
 // from a file (cloudlab's or talosctl's), and serialization in talosctl's secrets.yaml layout.
 import { randomBytes, X509Certificate } from 'node:crypto';
-import YAML from 'yaml';
+import YAML, { LineCounter } from 'yaml';
+import { SourceMap } from '../../spec/source.js';
 import { goYaml } from '../goyaml.js';
 import { CloudlabError, EXIT_INVALID, type Problem } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
@@ -154,7 +155,7 @@ export function parseSecretsBundle(yamlText: string, file = 'secrets.yaml'): Sec
       hint: 'Regenerate it with `cloudlab gen secrets` or `talosctl gen secrets`.',
       cause: e,
       exitCode: EXIT_INVALID,
-      problems: [{ file, message: 'not valid YAML' }],
+      problems: [{ file, ...((e as { linePos?: { line: number }[] }).linePos?.[0] ? { line: (e as { linePos: { line: number }[] }).linePos[0]!.line } : {}), message: 'not valid YAML' }],
     });
   }
   if (isObj(doc) && 'sops' in doc) {
@@ -263,11 +264,20 @@ export function parseSecretsBundle(yamlText: string, file = 'secrets.yaml'): Sec
   }
 
   if (problems.length) {
+    // Each problem points at its line (a missing field at its parent's), as in the decrypted text of a SOPS file,
+    // whose lines are the encrypted file's lines.
+    const lineCounter = new LineCounter();
+    const where = new SourceMap(file, YAML.parseDocument(yamlText, { lineCounter }), lineCounter);
+    const located = problems.map((p) => {
+      const pos = where.locate(p.path ? p.path.split('.') : []);
+      return { ...p, line: pos.line, column: pos.column };
+    });
+    const first = located[0]!;
     throw new CloudlabError({
       code: 'SECRETS_INVALID',
-      message: `${file}: invalid secrets bundle: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`,
+      message: `${file}:${first.line}: invalid secrets bundle: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`,
       hint: 'A bundle from `cloudlab gen secrets` or `talosctl gen secrets` has every field; regenerate or restore it.',
-      problems,
+      problems: located,
       exitCode: EXIT_INVALID,
     });
   }
