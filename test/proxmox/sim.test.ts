@@ -180,7 +180,17 @@ describe('proxmox simulator: downloads, boot, agent, guests', () => {
     await assert.rejects(() => client.call('GET', '/pools/cloudlab-lock-demo'), /pool 'cloudlab-lock-demo' does not exist/);
   });
 
-  test('the request log has one JSON line per request without the secret', () => {
+  test('the request log has one JSON line per request without the secret', async () => {
+    // A download URL's password (a private mirror) is masked like the token secret.
+    const res = await fetch(`${sim.endpoint}/api2/json/nodes/pve1/storage/local/download-url`, {
+      method: 'POST', dispatcher: rawAgent(sim),
+      headers: { Authorization: `PVEAPIToken=${sim.tokenId}=${sim.tokenSecret}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ url: 'https://mirror-user:mirror-pass-42@127.0.0.1:9/talos.raw', content: 'import', filename: 'mirror.raw' }).toString(),
+    });
+    assert.equal(res.status, 200);
+    await res.text();
+    assert.ok(!readFileSync(logFile, 'utf8').includes('mirror-pass-42'));
+    assert.match(readFileSync(logFile, 'utf8'), /https:\/\/mirror-user:\*\*\*@127\.0\.0\.1:9\/talos\.raw/);
     const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { method: string; path: string; status: number });
     assert.ok(lines.length > 10);
     assert.ok(lines.every((l) => l.method && l.path && typeof l.status === 'number'));

@@ -112,6 +112,13 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** A URL's password (`https://user:pass@host/…`, e.g. a private mirror for download-url) is a secret too. */
+function maskUrlPassword(v: RawValue): RawValue {
+  const mask = (x: string): string => x.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/?#@:\s]*:)[^/?#@\s]+@/gi, '$1***@');
+  if (typeof v === 'string') return mask(v);
+  return Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? mask(x) : x)) : v;
+}
+
 function addParam(out: Record<string, RawValue>, k: string, v: string): void {
   const cur = out[k];
   if (cur === undefined) out[k] = v;
@@ -223,7 +230,7 @@ export function createHandler(o: ServerOptions): (req: IncomingMessage, res: Ser
         route.names.forEach((n, i) => {
           params[n] = decodeURIComponent(m![i + 1]!);
         });
-        logged.params = Object.fromEntries(Object.entries(params).sort(([a], [b]) => a.localeCompare(b)));
+        logged.params = Object.fromEntries(Object.entries(params).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, maskUrlPassword(v)]));
         if (faults.should('rate5xx')) {
           // What a real server answers when something behind pveproxy is briefly unavailable.
           if (TASK_ROUTES.has(route.key)) send(500, 'got no worker upid - start worker failed', null);
