@@ -213,6 +213,15 @@ describe('proxmox client error paths', () => {
     }
   });
 
+  test("a download URL's password is redacted from the failed task's error and log tail", async () => {
+    const url = 'https://mirror-user:mirror-pass-77@127.0.0.1:9/talos.raw';
+    const err = await client.downloadUrl('pve1', 'local', { url, content: 'import', filename: 'mirror-fail.raw' }).then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof ProxmoxApiError && err.code === 'PROXMOX_TASK_FAILED', String(err));
+    const shown = JSON.stringify(redactValue({ message: err.message, hint: err.hint, details: err.details }));
+    assert.match(JSON.stringify(err.details), /mirror-pass-77/, 'the server echoes the URL in the task log');
+    assert.doesNotMatch(shown, /mirror-pass-77/);
+  });
+
   test('a dropped connection during create does not create twice', async () => {
     sim.faults.force('drop', 1);
     await client.createVm('pve2', { vmid: 230, name: 'dropped', scsi0: diskString({ storage: 'local-lvm', sizeGiB: 1 }) });

@@ -418,6 +418,12 @@ export class ProxmoxClient {
 
   /** Starts download-url and waits for it. */
   async downloadUrl(node: string, storage: string, p: DownloadUrlParams, opts: { timeoutMs?: number } = {}): Promise<TaskResult> {
+    // A private mirror's password in the URL comes back in the task log: treat it like the token secret.
+    const password = URL.canParse(p.url) ? new URL(p.url).password : '';
+    if (password) {
+      registerSecret(password);
+      registerSecret(decodeURIComponent(password));
+    }
     const params: Params = { url: p.url, content: p.content, filename: p.filename, checksum: p.checksum, 'checksum-algorithm': p.checksumAlgorithm, compression: p.compression, 'verify-certificates': p.verifyCertificates };
     const volid = `${storage}:${p.content}/${p.filename}`;
     return this.storageLimit(node, storage).run(() => this.runTask(`download ${volid}`, () => this.dispatch('POST', `/nodes/${enc(node)}/storage/${enc(storage)}/download-url`, params, async () => {
