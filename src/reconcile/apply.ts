@@ -94,6 +94,24 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
     if (key) extraSecrets.tailscaleAuthKey = key;
   }
 
+  // Render every node's config once before anything changes: a patch that does not apply fails here, located
+  // in the spec, with nothing created. Addresses not known yet (DHCP) get documentation-range placeholders
+  // (192.0.2.0/24, never contacted): patches do not depend on them.
+  const tailscaleKeyMissing = Boolean(plan.extensionServices.tailscale) && !extraSecrets.tailscaleAuthKey;
+  if (bundle && !tailscaleKeyMissing) {
+    const { renderNodeConfig } = await import('../render/talos/config.js');
+    const { locatePatchError } = await import('../render/commands.js');
+    const placeholders = Object.fromEntries(plan.nodes.filter((n) => !n.ip).map((n, i) => [n.name, `192.0.2.${(i % 250) + 1}`]));
+    const trial = resolveAddresses(plan, placeholders);
+    for (const n of trial.nodes) {
+      try {
+        await renderNodeConfig(trial, n, bundle, { secrets: extraSecrets });
+      } catch (e) {
+        throw locatePatchError(e, session.loaded);
+      }
+    }
+  }
+
   const ensureCreds = async (): Promise<TalosCredentials> => {
     if (creds) return creds;
     const r = await talosCredentials(dir, resolveAddresses(plan, Object.fromEntries(addresses)), bundle!, env);

@@ -46,3 +46,17 @@ test('doctor -f passes on a good setup; a missing bridge and a token without pri
     await h.close();
   }
 });
+
+test('a config patch that does not apply stops apply before any VM exists, pointing at the spec line', async () => {
+  const bad = SPEC + 'patches:\n  worker: []\n  controlplane:\n    - jsonPatch:\n        - { op: remove, path: /machine/no/such/key }\n';
+  const h = await harness(bad);
+  try {
+    const before = h.requestCount();
+    const r = await h.run(['apply', '--yes']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cluster\.yaml:\d+:\d+: patches\.controlplane\[0\]/);
+    assert.deepEqual(h.writes(before), [], 'no VM was created');
+  } finally {
+    await h.close();
+  }
+});
