@@ -181,6 +181,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
     });
   }
 
+  const createdNow = new Set<string>();
   const nodeSteps = (n: PlanNode): void => {
     const action = byName.get(n.name)!;
     const s = n.name;
@@ -210,10 +211,15 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
             summary.created.push(n.name);
           }
           ctx.progress('resizing disk');
-          const cfg = await proxmox.vmConfig(n.host, n.vmid);
-          const disk = String(cfg.scsi0 ?? '');
-          const size = /size=(\d+)G/.exec(disk);
-          if (!size || Number(size[1]) < n.diskGiB) await proxmox.resizeDisk(n.host, n.vmid, 'scsi0', `${n.diskGiB}G`);
+          // A VM created just now holds the imported image (a few GiB, below the 10 GiB minimum): grow it
+          // straight away. An adopted one is looked at first, since an earlier run may have grown it already.
+          let grow = !existing;
+          if (existing) {
+            const size = /size=(\d+)G/.exec(String((await proxmox.vmConfig(n.host, n.vmid)).scsi0 ?? ''));
+            grow = !size || Number(size[1]) < n.diskGiB;
+          }
+          if (grow) await proxmox.resizeDisk(n.host, n.vmid, 'scsi0', `${n.diskGiB}G`);
+          if (!existing) createdNow.add(n.name);
           return existing ? 'adopted a VM left by an interrupted run' : 'created';
         }
         if (action.kind === 'update') {
@@ -246,6 +252,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
       keys: [`host:${n.host}`],
       shouldRun: async () => {
         if (opts.dryRun) return action.kind === 'create' || action.vm.status !== 'running' ? true : 'running';
+        if (createdNow.has(n.name)) return true; // created stopped a moment ago by this run
         const st = await proxmox.vmStatus(n.host, n.vmid);
         return st.status === 'running' ? 'running' : true;
       },

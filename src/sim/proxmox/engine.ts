@@ -331,7 +331,7 @@ export class ProxmoxSimEngine {
   async allocate(node: string, sid: string, vmid: number, size: number, opts: { format?: string; image?: SimImageInfo | null; name?: string; log?: (l: string) => void }): Promise<Volume> {
     const st = this.storage(node, sid);
     if (!st.spec.content.includes('images')) throw new Error(`storage '${sid}' does not support vm images`);
-    return this.locks.with(Locks.storageLockFile(sid), 60_000, async () => {
+    return this.locks.with(Locks.storageLockFile(sid, node, Boolean(st.spec.shared)), 60_000, async () => {
       const free = st.spec.totalGiB * GiB - this.storageUsed(st);
       if (size > free) {
         throw new Error(st.spec.type === 'lvmthin'

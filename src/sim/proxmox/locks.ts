@@ -43,8 +43,13 @@ export class Locks {
     return `/var/lock/qemu-server/lock-${vmid}.conf`;
   }
 
-  static storageLockFile(storage: string): string {
-    return `/var/lock/pve-manager/pve-storage-${storage}`;
+  /**
+   * The allocation lock of a storage, as pve-storage's cluster_lock_storage takes it: cluster-wide (a cfs lock)
+   * for a shared storage, a flock on the node's own /var/lock file for a local one, so allocations on local
+   * storages of different nodes do not wait for each other.
+   */
+  static storageLockFile(storage: string, node?: string, shared = false): string {
+    return shared || !node ? `/etc/pve/priv/lock/storage-${storage}` : `${node}:/var/lock/pve-manager/pve-storage-${storage}`;
   }
 
   /** Runs fn holding the lock file; waits up to timeoutMs (realistic, scaled by speed) like flock does.
