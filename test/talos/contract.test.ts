@@ -13,7 +13,7 @@ import { decode, encode, METHODS } from '../../src/providers/talos/proto.js';
 import { checkReady, waitForConfigured, waitForMaintenance, waitForReady, waitForReboot } from '../../src/providers/talos/readiness.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
-import { makeCluster, type TestCluster } from './fixtures.js';
+import { makeCluster, type TestCluster, until } from './fixtures.js';
 
 const NET = '127.0.61';
 const VIP = `${NET}.10`;
@@ -21,21 +21,6 @@ const CP1 = `${NET}.11`;
 const CP2 = `${NET}.12`;
 const W1 = `${NET}.13`;
 const WAIT = { timeoutMs: 20_000, intervalMs: 20 };
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
 
 describe('Talos client against the simulator', () => {
   let fleet: TalosSimFleet;

@@ -6,26 +6,11 @@ import { TalosClient } from '../../src/providers/talos/client.js';
 import { waitForConfigured, waitForMaintenance, waitForReady } from '../../src/providers/talos/readiness.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { fleetAsGuestRuntime, parseTalosFaults, TalosSimFleet } from '../../src/sim/talos/index.js';
-import { makeCluster, type TestCluster } from './fixtures.js';
+import { makeCluster, type TestCluster, until } from './fixtures.js';
 import type { CloudlabError } from '../../src/core/errors.js';
 
 const NET = '127.0.64';
 const WAIT = { timeoutMs: 20_000, intervalMs: 20 };
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
 
 async function configure(fleet: TalosSimFleet, cl: TestCluster, nodes: [string, 'controlplane' | 'worker', string][], vip?: string): Promise<void> {
   for (const [address, , name] of nodes) await fleet.startNode({ address, name });
