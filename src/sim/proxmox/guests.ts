@@ -24,10 +24,11 @@ export interface SimImageInfo {
   extensions: string[];
 }
 
-/** Runs guests: start() when a VM has booted, stop() when it stops or is deleted. */
+/** Runs guests: start() when a VM has booted, stop() when it stops, remove() when it is deleted (its disks are gone). */
 export interface GuestRuntime {
   start(vm: SimVmBoot): Promise<void>;
   stop(vmid: number): Promise<void>;
+  remove?(vmid: number): Promise<void>;
 }
 
 export type ImageCatalog = (url: string, filename: string) => SimImageInfo | null | Promise<SimImageInfo | null>;

@@ -354,7 +354,9 @@ export function permissions(c: Ctx): unknown {
 export function generateToken(c: Ctx): unknown {
   const e = c.engine;
   const userid = String(c.params.userid);
-  const self = c.authid === userid || c.authid.startsWith(`${userid}!`);
+  // pve-access-control RPCEnvironment.pm, 'userid-param' 'self': the authenticated id must equal the userid. A
+  // token authenticates as `user@realm!name`, its own principal, so only User.Modify lets it mint tokens (D5).
+  const self = c.authid === userid;
   if (!self) perm(e, c.authid, `/access/groups`, ['User.Modify']);
   if (!e.access.users.has(userid)) throw new SimHttpError(500, `no such user ('${userid}')`);
   let t;

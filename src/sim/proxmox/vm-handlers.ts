@@ -631,6 +631,8 @@ export async function deleteVm(c: Ctx): Promise<string> {
       e.vms.delete(v.vmid);
       for (const p of e.pools.values()) p.vms.delete(v.vmid);
       if (e.o.guests) await e.o.guests.stop(v.vmid).catch(() => undefined);
+      // The disks are gone: whatever was installed on them goes too (a new VM at this VMID starts blank).
+      if (e.o.guests?.remove) await e.o.guests.remove(v.vmid).catch(() => undefined);
     });
     e.o.onChange();
   });

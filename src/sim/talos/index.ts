@@ -114,6 +114,25 @@ export class TalosSimFleet {
     if (n) await n.powerOff();
   }
 
+  /**
+   * Forgets a node whose VM was deleted: powered off, out of its cluster, its installation gone. A cluster left
+   * without nodes goes too (its etcd data lived on their disks), so the same secrets bootstrap a new cluster.
+   */
+  async removeNode(address: string): Promise<void> {
+    const n = this.nodes.get(address);
+    if (!n) return;
+    await n.powerOff();
+    this.nodes.delete(address);
+    const cl = n.cluster;
+    if (cl) {
+      cl.nodes.delete(n);
+      if (cl.nodes.size === 0) {
+        await cl.close();
+        for (const [k, v] of this.clusters) if (v === cl) this.clusters.delete(k);
+      }
+    }
+  }
+
   node(address: string): SimTalosNode | undefined {
     return this.nodes.get(address);
   }
@@ -172,11 +191,14 @@ export interface GuestVm {
 export interface GuestRuntime {
   start(vm: GuestVm): Promise<void>;
   stop(vmid: number): Promise<void>;
+  remove?(vmid: number): Promise<void>;
 }
 
 /** Adapts a fleet to the Proxmox simulator: a VM that boots a Talos image becomes a simulated node at its address. */
 export function fleetAsGuestRuntime(fleet: TalosSimFleet): GuestRuntime {
   const byVmid = new Map<number, string>();
+  // Where each VM's node lives, kept while it is powered off: deleting the VM deletes that node (D6).
+  const installedAt = new Map<number, string>();
   return {
     async start(vm) {
       if (!vm.image || !vm.address) return;
@@ -185,6 +207,7 @@ export function fleetAsGuestRuntime(fleet: TalosSimFleet): GuestRuntime {
         return;
       }
       byVmid.set(vm.vmid, vm.address);
+      installedAt.set(vm.vmid, vm.address);
       await fleet.startNode({
         address: vm.address, name: vm.name, mac: vm.mac, extensions: vm.image.extensions,
         ...(vm.image.talosVersion ? { talosVersion: vm.image.talosVersion } : {}),
@@ -195,6 +218,12 @@ export function fleetAsGuestRuntime(fleet: TalosSimFleet): GuestRuntime {
       if (!address) return;
       byVmid.delete(vmid);
       await fleet.stopNode(address);
+    },
+    async remove(vmid) {
+      const address = installedAt.get(vmid);
+      byVmid.delete(vmid);
+      installedAt.delete(vmid);
+      if (address) await fleet.removeNode(address);
     },
   };
 }
