@@ -10,7 +10,7 @@ import { registerSecret } from '../../core/redact.js';
 import { readTarGz } from './archive.js';
 import { diagnose, isTransient } from './errors.js';
 import { probeTls } from './probe.js';
-import { decode, encode, METHODS, type ApplyConfigurationObj, type EtcdMemberObj, type MethodName, type MetadataObj, type ServiceInfoObj, type VersionObj } from './proto.js';
+import { decode, encode, METHODS, type MethodSpec, type ApplyConfigurationObj, type EtcdMemberObj, type MethodName, type MetadataObj, type ServiceInfoObj, type VersionObj } from './proto.js';
 
 export const TALOS_API_PORT = 50000;
 /** Talos' GRPCMaxMessageSize. */
@@ -191,8 +191,7 @@ export class TalosClient {
     return { code: g.code, details: p.detail, probe: p.kind };
   }
 
-  private unaryOnce(name: MethodName, req: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const spec = METHODS[name];
+  private unaryOnce(spec: MethodSpec, req: Record<string, unknown>, timeoutMs = this.timeoutMs): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
       this.channel.makeUnaryRequest(
         spec.path,
@@ -200,7 +199,7 @@ export class TalosClient {
         passThrough,
         encode(spec.request, req),
         this.metadata(),
-        { deadline: Date.now() + this.timeoutMs },
+        { deadline: Date.now() + timeoutMs },
         (err, value) => {
           if (err) return reject(err);
           try {
@@ -215,7 +214,15 @@ export class TalosClient {
 
   /** Calls a unary RPC and returns the single per-node message, raising a per-node error from its metadata. */
   private async unary<T>(name: MethodName, req: Record<string, unknown>, op: string): Promise<T> {
-    const res = await this.withRetry(op, () => this.unaryOnce(name, req));
+    return this.callUnary<T>(METHODS[name], req, op);
+  }
+
+  /**
+   * Calls any unary RPC whose reply wraps per-node messages (`repeated X messages = 1`) and returns the single message,
+   * raising a per-node error from its metadata. For the APIs defined outside proto.ts (see lifecycle-proto.ts).
+   */
+  async callUnary<T>(spec: MethodSpec, req: Record<string, unknown>, op: string, opts: { timeoutMs?: number } = {}): Promise<T> {
+    const res = await this.withRetry(op, () => this.unaryOnce(spec, req, opts.timeoutMs));
     const messages = (res.messages as (Record<string, unknown> & { metadata?: MetadataObj | null })[]) ?? [];
     const first = messages[0];
     if (!first) throw this.fail(new Error('the reply carried no message'), op);
@@ -249,6 +256,39 @@ export class TalosClient {
       call.on('error', (err: grpc.ServiceError) => {
         // Once data has flowed, a dropped stream is not retried: the caller would get a spliced result.
         if (received) reject(Object.assign(new Error(err.details || err.message), { code: grpc.status.DATA_LOSS, details: `stream broken after data: ${err.details || err.message}` }));
+        else reject(err);
+      });
+      call.on('end', () => resolve());
+    }));
+  }
+
+  /**
+   * Calls a server-streaming RPC whose messages are `spec.response` (not common.Data), passing each decoded message to
+   * onMessage; retried while the node is unavailable only before the first message arrived. The deadline is timeoutMs.
+   */
+  async callStream<T>(spec: MethodSpec, req: Record<string, unknown>, op: string, onMessage: (msg: T) => void, timeoutMs: number): Promise<void> {
+    let received = false;
+    await this.withRetry(op, () => new Promise<void>((resolve, reject) => {
+      const call = this.channel.makeServerStreamRequest(spec.path, (v: Buffer) => v, passThrough, encode(spec.request, req), this.metadata(), {
+        deadline: Date.now() + timeoutMs,
+      });
+      call.on('data', (raw: Buffer) => {
+        try {
+          const msg = decode<T & { metadata?: MetadataObj | null }>(spec.response, raw);
+          if (msg.metadata?.error) {
+            call.cancel();
+            reject(Object.assign(new Error(msg.metadata.error), { code: msg.metadata.status?.code ?? grpc.status.UNKNOWN, details: msg.metadata.error }));
+            return;
+          }
+          received = true;
+          onMessage(msg);
+        } catch (e) {
+          call.cancel();
+          reject(e);
+        }
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        if (received) reject(Object.assign(new Error(err.details || err.message), { code: err.code === grpc.status.UNAVAILABLE ? grpc.status.DATA_LOSS : err.code, details: `stream broken after data: ${err.details || err.message}` }));
         else reject(err);
       });
       call.on('end', () => resolve());
