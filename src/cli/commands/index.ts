@@ -7,6 +7,7 @@ import { register as demo } from './demo.js';
 import { register as gen } from './gen.js';
 import { register as image } from './image.js';
 import { register as render } from './render.js';
+import { register as scan } from './scan.js';
 import { register as cluster } from './cluster.js';
 import { register as plan } from './plan.js';
 import { register as doctor } from './doctor.js';
@@ -26,6 +27,7 @@ const groups: Register[] = [
   gen,
   image,
   render,
+  scan,
   plan,
   doctor,
   secrets,
