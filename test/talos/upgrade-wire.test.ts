@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, encode } from '../../src/providers/talos/proto.js';
 import { UPGRADE_METHODS } from '../../src/providers/talos/lifecycle-proto.js';
-import { parseInstallerImage, upgradeApiFor } from '../../src/providers/talos/upgrade.js';
+import { parseInstallerImage } from '../../src/providers/talos/upgrade.js';
+import { upgradeApiFor } from '../../src/plan/upgrade.js';
 
 /** Hand-built protobuf: [field, wiretype, value] with varint (0) and length-delimited (2). */
 function pb(...parts: [number, number, bigint | Buffer | string][]): Buffer {

@@ -2,22 +2,12 @@
 // (LifecycleService from 1.13, the deprecated MachineService.Upgrade before, as talosctl 1.13 decides in
 // cmd/talosctl/cmd/talos/upgrade.go), the image pull and upgrade streams, the legacy call, etcd leadership and status,
 // and the installed schematic (COSI ExtensionStatuses, the entry named "schematic", as Omni and topf read it).
-import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { CloudlabError } from '../../core/errors.js';
 import type { TalosClient } from './client.js';
 import {
   UPGRADE_METHODS, type CosiResourceObj, type EtcdMemberStatusObj, type ImagePullResponseObj, type LifecycleUpgradeResponseObj,
 } from './lifecycle-proto.js';
-
-export type UpgradeApi = 'lifecycle' | 'legacy';
-
-/** talosctl 1.13's `talosUpgradeAPIVersionRange` (">1.13.0-alpha.2 <2.0.0"): inside it the lifecycle API, else legacy. */
-export function upgradeApiFor(runningVersion: string): UpgradeApi {
-  const v = semver.coerce(runningVersion, { includePrerelease: true });
-  if (!v) return 'legacy';
-  return semver.satisfies(v, '>1.13.0-alpha.2 <2.0.0', { includePrerelease: true }) ? 'lifecycle' : 'legacy';
-}
 
 /** The containerd instance `talosctl upgrade` uses by default (`--namespace system`: driver CRI, namespace system). */
 export const SYSTEM_CONTAINERD = { driver: 'CRI', namespace: 'NS_SYSTEM' } as const;
