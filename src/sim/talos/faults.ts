@@ -1,5 +1,6 @@
 // Owns the Talos simulator's seeded faults: slow boot, nodes that never leave maintenance, dropped streams and errors
-// from named operations, parsed from `slowboot=3,stuck=127.0.10.12,drop=0.2,error=Bootstrap:1,seed=42` (plus the shared keys).
+// from named operations, an upgrade that rolls back, parsed from `slowboot=3,stuck=127.0.10.12,drop=0.2,error=Bootstrap:1,
+// rollback=127.0.10.13,seed=42` (plus the shared keys).
 import { invalidInput } from '../../core/errors.js';
 import { SeededStreams, parseFaultPlan, type FaultPlan } from '../faults.js';
 
@@ -15,9 +16,11 @@ export interface TalosFaultPlan {
   drop: number;
   /** Probability per operation name (e.g. `Bootstrap`, `*` for any) that the call fails with Unavailable. */
   errors: Record<string, number>;
+  /** Addresses whose first boot into a newly installed slot fails, so the node falls back to the old slot (A/B rollback). */
+  rollbackAddresses: string[];
 }
 
-export const NO_TALOS_FAULTS: TalosFaultPlan = Object.freeze({ seed: 1, slowBoot: 1, stuckAddresses: [], stuckRate: 0, drop: 0, errors: {} });
+export const NO_TALOS_FAULTS: TalosFaultPlan = Object.freeze({ seed: 1, slowBoot: 1, stuckAddresses: [], stuckRate: 0, drop: 0, errors: {}, rollbackAddresses: [] });
 
 function prob(key: string, v: string): number {
   const n = Number(v);
@@ -33,7 +36,7 @@ export function parseTalosFaults(spec: string | FaultPlan | TalosFaultPlan | und
     // A shared plan: its drop rate drops streams, its 5xx rate fails any operation.
     return { ...NO_TALOS_FAULTS, seed: spec.seed, drop: spec.drop, errors: spec.rate5xx ? { '*': spec.rate5xx } : {} };
   }
-  const plan: TalosFaultPlan = { ...NO_TALOS_FAULTS, seed: defaultSeed, stuckAddresses: [], errors: {} };
+  const plan: TalosFaultPlan = { ...NO_TALOS_FAULTS, seed: defaultSeed, stuckAddresses: [], errors: {}, rollbackAddresses: [] };
   const shared: string[] = [];
   for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
     if (part === 'none') continue;
@@ -55,6 +58,9 @@ export function parseTalosFaults(spec: string | FaultPlan | TalosFaultPlan | und
         break;
       case 'drop':
         plan.drop = prob(key, val);
+        break;
+      case 'rollback':
+        plan.rollbackAddresses.push(...val.split('|').filter(Boolean));
         break;
       case 'error':
         for (const v of val.split('|').filter(Boolean)) {
@@ -101,6 +107,14 @@ export class TalosFaults {
     if (this.plan.stuckAddresses.includes(address)) return true;
     return this.plan.stuckRate > 0 && this.rng(`stuck:${address}`)() < this.plan.stuckRate;
   }
+
+  /** The node's boot into a freshly installed slot fails once (the bootloader falls back to the old slot). */
+  rollback(address: string): boolean {
+    if (!this.plan.rollbackAddresses.includes(address) || this.rolledBack.has(address)) return false;
+    this.rolledBack.add(address);
+    return true;
+  }
+  private readonly rolledBack = new Set<string>();
 
   dropStream(): boolean {
     return this.plan.drop > 0 && this.rng('drop')() < this.plan.drop;
