@@ -6,6 +6,7 @@ import { register as configs } from './configs.js';
 import { register as demo } from './demo.js';
 import { register as gen } from './gen.js';
 import { register as image } from './image.js';
+import { register as init } from './init.js';
 import { register as render } from './render.js';
 import { register as scan } from './scan.js';
 import { register as cluster } from './cluster.js';
@@ -26,6 +27,7 @@ const groups: Register[] = [
   demo,
   gen,
   image,
+  init,
   render,
   scan,
   plan,
