@@ -80,6 +80,17 @@ export function validateSpec(loaded: LoadedSpec): Problem[] {
   if (spec.extensionServices.tailscale && !spec.image.extensions.includes('siderolabs/tailscale')) {
     add(['extensionServices', 'tailscale'], 'tailscale is configured but the image does not include the siderolabs/tailscale extension', 'add siderolabs/tailscale to image.extensions');
   }
+  // A5: Secure Boot. Talos Secure Boot disk images do not enroll Sidero's keys (only the ISO does, in setup mode:
+  // talos pkg/imager/iso/uefi.go loader/keys/auto; every other output sets SDBootSecureBootEnrollKeys "off",
+  // pkg/imager/out.go), and PVE's pre-enrolled-keys=1 enrolls Microsoft's keys only, so the firmware refuses the
+  // Sidero-signed bootloader. cloudlab imports disk images, so it refuses the spec rather than create VMs that never boot.
+  if (spec.image.secureBoot) {
+    add(
+      ['image', 'secureBoot'],
+      'Secure Boot cannot work with the imported disk image cloudlab provisions: the firmware (pre-enrolled Microsoft keys) refuses the Sidero-signed bootloader, and Talos enrolls its keys only when booted from the Secure Boot ISO in setup mode',
+      'remove image.secureBoot (or set it to false); for Secure Boot, install from the factory\'s secureboot ISO by hand as talos.dev documents for Proxmox',
+    );
+  }
   const seenExt = new Set<string>();
   spec.image.extensions.forEach((e, i) => {
     if (seenExt.has(e)) add(['image', 'extensions', i], `extension "${e}" is listed twice`, 'list each extension once');

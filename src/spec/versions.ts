@@ -1,20 +1,31 @@
-// Owns the Talos support matrix: which Talos minors cloudlab renders for, each minor's default Kubernetes
-// version and the Kubernetes range it supports (from the Talos docs' support matrix and machinery constants).
+// Owns the Talos support matrix: which Talos minors cloudlab supports, the newest patch of each, its default
+// Kubernetes version and the Kubernetes range it supports. Facts from siderolabs/talos at each minor's newest tag:
+// pkg/machinery/constants/constants.go (DefaultKubernetesVersion, SupportedKubernetesVersions = 6) and
+// pkg/machinery/compatibility/talos1XX/talos1XX.go (Minimum/MaximumKubernetesVersion); docs/talos.md lists the tags.
 
 export interface TalosMinor {
   minor: string; // "1.12"
-  defaultKubernetes: string; // latest patch default, e.g. "1.35.4"
+  latest: string; // newest patch release cloudlab knows, e.g. "v1.12.11"
+  defaultKubernetes: string; // DefaultKubernetesVersion of that patch, e.g. "1.35.4"
   kubernetesMin: string; // lowest supported Kubernetes minor, e.g. "1.30"
   kubernetesMax: string; // highest supported Kubernetes minor, e.g. "1.35"
 }
 
 /** Talos minors cloudlab supports, oldest first. */
 export const TALOS_MINORS: readonly TalosMinor[] = [
-  { minor: '1.10', defaultKubernetes: '1.33.6', kubernetesMin: '1.28', kubernetesMax: '1.33' },
-  { minor: '1.11', defaultKubernetes: '1.34.1', kubernetesMin: '1.29', kubernetesMax: '1.34' },
-  { minor: '1.12', defaultKubernetes: '1.35.4', kubernetesMin: '1.30', kubernetesMax: '1.35' },
-  { minor: '1.13', defaultKubernetes: '1.36.3', kubernetesMin: '1.31', kubernetesMax: '1.36' },
+  { minor: '1.11', latest: 'v1.11.6', defaultKubernetes: '1.34.1', kubernetesMin: '1.29', kubernetesMax: '1.34' },
+  { minor: '1.12', latest: 'v1.12.11', defaultKubernetes: '1.35.4', kubernetesMin: '1.30', kubernetesMax: '1.35' },
+  { minor: '1.13', latest: 'v1.13.9', defaultKubernetes: '1.36.3', kubernetesMin: '1.31', kubernetesMax: '1.36' },
+  { minor: '1.14', latest: 'v1.14.4', defaultKubernetes: '1.37.1', kubernetesMin: '1.32', kubernetesMax: '1.37' },
 ];
+
+/** The Talos version new specs and `gen config` use: the newest patch of the newest supported minor. */
+export const LATEST_TALOS_VERSION = TALOS_MINORS.at(-1)!.latest;
+
+/** "v1.11.x – v1.14.x": the supported range, for messages. */
+export function supportedTalosRange(): string {
+  return `v${TALOS_MINORS[0]!.minor}.x – v${TALOS_MINORS.at(-1)!.minor}.x`;
+}
 
 export function normalizeTalosVersion(v: string): string {
   return v.startsWith('v') ? v : `v${v}`;
@@ -50,8 +61,12 @@ export interface VersionCheck {
 export function checkVersions(talos: string, kubernetes: string | undefined): VersionCheck {
   const tm = talosMinor(talos);
   if (!tm) {
-    const supported = TALOS_MINORS.map((m) => `v${m.minor}.x`).join(', ');
-    return { ok: false, field: 'talos', message: `Talos ${normalizeTalosVersion(talos)} is not supported by this cloudlab`, hint: `use one of ${supported}` };
+    return {
+      ok: false,
+      field: 'talos',
+      message: `Talos ${normalizeTalosVersion(talos)} is outside the supported range ${supportedTalosRange()}`,
+      hint: `use a supported Talos version, e.g. ${LATEST_TALOS_VERSION} (the newest cloudlab knows)`,
+    };
   }
   if (kubernetes === undefined) return { ok: true };
   const km = minorOf(kubernetes);

@@ -66,7 +66,7 @@ test('gen config: talosctl flags, outputs, and all-or-nothing errors', async () 
   const cases: [string[], RegExp][] = [
     [['--with-secrets', 'broken.yaml'], /broken\.yaml.*cluster\.secret/s],
     [['--with-secrets', 'nope.yaml'], /nope\.yaml/],
-    [['--with-secrets', 'secrets.yaml', '--talos-version', 'v1.8.0'], /--talos-version: Talos v1\.8\.0 is not supported/],
+    [['--with-secrets', 'secrets.yaml', '--talos-version', 'v1.8.0'], /--talos-version: Talos v1\.8\.0 is outside the supported range v1\.11\.x – v1\.14\.x/],
     [['--with-secrets', 'secrets.yaml', '--config-patch', '[{"op":"remove","path":"/machine/nothing"}]'], /--config-patch .*\/machine\/nothing/],
   ];
   for (const [extra, re] of cases) {
@@ -211,8 +211,8 @@ test('image schematic-id and urls', async () => {
   const u = await cli(['--json', 'image', 'urls', '-f', join(EXAMPLES, 'single-node.yaml')]);
   assert.equal(u.code, 0, u.stderr);
   const j = JSON.parse(u.stdout) as Record<string, string>;
-  assert.match(j.installer!, new RegExp(`^factory\\.talos\\.dev/nocloud-installer/${j.schematicId}:v1\\.12\\.6$`));
-  assert.match(j.disk!, /\/image\/[0-9a-f]{64}\/v1\.12\.6\/nocloud-amd64\.qcow2$/);
+  assert.match(j.installer!, new RegExp(`^factory\\.talos\\.dev/nocloud-installer/${j.schematicId}:v1\\.14\\.4$`));
+  assert.match(j.disk!, /\/image\/[0-9a-f]{64}\/v1\.14\.4\/nocloud-amd64\.qcow2$/);
   assert.match(j.iso!, /nocloud-amd64\.iso$/);
 });
 
@@ -229,7 +229,7 @@ test('image --online: confirmed by the factory double; unknown extensions get a 
     assert.equal(j.confirmed, true);
     assert.equal(j.schematicId, 'ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515');
     assert.ok(sim.schematics.has(j.schematicId as string));
-    assert.match(j.installer as string, new RegExp(`^127\\.0\\.0\\.1:\\d+/nocloud-installer/${j.schematicId as string}:v1\\.12\\.6$`));
+    assert.match(j.installer as string, new RegExp(`^127\\.0\\.0\\.1:\\d+/nocloud-installer/${j.schematicId as string}:v1\\.14\\.4$`));
     writeFileSync(join(dir, 'typo.yaml'), withFactory('siderolabs/qemu-guest-agnt'));
     const typo = await cli(['image', 'urls', '-f', 'typo.yaml', '--online'], { cwd: dir });
     assert.equal(typo.code, 2);

@@ -17,9 +17,9 @@ type Obj = Record<string, unknown>;
 const docsOf = (text: string): Obj[] => YAML.parseAllDocuments(text).map((d) => d.toJSON() as Obj);
 const keys = (o: unknown): string[] => Object.keys(o as Obj);
 
-test('gen config: v1alpha1 layout per version contract (1.10 … 1.13)', async () => {
+test('gen config: v1alpha1 layout per version contract (1.11 … 1.13)', async () => {
   const bundle = await testBundle();
-  for (const v of ['v1.10.9', 'v1.11.6', 'v1.12.11', 'v1.13.9']) {
+  for (const v of ['v1.11.6', 'v1.12.11', 'v1.13.9']) {
     const minor = Number(v.split('.')[1]);
     const r = await genConfig({ clusterName: 'base', endpoint: 'https://base:6443', kubernetesVersion: '1.28.0', talosVersion: v, bundle });
     const cp = docsOf(r.controlplane);
@@ -134,7 +134,7 @@ test('renderNodeConfig (1.10/1.11): legacy machine.network with interfaces, rout
     nameservers: ['1.1.1.1', '9.9.9.9'],
   });
   // metal has predictable interface names: select the NIC by MAC instead
-  const metal = testPlan({ talosVersion: 'v1.10.9', platform: 'metal', mode: 'dhcp' });
+  const metal = testPlan({ talosVersion: 'v1.11.6', platform: 'metal', mode: 'dhcp' });
   metal.cluster.endpoint = 'https://10.0.0.10:6443';
   const mcp = docsOf(await renderNodeConfig(metal, metal.nodes[0]!, bundle));
   const iface = (((mcp[0]!.machine as Obj).network as Obj).interfaces as Obj[])[0]!;

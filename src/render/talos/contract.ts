@@ -1,11 +1,11 @@
 // Owns the Talos config version contract: which Talos minors cloudlab renders for and the per-version switches
 // that change what `talosctl gen config` emits (from talos pkg/machinery/config/contract.go and the goldens).
 import { CloudlabError, EXIT_INVALID } from '../../core/errors.js';
-import { TALOS_MINORS, defaultKubernetesFor } from '../../spec/versions.js';
+import { LATEST_TALOS_VERSION, TALOS_MINORS, defaultKubernetesFor, supportedTalosRange } from '../../spec/versions.js';
 import { parseTalosMinor } from './secrets.js';
 
 /** What `cloudlab gen config` targets when --talos-version is not given (the newest stable Talos it knows). */
-export const DEFAULT_TALOS_VERSION = 'v1.13.9';
+export const DEFAULT_TALOS_VERSION = LATEST_TALOS_VERSION;
 
 export interface Contract {
   major: number;
@@ -25,12 +25,11 @@ export interface Contract {
 /** The contract of a Talos version; unsupported versions are input errors naming the field. */
 export function contractFor(talosVersion: string, field = 'versions.talos'): Contract {
   const v = parseTalosMinor(talosVersion);
-  const supported = TALOS_MINORS.map((m) => `v${m.minor}`).join(', ');
   if (!v || v[0] !== 1 || !TALOS_MINORS.some((m) => m.minor === `${v[0]}.${v[1]}`)) {
     throw new CloudlabError({
       code: 'TALOS_VERSION_UNSUPPORTED',
-      message: `${field}: Talos ${talosVersion} is not supported for config generation (supported: ${supported})`,
-      hint: `Use a Talos version in ${supported}.`,
+      message: `${field}: Talos ${talosVersion} is outside the supported range ${supportedTalosRange()}`,
+      hint: `Use a supported Talos version, e.g. ${LATEST_TALOS_VERSION}.`,
       problems: [{ path: field, message: `unsupported Talos version ${talosVersion}` }],
       exitCode: EXIT_INVALID,
     });

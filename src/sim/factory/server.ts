@@ -5,8 +5,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { canonicalSchematic, parseSchematic, schematicId, type Schematic } from '../../render/image/schematic.js';
 
-/** Every patch release of the Talos minors cloudlab supports (1.10.0–1.10.9, 1.11.0–1.11.6, 1.12.0–1.12.11, 1.13.0–1.13.9), ascending. */
-export const DEFAULT_SIM_VERSIONS: readonly string[] = ([[10, 9], [11, 6], [12, 11], [13, 9]] as const).flatMap(([minor, last]) =>
+/** Every patch release of the Talos minors cloudlab supports (1.11.0–1.11.6, 1.12.0–1.12.11, 1.13.0–1.13.9, 1.14.0–1.14.4), ascending. */
+export const DEFAULT_SIM_VERSIONS: readonly string[] = ([[11, 6], [12, 11], [13, 9], [14, 4]] as const).flatMap(([minor, last]) =>
   Array.from({ length: last + 1 }, (_, p) => `v1.${minor}.${p}`),
 );
 
