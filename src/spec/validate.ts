@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import type { Problem } from '../core/errors.js';
 import { deriveIdentities, type NodeIdentity } from '../plan/identities.js';
 import { broadcastAddress, cidrContains, hasHostBits, networkAddress, parseCidr, usableRange, ipToInt } from '../plan/addressing.js';
-import { checkVersions } from './versions.js';
+import { checkVersions, talosMinor } from './versions.js';
+import { OFFICIAL_EXTENSIONS } from './official-extensions.js';
 import { didYouMean, type PathSegment } from './source.js';
 import type { LoadedSpec } from './load.js';
 
@@ -92,9 +93,20 @@ export function validateSpec(loaded: LoadedSpec): Problem[] {
     );
   }
   const seenExt = new Set<string>();
+  const minor = talosMinor(spec.versions.talos)?.minor;
+  const official = minor ? OFFICIAL_EXTENSIONS[minor] : undefined;
   spec.image.extensions.forEach((e, i) => {
     if (seenExt.has(e)) add(['image', 'extensions', i], `extension "${e}" is listed twice`, 'list each extension once');
     seenExt.add(e);
+    // The factory would refuse the image (HTTP 400) only once Proxmox downloads it: catch it before anything exists.
+    if (official && !official.includes(e)) {
+      const guess = didYouMean(e, official);
+      add(
+        ['image', 'extensions', i],
+        `unknown official extension ${e} for Talos ${minor}${guess ? ` (did you mean ${guess}?)` : ''}`,
+        guess ? `use ${guess}` : `use a name from the official list of Talos ${minor} (https://github.com/siderolabs/extensions, branch release-${minor})`,
+      );
+    }
   });
   if (spec.network.mode === 'dhcp' && !spec.image.extensions.includes('siderolabs/qemu-guest-agent')) {
     add(['image', 'extensions'], 'DHCP addressing needs the siderolabs/qemu-guest-agent extension: addresses are discovered through the guest agent', 'add siderolabs/qemu-guest-agent to image.extensions, or use network.mode: static');

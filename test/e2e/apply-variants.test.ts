@@ -17,7 +17,7 @@ network:
   cidr: 127.0.26.0/24
   gateway: 127.0.26.1
 image:
-  extensions: [siderolabs/qemu-guest-agent, siderolabs/nfs-mount]
+  extensions: [siderolabs/qemu-guest-agent, siderolabs/nfsrahead]
 controlPlane:
   cores: 4
   memory: 16GiB

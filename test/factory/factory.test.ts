@@ -68,3 +68,29 @@ test('client errors: unreachable factory and timeouts name what failed', async (
   await assert.rejects(client.listVersions(), (e: unknown) => e instanceof CloudlabError && e.code === 'FACTORY_UNREACHABLE' && /127\.0\.0\.1:1/.test(e.message));
   await assert.rejects(startFactorySim({ listen: '0.0.0.0:0' }), /loopback only/);
 });
+
+test('A2: the factory double answers as image-factory does: 404 for a schematic it was never sent, unknown extensions refused per Talos version at image time', async () => {
+  // Upstream: image-factory internal/frontend/http/configuration.go handleSchematicCreate (YAML validated, names not),
+  // internal/schematic/storage/registry/registry.go ("schematic ID %q not found" → 404 in internal/frontend/http/http.go),
+  // internal/profile/profile.go ("official extension %q is not available for Talos version %s" → 400).
+  const sim = await startFactorySim();
+  try {
+    const client = new FactoryClient({ url: sim.url });
+    const never = schematicId({ customization: { extraKernelArgs: ['net.ifnames=0'] } });
+    const r404 = await fetch(`${sim.url}/image/${never}/v1.14.4/nocloud-amd64.qcow2`, { method: 'HEAD' });
+    assert.equal(r404.status, 404);
+    const body = await (await fetch(`${sim.url}/image/${never}/v1.14.4/nocloud-amd64.qcow2`)).text();
+    assert.equal(body, `schematic ID "${never}" not found`);
+    assert.equal(await client.getSchematic(never), null);
+    // bird2 is official from Talos 1.12 on (siderolabs/extensions release-1.12 Makefile TARGETS), not in 1.11.
+    const bird = await client.createSchematic('customization:\n  systemExtensions:\n    officialExtensions: [siderolabs/bird2]\n');
+    assert.equal((await fetch(`${sim.url}/image/${bird.id}/v1.12.11/nocloud-amd64.qcow2`, { method: 'HEAD' })).status, 200);
+    const old = await fetch(`${sim.url}/image/${bird.id}/v1.11.6/nocloud-amd64.qcow2`);
+    assert.equal(old.status, 400);
+    assert.equal(await old.text(), 'official extension "siderolabs/bird2" is not available for Talos version v1.11.6');
+    const names = (await client.listOfficialExtensions('v1.11.6')).map((e) => e.name);
+    assert.ok(names.includes('siderolabs/qemu-guest-agent') && !names.includes('siderolabs/bird2'));
+  } finally {
+    await sim.close();
+  }
+});

@@ -25,7 +25,7 @@ test('single-node example (seed 000): one node that also runs workloads', () => 
   assert.deepEqual([n.name, n.role, n.host, n.vmid, n.ip, n.cores, n.memoryMiB, n.diskGiB, n.cpuType], ['homelab-cp-1', 'controlplane', 'm710q', 401, '192.168.1.50', 4, 16384, 100, 'host']);
   assert.equal(plan.cluster.allowSchedulingOnControlPlanes, true);
   assert.equal(plan.cluster.endpoint, 'https://192.168.1.50:6443');
-  assert.deepEqual(plan.image.schematic.customization.systemExtensions?.officialExtensions, ['siderolabs/qemu-guest-agent', 'siderolabs/nfs-mount']);
+  assert.deepEqual(plan.image.schematic.customization.systemExtensions?.officialExtensions, ['siderolabs/qemu-guest-agent', 'siderolabs/nfs-utils']);
   assert.equal(plan.vm.machine, 'q35');
   assert.equal(plan.vm.bios, 'ovmf');
 });

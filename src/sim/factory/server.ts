@@ -4,22 +4,18 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { canonicalSchematic, parseSchematic, schematicId, type Schematic } from '../../render/image/schematic.js';
+import { OFFICIAL_EXTENSIONS } from '../../spec/official-extensions.js';
 
 /** Every patch release of the Talos minors cloudlab supports (1.11.0–1.11.6, 1.12.0–1.12.11, 1.13.0–1.13.9, 1.14.0–1.14.4), ascending. */
 export const DEFAULT_SIM_VERSIONS: readonly string[] = ([[11, 6], [12, 11], [13, 9], [14, 4]] as const).flatMap(([minor, last]) =>
   Array.from({ length: last + 1 }, (_, p) => `v1.${minor}.${p}`),
 );
 
-export const DEFAULT_SIM_EXTENSIONS = [
-  'siderolabs/amd-ucode',
-  'siderolabs/intel-ucode',
-  'siderolabs/iscsi-tools',
-  'siderolabs/nut-client',
-  'siderolabs/qemu-guest-agent',
-  'siderolabs/tailscale',
-  'siderolabs/util-linux-tools',
-  'siderolabs/zfs',
-];
+/** The official extensions the double lists for a Talos version: cloudlab's shipped list of that minor, as the real factory lists that release's extensions image. */
+export function officialExtensionsOf(version: string): string[] {
+  const minor = /^v?(\d+\.\d+)\./.exec(version)?.[1];
+  return [...((minor && OFFICIAL_EXTENSIONS[minor]) || [])];
+}
 
 export interface FactorySim {
   url: string;
@@ -90,7 +86,7 @@ function normVersion(v: string): string {
 /** Starts the factory double on loopback (default 127.0.0.1, random port). */
 export async function startFactorySim(opts: { listen?: string; versions?: string[]; extensions?: string[] } = {}): Promise<FactorySim> {
   const versions = (opts.versions ?? DEFAULT_SIM_VERSIONS).map(normVersion);
-  const extensions = [...(opts.extensions ?? DEFAULT_SIM_EXTENSIONS)].sort();
+  const extensionsOf = (v: string): string[] => [...(opts.extensions ?? officialExtensionsOf(v))].sort();
   const schematics = new Map<string, unknown>();
   const [host, portText] = (opts.listen ?? '127.0.0.1:0').split(':');
   if (!host || !/^127\./.test(host)) throw new Error(`the factory simulator binds loopback only, not ${String(host)}`);
@@ -105,8 +101,8 @@ export async function startFactorySim(opts: { listen?: string; versions?: string
       } catch (e) {
         return send(res, 400, (e as Error).message);
       }
-      const unknownExt = (s.customization.systemExtensions?.officialExtensions ?? []).filter((e) => !extensions.includes(e));
-      if (unknownExt.length) return send(res, 400, `unknown official extensions: ${unknownExt.join(', ')}`);
+      // As image-factory's handleSchematicCreate: only the YAML is validated (known fields); extension names are
+      // checked when an image is built for a Talos version (internal/profile/profile.go EnhanceFromSchematic).
       const id = schematicId(s);
       schematics.set(id, s);
       known.set(id, [...(s.customization.systemExtensions?.officialExtensions ?? [])]);
@@ -115,7 +111,7 @@ export async function startFactorySim(opts: { listen?: string; versions?: string
     const sm = /^\/schematics\/([0-9a-f]{64})$/.exec(path);
     if (req.method === 'GET' && sm) {
       const s = schematics.get(sm[1]!);
-      if (!s) return send(res, 404, 'schematic not found');
+      if (!s) return send(res, 404, `schematic ID "${sm[1]!}" not found`);
       return send(res, 200, canonicalSchematic(s as Schematic), 'application/yaml');
     }
     if (req.method === 'GET' && path === '/versions') return json(res, 200, versions);
@@ -126,7 +122,7 @@ export async function startFactorySim(opts: { listen?: string; versions?: string
       return json(
         res,
         200,
-        extensions.map((name) => {
+        extensionsOf(v).map((name) => {
           const ref = `ghcr.io/${name}:${v}`;
           return { name, ref, digest: `sha256:${createHash('sha256').update(ref).digest('hex')}`, author: 'Sidero Labs', description: `${name.split('/')[1]} system extension` };
         }),
@@ -137,8 +133,14 @@ export async function startFactorySim(opts: { listen?: string; versions?: string
       const [, id, rawV, file] = im;
       const v = normVersion(rawV!);
       if (!versions.includes(v)) return send(res, 404, `version ${v} not found`);
-      if (!schematics.has(id!) && id !== schematicId('{}')) return send(res, 404, 'schematic not found');
+      // A schematic ID is a content hash: the factory cannot build one it was never sent
+      // (internal/schematic/storage/registry/registry.go, mapped to 404 by internal/frontend/http/http.go).
+      if (!schematics.has(id!) && id !== schematicId('{}')) return send(res, 404, `schematic ID "${id!}" not found`);
       if (!ASSET.test(file!)) return send(res, 400, `unknown image asset ${file}`);
+      const sch = schematics.get(id!) as Schematic | undefined;
+      const available = extensionsOf(v);
+      const missing = (sch?.customization.systemExtensions?.officialExtensions ?? []).find((e) => !available.includes(e));
+      if (missing) return send(res, 400, `official extension "${missing}" is not available for Talos version ${v}`);
       if (id === schematicId('{}')) known.set(id!, []);
       const body = syntheticImage(id!, v, file!);
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length, 'content-disposition': `attachment; filename="${file}"` });
