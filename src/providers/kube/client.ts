@@ -88,12 +88,15 @@ export class KubeClient {
     this.agent.destroy();
   }
 
-  private call(method: string, path: string): Promise<{ status: number; body: string }> {
+  private call(method: string, path: string, body?: { contentType: string; data: string }): Promise<{ status: number; body: string }> {
     const url = new URL(path, this.server);
     return new Promise((resolve, reject) => {
       const req = request(url, {
         method, agent: this.agent, timeout: this.timeoutMs,
-        headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        headers: {
+          accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...(body ? { 'content-type': body.contentType, 'content-length': Buffer.byteLength(body.data) } : {}),
+        },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -106,12 +109,22 @@ export class KubeClient {
         details: { method, path, server: this.server.origin },
         hint: 'The API answers only after bootstrap, on the cluster endpoint (VIP or first control plane); check that a control plane is up.',
       })));
-      req.end();
+      req.end(body?.data);
     });
   }
 
-  private async json(method: string, path: string, okStatuses = [200]): Promise<{ status: number; data: Obj }> {
-    const r = await this.call(method, path);
+  /**
+   * Any API call with a JSON answer: the status and parsed body for the statuses the caller expects, a
+   * CloudlabError (KUBE_HTTP / KUBE_UNAUTHORIZED with the API's message) otherwise. For callers that own one
+   * resource's semantics (drain, eviction).
+   */
+  async request(method: string, path: string, opts: { body?: unknown; contentType?: string; ok?: number[] } = {}): Promise<{ status: number; data: Obj }> {
+    const body = opts.body === undefined ? undefined : { contentType: opts.contentType ?? 'application/json', data: JSON.stringify(opts.body) };
+    return this.json(method, path, opts.ok ?? [200], body);
+  }
+
+  private async json(method: string, path: string, okStatuses = [200], body?: { contentType: string; data: string }): Promise<{ status: number; data: Obj }> {
+    const r = await this.call(method, path, body);
     if (!okStatuses.includes(r.status)) {
       let message = r.body.slice(0, 300);
       try {
