@@ -1,20 +1,16 @@
 // Owns the state one simulated Talos cluster shares across its nodes: bootstrap-once, etcd membership, the VIP holder,
-// the Kubernetes nodes it reports, and the lifecycle of its minimal Kubernetes API on the cluster endpoint.
+// the Kubernetes nodes it reports, and the lifecycle of its minimal Kubernetes API on the cluster endpoint. It sees its
+// nodes only as ClusterMembers (ports.ts).
 import type { Server } from 'node:https';
 import { issueCertificate } from '../../render/talos/pki.js';
 import type { CertPair } from './config.js';
 import { startKubeApi, type SimKubeNode } from './kube-api.js';
-import type { SimTalosNode } from './node.js';
+import type { ClusterMember, ClusterView, EtcdMemberState } from './ports.js';
 
-export interface EtcdMemberState {
-  /** uint64 as decimal string. */
-  id: string;
-  address: string;
-  hostname: string;
-}
+export type { EtcdMemberState } from './ports.js';
 
-export class SimCluster {
-  readonly nodes = new Set<SimTalosNode>();
+export class SimCluster implements ClusterView {
+  readonly nodes = new Set<ClusterMember>();
   bootstrapped = false;
   readonly members = new Map<string, EtcdMemberState>();
   vipHolder: string | null = null;
@@ -31,6 +27,14 @@ export class SimCluster {
 
   constructor(readonly id: string, readonly name: string, readonly endpoint: URL, private readonly nextId: () => string) {}
 
+  attach(node: ClusterMember): void {
+    this.nodes.add(node);
+  }
+
+  detach(node: ClusterMember): void {
+    this.nodes.delete(node);
+  }
+
   /** A CA with its key, from any control plane's configuration (workers carry only the certificate). */
   caWithKey(which: 'os' | 'k8s'): CertPair | null {
     for (const n of this.sortedNodes()) {
@@ -41,12 +45,12 @@ export class SimCluster {
     return null;
   }
 
-  sortedNodes(): SimTalosNode[] {
+  sortedNodes(): ClusterMember[] {
     return [...this.nodes].sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
   }
 
   /** Control planes that are up and hold an etcd member. */
-  healthyControlPlanes(): SimTalosNode[] {
+  healthyControlPlanes(): ClusterMember[] {
     return this.sortedNodes().filter((n) => n.isRunning && n.activeConfig?.type === 'controlplane' && this.memberOf(n.address) !== undefined);
   }
 
@@ -56,7 +60,7 @@ export class SimCluster {
   }
 
   /** Bootstraps etcd with this node as the first member. */
-  bootstrap(node: SimTalosNode): void {
+  bootstrap(node: ClusterMember): void {
     this.bootstrapped = true;
     const id = this.nextId();
     this.members.set(id, { id, address: node.address, hostname: node.hostname });

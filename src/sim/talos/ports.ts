@@ -1,0 +1,66 @@
+// Owns the small interfaces the Talos simulator's parts talk through, so no part imports another's module: what a node
+// needs from its fleet (NodeHost) and its cluster (ClusterView), and what a cluster needs from a node (ClusterMember).
+import type { CertPair, SimMachineConfig } from './config.js';
+import type { TalosFaults } from './faults.js';
+
+export type NodeState = 'booting' | 'maintenance' | 'installing' | 'rebooting' | 'running' | 'resetting' | 'stopped';
+export type ApiMode = 'maintenance' | 'configured';
+
+export interface EtcdMemberState {
+  /** uint64 as decimal string. */
+  id: string;
+  address: string;
+  hostname: string;
+}
+
+/** What a cluster reads of one of its nodes. */
+export interface ClusterMember {
+  readonly address: string;
+  readonly hostname: string;
+  readonly isRunning: boolean;
+  readonly activeConfig: SimMachineConfig | null;
+  readonly etcdRemoved: boolean;
+  readonly bootId: string;
+  kubeletState(): { registered: boolean; ready: boolean };
+  uidFor(name: string): string;
+}
+
+/** What a node (and the API calls it serves) needs of the cluster it belongs to. */
+export interface ClusterView {
+  readonly id: string;
+  readonly bootstrapped: boolean;
+  readonly kubeServing: boolean;
+  readonly members: ReadonlyMap<string, EtcdMemberState>;
+  knownOsCa: CertPair | null;
+  attach(node: ClusterMember): void;
+  detach(node: ClusterMember): void;
+  caWithKey(which: 'os' | 'k8s'): CertPair | null;
+  memberOf(address: string): EtcdMemberState | undefined;
+  healthyControlPlanes(): ClusterMember[];
+  bootstrap(node: ClusterMember): void;
+  removeMember(id: string): EtcdMemberState | undefined;
+  /** Reconciles the VIP, etcd joins and the Kubernetes API with the nodes' states. */
+  refresh(): Promise<void>;
+}
+
+/** A running API server a node owns (stopped when the node goes down). */
+export interface ApiServerHandle {
+  stop(): void;
+}
+
+/** What a node needs of the world it runs in: timing, faults, its cluster, and a way to serve its API (N: the node type). */
+export interface NodeHost<N> {
+  readonly seed: number;
+  readonly port: number;
+  readonly talosVersion: string;
+  readonly bootDelayMs: number;
+  readonly installDelayMs: number;
+  readonly faults: TalosFaults;
+  /** A simulated duration in real milliseconds. */
+  scaled(ms: number): number;
+  log(line: string): void;
+  /** The cluster a configuration belongs to (created on first use). */
+  clusterFor(config: SimMachineConfig): ClusterView;
+  /** Starts the node's Talos API (maintenance: self-signed, no client certificates; configured: mutual TLS from the OS CA). */
+  serveApi(node: N, mode: ApiMode, ca?: { crt: string; key: string }): Promise<ApiServerHandle>;
+}

@@ -1,0 +1,54 @@
+// Owns the configured-mode dispatch of the Talos simulator's API: which roles each call needs (Talos' authz: reader <
+// operator < admin; etcd:backup for snapshots) and which handler file answers it. A new call is a handler file beside
+// these, registered in HANDLERS.
+import type { MethodName } from '../../../providers/talos/proto.js';
+import type { SimTalosNode } from '../node.js';
+import { applyHandlers } from './apply.js';
+import { bootstrapHandlers } from './bootstrap.js';
+import { etcdHandlers } from './etcd.js';
+import { infoHandlers } from './info.js';
+import { kubeconfigHandlers } from './kubeconfig.js';
+import { lifecycleHandlers } from './lifecycle.js';
+import { fail, S, type Handler, type Handlers, type Reply, type Req, type RpcEnv } from './types.js';
+
+export { maintenanceCall } from './maintenance.js';
+export { RpcError, fail, S, type Reply, type Req, type RpcEnv } from './types.js';
+
+const READ = ['os:admin', 'os:operator', 'os:reader'];
+
+/** Roles each configured-mode call needs. */
+export const ROLE_NEEDS: Record<MethodName, string[]> = {
+  ApplyConfiguration: ['os:admin'],
+  Bootstrap: ['os:admin'],
+  Kubeconfig: ['os:admin'],
+  Version: READ,
+  ServiceList: READ,
+  EtcdMemberList: READ,
+  EtcdRemoveMemberByID: ['os:admin'],
+  EtcdLeaveCluster: ['os:admin'],
+  EtcdSnapshot: ['os:admin', 'os:operator', 'os:etcd:backup'],
+  Upgrade: ['os:admin'],
+  Reboot: ['os:admin', 'os:operator'],
+  Reset: ['os:admin'],
+  Read: ['os:admin'],
+};
+
+const HANDLERS: Handlers = {
+  ...infoHandlers,
+  ...applyHandlers,
+  ...bootstrapHandlers,
+  ...kubeconfigHandlers,
+  ...etcdHandlers,
+  ...lifecycleHandlers,
+};
+
+/** Serves one configured-mode call on a node with the caller's roles (also when another node proxies to this one). */
+export async function configuredCall(node: SimTalosNode, name: MethodName, req: Req, roles: string[], env: RpcEnv): Promise<Reply> {
+  const need = ROLE_NEEDS[name];
+  if (!roles.some((r) => need.includes(r))) throw fail(S.PERMISSION_DENIED, 'not authorized');
+  const config = node.activeConfig;
+  if (!config || !node.cluster) throw fail(S.UNAVAILABLE, 'node is not configured');
+  const handler: Handler | undefined = HANDLERS[name];
+  if (!handler) throw fail(S.UNIMPLEMENTED, `${name} is not implemented`);
+  return handler({ node, cluster: node.cluster, config, controlPlane: config.type === 'controlplane', req, env });
+}

@@ -1,0 +1,41 @@
+// Owns the Talos services a simulated node reports (ServiceList): which run on a control plane or worker, and how their
+// states and health move from Preparing to Running after boot, with etcd waiting for bootstrap or a join.
+import type { SimTalosNode } from './node.js';
+
+type Msg = Record<string, unknown>;
+
+/** The services Talos runs, in ServiceList order. */
+const WORKER_SERVICES = ['apid', 'containerd', 'cri', 'kubelet', 'machined', 'udevd'];
+const CP_SERVICES = ['apid', 'containerd', 'cri', 'etcd', 'kubelet', 'machined', 'trustd', 'udevd'];
+
+export function nodeServices(node: SimTalosNode): Msg[] {
+  const cfg = node.activeConfig!;
+  const ids = cfg.type === 'controlplane' ? CP_SERVICES : WORKER_SERVICES;
+  const step = node.serviceStep();
+  const t = Date.now() - node.bootedAt;
+  const ts = (offset: number) => {
+    const ms = node.bootedAt + offset;
+    return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
+  };
+  return ids.map((id, i) => {
+    const startAt = id === 'kubelet' ? step * 2 : id === 'etcd' ? step : Math.min(i, 2) * step * 0.5;
+    const events: Msg[] = [{ msg: 'Starting service', state: 'Preparing', ts: ts(0) }];
+    if (id === 'etcd') {
+      const member = node.cluster?.memberOf(node.address);
+      if (!member) {
+        const waitMsg = node.etcdRemoved ? 'etcd member was removed from the cluster' : node.cluster?.bootstrapped ? 'Waiting to join the etcd cluster' : 'Waiting for bootstrap';
+        const st = node.etcdRemoved ? 'Failed' : 'Preparing';
+        events.push({ msg: waitMsg, state: st, ts: ts(Math.min(t, step)) });
+        return { id, state: st, events: { events }, health: { unknown: true, healthy: false, last_message: waitMsg } };
+      }
+    }
+    if (t < startAt) {
+      events.push({ msg: 'Waiting for service dependencies', state: 'Waiting', ts: ts(0) });
+      return { id, state: 'Waiting', events: { events }, health: { unknown: true, healthy: false, last_message: '' } };
+    }
+    events.push({ msg: 'Service started', state: 'Running', ts: ts(startAt) });
+    const healthy = t >= startAt + step * 0.5;
+    if (healthy) events.push({ msg: 'Health check successful', state: 'Running', ts: ts(startAt + step * 0.5) });
+    return { id, state: 'Running', events: { events }, health: { unknown: !healthy, healthy, last_message: healthy ? '' : 'waiting for the first health check' } };
+  });
+}
