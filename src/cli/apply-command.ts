@@ -38,7 +38,7 @@ export async function runLivePlanCommand(ctx: CliContext, o: { file: string; sim
         notes: session.diff.notes,
       });
     } else {
-      ctx.out(ctx.c.bold(`Plan for cluster ${session.plan.cluster.name} (against ${session.plan.proxmox.endpoint}):`));
+      ctx.out(ctx.c.bold(`Plan for cluster ${session.plan.cluster.name} (against ${session.proxmox.endpoint}):`));
       for (const l of diffLines(ctx, session.diff)) ctx.out(l);
       if (changes.length) {
         ctx.out('');
@@ -60,15 +60,35 @@ export async function runApplyCommand(ctx: CliContext, o: { file: string; simula
       ctx.info(ctx.c.bold(`Cluster ${session.plan.cluster.name}:`));
       for (const l of diffLines(ctx, session.diff)) ctx.info(l);
     }
-    if (hasChanges(session.diff)) await confirm(ctx, 'Apply these changes? Type "yes":', 'yes', o.yes);
+    const prompted = hasChanges(session.diff) ? await confirm(ctx, 'Apply these changes? Type "yes":', 'yes', o.yes) : false;
     // Preflight first (read-only): a token without privileges hears every missing one, not just the lock's.
     const { preflightReport, preflightError } = await import('../reconcile/preflight.js');
-    const report = await preflightReport(session.proxmox, session.plan, session.diff.actions.filter((a) => a.kind === 'create').map((a) => a.node));
-    for (const c of report.checks) if (!c.ok && c.severity === 'warning') ctx.warn(`${c.title}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
-    const pre = preflightError(report);
-    if (pre) throw pre;
-    const { acquireLock } = await import('../reconcile/lock.js');
-    const lock = await acquireLock(session.proxmox, session.plan.cluster.name, { operation: 'apply', waitMs, onWait: (h) => ctx.info(`waiting for the cluster lock held by ${h ? `${h.owner}@${h.host} (${h.operation} since ${h.since})` : 'another run'}`), onStale: (h) => ctx.warn(`took over a stale cluster lock left by pid ${h.pid} (${h.operation} since ${h.since}), which is no longer running`) });
+    const preflight = async (): Promise<void> => {
+      const report = await preflightReport(session.proxmox, session.plan, session.diff.actions.filter((a) => a.kind === 'create').map((a) => a.node));
+      for (const c of report.checks) if (!c.ok && c.severity === 'warning') ctx.warn(`${c.title}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
+      const pre = preflightError(report);
+      if (pre) throw pre;
+    };
+    await preflight();
+    const { acquireLock, describeHolder } = await import('../reconcile/lock.js');
+    const lock = await acquireLock(session.proxmox, session.plan.cluster.name, { operation: 'apply', waitMs, onWait: (h) => ctx.info(`waiting for the cluster lock held by ${describeHolder(h)}`), onStale: (h, why) => ctx.warn(`took over a stale cluster lock of ${describeHolder(h)}: ${why}`), onLost: (m) => ctx.warn(m) });
+    try {
+      // Whatever was observed before a wait or an open prompt is stale: look again and act on what is there now.
+      if (lock.waited || prompted) {
+        const before = diffLines(ctx, session.diff).join('\n');
+        await reobserve(session);
+        const after = diffLines(ctx, session.diff);
+        if (after.join('\n') !== before) {
+          ctx.info(ctx.c.bold(`The cluster changed ${lock.waited ? 'while waiting for the lock' : 'while the prompt was open'}; the plan is now:`));
+          for (const l of after) ctx.info(l);
+          if (hasChanges(session.diff)) await confirm(ctx, 'Apply these changes? Type "yes":', 'yes', o.yes);
+          await preflight();
+        }
+      }
+    } catch (e) {
+      await lock.release().catch(() => null);
+      throw e;
+    }
     const progress = createProgress(ctx);
     const intr = interruptHandler(ctx);
     const t0 = Date.now();
@@ -83,8 +103,7 @@ export async function runApplyCommand(ctx: CliContext, o: { file: string; simula
       if (ctx.flags.json) {
         ctx.io.stdout.write(JSON.stringify({ type: 'summary', cluster: session.plan.cluster.name, created: summary.created, updated: summary.updated, rebootPending: summary.rebootPending, bootstrapped: summary.bootstrapped, outputs: summary.outputs, seconds: Number(secs) }) + '\n');
       } else {
-        const touched = summary.created.length + summary.updated.length;
-        ctx.out(`${ctx.c.green('✓')} cluster ${session.plan.cluster.name} is up in ${secs} s: ${touched ? `${summary.created.length} created, ${summary.updated.length} updated` : 'no changes'}${summary.bootstrapped ? ', bootstrapped' : ''}.`);
+        ctx.out(`${ctx.c.green('✓')} cluster ${session.plan.cluster.name} is up in ${secs} s: ${summaryWords(summary)}.`);
         if (summary.rebootPending.length) ctx.warn(`reboot needed for ${summary.rebootPending.join(', ')} (apply --allow-reboot does it one at a time)`);
         if (summary.outputs.length) ctx.out(`  encrypted outputs: ${summary.outputs.join(', ')} — use \`cloudlab kubeconfig\` / \`cloudlab talosconfig\``);
       }
@@ -92,9 +111,36 @@ export async function runApplyCommand(ctx: CliContext, o: { file: string; simula
     } finally {
       progress.done();
       intr.dispose();
-      await lock.release().catch((e: unknown) => ctx.warn(`could not release the cluster lock: ${(e as Error).message}`));
+      await releaseLock(ctx, lock);
     }
   });
+}
+
+/** What apply did, in words: VMs created and updated, nodes configured, bootstrap; "no changes" only when nothing ran. */
+export function summaryWords(s: { created: string[]; updated: string[]; configured?: string[]; bootstrapped: boolean; ran: string[] }): string {
+  const parts: string[] = [];
+  if (s.created.length || s.updated.length) parts.push(`${s.created.length} created, ${s.updated.length} updated`);
+  const configured = s.configured ?? [];
+  if (configured.length) parts.push(`${configured.length} configured`);
+  const started = s.ran.filter((id) => id.startsWith('start:')).length;
+  if (started && !s.created.length) parts.push(`${started} started`);
+  if (s.bootstrapped) parts.push('bootstrapped');
+  if (!parts.length) return s.ran.some((id) => id.startsWith('vm:') || id.startsWith('config:') || id.startsWith('start:') || id === 'bootstrap') ? 'finished the work of an earlier run' : 'no changes';
+  return parts.join(', ');
+}
+
+async function releaseLock(ctx: CliContext, lock: { release(): Promise<string | null> }): Promise<void> {
+  const w = await lock.release().catch((e: unknown) => `could not release the cluster lock: ${(e as Error).message}`);
+  if (w) ctx.warn(w);
+}
+
+/** Observes Proxmox again and recomputes the diff (after a wait or a prompt). */
+async function reobserve(session: Session): Promise<void> {
+  const { observeProxmox } = await import('../reconcile/observe.js');
+  const { diffWorld, collisionError } = await import('../reconcile/diff.js');
+  session.world = await observeProxmox(session.proxmox, session.plan.cluster.name);
+  session.diff = diffWorld(session.plan, session.world);
+  if (session.diff.collisions.length) throw collisionError(session.diff);
 }
 
 async function runDryRun(ctx: CliContext, session: Session): Promise<number> {
@@ -111,7 +157,7 @@ async function runDryRun(ctx: CliContext, session: Session): Promise<number> {
 }
 
 export async function runStatusCommand(ctx: CliContext, o: { file: string; simulate?: boolean }): Promise<number> {
-  return withLiveSession(ctx, o, async (session) => {
+  return withLiveSession(ctx, { ...o, tolerateCollisions: true }, async (session) => {
     const { clusterStatus } = await import('../reconcile/status.js');
     const st = await clusterStatus(session);
     if (ctx.flags.json) {
@@ -125,17 +171,28 @@ export async function runStatusCommand(ctx: CliContext, o: { file: string; simul
         ctx.out('');
         ctx.out(ctx.c.bold('Drift from the spec:'));
         for (const d of [...st.drift, ...st.extra]) ctx.out(`  ${d}`);
-      } else {
+      } else if (!st.errors.length) {
         ctx.out('No drift: the VMs match the spec.');
       }
+      if (st.errors.length) {
+        ctx.out('');
+        ctx.out(ctx.c.bold(ctx.c.red('Could not read:')));
+        for (const e of st.errors) ctx.out(`  ${e}`);
+      }
+    }
+    if (st.errors.length) {
+      ctx.warn(`status is incomplete: ${st.errors.length} question(s) failed (listed above)`);
+      return 1;
     }
     return 0;
   });
 }
 
 export async function runDestroyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; purgeImages?: boolean }): Promise<number> {
-  return withLiveSession(ctx, o, async (session) => {
-    const ours = session.world.vms.filter((v) => v.ours && !v.template);
+  return withLiveSession(ctx, { ...o, tolerateCollisions: true }, async (session) => {
+    for (const c of session.diff.collisions) ctx.warn(`not this cluster's, left alone: ${c.message}`);
+    for (const t of session.diff.templates) ctx.warn(`template ${t.name} (VMID ${t.vmid}) carries this cluster's tags; templates are never deleted`);
+    const ours = session.world.vms.filter((v) => v.ours);
     if (ours.length === 0) {
       ctx.out(`No VMs of cluster ${session.plan.cluster.name} exist; nothing to destroy.`);
       return 0;
@@ -143,19 +200,21 @@ export async function runDestroyCommand(ctx: CliContext, o: { file: string; simu
     ctx.info(`This deletes ${ours.length} VM(s) of cluster ${session.plan.cluster.name} and their disks:`);
     for (const v of ours) ctx.info(`  - ${v.name} (VMID ${v.vmid} on ${v.host})`);
     await confirm(ctx, `Type the cluster name (${session.plan.cluster.name}) to confirm:`, session.plan.cluster.name, o.yes);
-    const { acquireLock } = await import('../reconcile/lock.js');
-    const lock = await acquireLock(session.proxmox, session.plan.cluster.name, { operation: 'destroy', onStale: (h) => ctx.warn(`took over a stale cluster lock left by pid ${h.pid}, which is no longer running`) });
+    const { acquireLock, describeHolder } = await import('../reconcile/lock.js');
+    const lock = await acquireLock(session.proxmox, session.plan.cluster.name, { operation: 'destroy', onStale: (h, why) => ctx.warn(`took over a stale cluster lock of ${describeHolder(h)}: ${why}`), onLost: (m) => ctx.warn(m) });
     const progress = createProgress(ctx);
     try {
       const { runDestroy } = await import('../reconcile/destroy.js');
-      const r = await runDestroy(session, { purgeImages: Boolean(o.purgeImages), events: progress.event });
+      // Acts on what it reads now, limited to what was confirmed; each VM is re-checked right before it is touched.
+      const r = await runDestroy(session, { purgeImages: Boolean(o.purgeImages), events: progress.event, confirmed: ours.map((v) => ({ vmid: v.vmid, name: v.name })) });
       progress.done();
-      if (ctx.flags.json) ctx.io.stdout.write(JSON.stringify({ type: 'summary', deleted: r.deleted, imagesDeleted: r.imagesDeleted }) + '\n');
+      for (const s of r.skipped) ctx.warn(s);
+      if (ctx.flags.json) ctx.io.stdout.write(JSON.stringify({ type: 'summary', deleted: r.deleted, imagesDeleted: r.imagesDeleted, skipped: r.skipped }) + '\n');
       else ctx.out(`Deleted ${r.deleted.length} VM(s)${r.imagesDeleted.length ? ` and ${r.imagesDeleted.length} image(s)` : ''}; ${r.untouched} other VM(s) untouched.`);
       return 0;
     } finally {
       progress.done();
-      await lock.release().catch(() => {});
+      await releaseLock(ctx, lock);
     }
   });
 }

@@ -9,6 +9,8 @@ import type { CliContext } from './context.js';
 export interface LiveOptions {
   file: string;
   simulate?: boolean;
+  /** status and destroy: VMs colliding with the plan are reported, not fatal. */
+  tolerateCollisions?: boolean;
 }
 
 /** Loads the spec and, with --simulate, starts the built-in simulators and points the run at them. */
@@ -30,7 +32,7 @@ export async function withLiveSession<T>(ctx: CliContext, o: LiveOptions, fn: (s
   const { openSession } = await import('../reconcile/session.js');
   let session: Session | null = null;
   try {
-    session = await openSession(loaded, env, { ...(talosPort ? { talosPort } : {}), onWarning: (m) => ctx.warn(m) });
+    session = await openSession(loaded, env, { ...(talosPort ? { talosPort } : {}), onWarning: (m) => ctx.warn(m), ...(o.tolerateCollisions ? { tolerateCollisions: true } : {}) });
     return await fn(session, loaded);
   } finally {
     await session?.proxmox.close();
@@ -39,8 +41,9 @@ export async function withLiveSession<T>(ctx: CliContext, o: LiveOptions, fn: (s
 }
 
 /** Asks for confirmation on a terminal; without one, --yes is required. */
-export async function confirm(ctx: CliContext, question: string, expected: string, yes: boolean | undefined): Promise<void> {
-  if (yes) return;
+/** Returns true when it asked (a prompt was open: the world may have changed meanwhile). */
+export async function confirm(ctx: CliContext, question: string, expected: string, yes: boolean | undefined): Promise<boolean> {
+  if (yes) return false;
   const stdin = ctx.io.stdin;
   if (!stdin || !stdin.isTTY) {
     throw new CloudlabError({ code: 'CONFIRMATION_REQUIRED', exitCode: EXIT_INVALID, message: 'this changes the cluster and there is no terminal to confirm on', hint: 'pass --yes to confirm non-interactively (or --dry-run to only look)' });
@@ -52,6 +55,7 @@ export async function confirm(ctx: CliContext, question: string, expected: strin
   } finally {
     rl.close();
   }
+  return true;
 }
 
 /** First Ctrl-C aborts gracefully (running steps stop at a safe point); the second exits at once. */

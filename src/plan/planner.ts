@@ -12,8 +12,9 @@ export interface PlanOptions {
   observedCapacity?: Record<string, Capacity>;
 }
 
-export const MANAGED_TAG = 'cloudlab';
-export const clusterTag = (name: string): string => `cluster-${name}`;
+import { MANAGED_TAG, clusterTag } from '../spec/tags.js';
+
+export { MANAGED_TAG, clusterTag };
 
 /** The tags a node's VM carries: ours (for discovery) plus the spec's, sorted and unique. */
 export function nodeTags(cluster: string, role: string, pool: string, extra: readonly string[]): string[] {

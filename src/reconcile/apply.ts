@@ -45,6 +45,8 @@ export interface ApplySummary extends RunResult {
   rebootPending: string[];
   bootstrapped: boolean;
   outputs: string[];
+  /** Nodes that received a config this run (installed from maintenance, or changed in place). */
+  configured: string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -64,7 +66,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
     });
   }
   const port = session.talosPort;
-  const summary: ApplySummary = { ran: [], skipped: [], wouldRun: [], created: [], updated: [], rebootPending: [], bootstrapped: false, outputs: [] };
+  const summary: ApplySummary = { ran: [], skipped: [], wouldRun: [], created: [], updated: [], rebootPending: [], bootstrapped: false, outputs: [], configured: [] };
 
   // Secrets bundle and credentials first: created once (encrypted) before any node learns them.
   let bundle: SecretsBundle | null = null;
@@ -361,12 +363,14 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
           const { waitForConfigured } = await import('../providers/talos/readiness.js');
           const v = await waitForConfigured(addr, c, { timeoutMs: t.installMs, port, signal: ctx.signal, intervalMs: 1000, onAttempt: () => ctx.progress('installing and rebooting') });
           talosState.set(n.name, 'configured');
+          summary.configured.push(n.name);
           return `installed Talos ${v.tag}`;
         }
         ctx.progress('comparing config');
         const r = await applyToConfigured(addr, c, config, { port });
         if (!r.changed) return 'config up to date';
         for (const w of r.result!.warnings) ctx.warn(`${n.name}: ${w}`);
+        summary.configured.push(n.name);
         return `config applied (${r.result!.mode}${r.result!.modeDetails ? `: ${r.result!.modeDetails.split('\n')[0]}` : ''})`;
       },
     });

@@ -22,6 +22,24 @@ export interface Diff {
   /** Managed VMs of this cluster that the plan no longer has. */
   deletes: ObservedVm[];
   notes: string[];
+  /**
+   * VMs cloudlab does not manage that stand where the plan needs room (a planned VMID or node name). apply and
+   * plan refuse (collisionError); status and destroy only report them, since they read or delete only what is ours.
+   */
+  collisions: { message: string; hint?: string }[];
+  /** Templates carrying this cluster's tags: not nodes, never deleted, reported. */
+  templates: ObservedVm[];
+}
+
+/** The error apply and plan raise for collisions (nothing was changed). */
+export function collisionError(d: Diff): CloudlabError {
+  return new CloudlabError({
+    code: 'VM_COLLISION',
+    exitCode: EXIT_INVALID,
+    message: `the plan collides with existing VMs (${d.collisions.length})`,
+    problems: d.collisions.map((p) => ({ message: p.message, ...(p.hint ? { hint: p.hint } : {}) })),
+    hint: 'cloudlab never touches VMs it does not manage: move them, or change the cluster name or vm.vmid / vmidBase',
+  });
 }
 
 export function diffWorld(plan: Plan, world: ObservedWorld): Diff {
@@ -45,7 +63,8 @@ export function diffWorld(plan: Plan, world: ObservedWorld): Diff {
       continue;
     }
     if (!vm.ours) {
-      problems.push({ message: `VMID ${node.vmid} planned for ${node.name} is taken by ${vm.managed ? 'another cloudlab cluster\'s' : 'an unmanaged'} VM "${vm.name}" on ${vm.host}`, hint: 'cloudlab never touches VMs it does not manage: pick other VMIDs (vm.vmid, vmidBase) or move that VM' });
+      const whose = vm.template ? 'a template' : vm.managed ? 'another cloudlab cluster\'s VM' : 'an unmanaged VM';
+      problems.push({ message: `VMID ${node.vmid} planned for ${node.name} is taken by ${whose} "${vm.name}" on ${vm.host}`, hint: 'cloudlab never touches VMs it does not manage: pick other VMIDs (vm.vmid, vmidBase) or move that VM' });
       continue;
     }
     if (vm.name !== node.name) {
@@ -68,16 +87,8 @@ export function diffWorld(plan: Plan, world: ObservedWorld): Diff {
   }
 
   const deletes = world.vms.filter((v) => v.ours && !planned.has(v.vmid));
-  if (problems.length) {
-    throw new CloudlabError({
-      code: 'VM_COLLISION',
-      exitCode: EXIT_INVALID,
-      message: `the plan collides with existing VMs (${problems.length})`,
-      problems: problems.map((p) => ({ message: p.message, ...(p.hint ? { hint: p.hint } : {}) })),
-      hint: 'nothing was changed',
-    });
-  }
-  return { actions, deletes, notes };
+  const templates = world.vms.filter((v) => v.ourTemplate);
+  return { actions, deletes, notes, collisions: problems, templates };
 }
 
 export function hasChanges(d: Diff): boolean {

@@ -3,7 +3,10 @@
 import type { ProxmoxClient } from '../providers/proxmox/client.js';
 import { parseDisk, parseNet, parseSizeBytes, parseTags } from '../providers/proxmox/props.js';
 import type { VmConfig } from '../providers/proxmox/types.js';
-import { MANAGED_TAG, clusterTag } from '../plan/planner.js';
+import { CloudlabError } from '../core/errors.js';
+import { permissionHint } from '../providers/proxmox/privileges.js';
+import { MANAGED_TAG, clusterTag } from '../spec/tags.js';
+import { tagsAreOurs } from './ownership.js';
 
 export interface ObservedVm {
   vmid: number;
@@ -11,8 +14,10 @@ export interface ObservedVm {
   name: string;
   status: string;
   tags: string[];
-  /** Carries cloudlab's tag and this cluster's tag. */
+  /** Carries cloudlab's tag and this cluster's tag (and no other cluster's), and is not a template. */
   ours: boolean;
+  /** A template carrying this cluster's tags: never a node, never deleted (reported). */
+  ourTemplate: boolean;
   /** Carries cloudlab's tag (any cluster). */
   managed: boolean;
   template: boolean;
@@ -60,8 +65,24 @@ export function vmFromConfig(base: Omit<ObservedVm, 'cores' | 'memoryMiB' | 'dis
   };
 }
 
+/**
+ * Proxmox lists only the VMs the token may audit (/cluster/resources is filtered by VM.Audit): without VM.Audit on
+ * /vms an empty list means nothing. Refused here, so no command reads "I cannot see" as "there are none" (D4).
+ */
+export async function assertCanSeeVms(client: ProxmoxClient): Promise<void> {
+  const perms = await client.permissions({ path: '/vms' });
+  if (perms['/vms']?.['VM.Audit'] !== undefined) return;
+  const token = client.tokenId;
+  throw new CloudlabError({
+    code: 'PROXMOX_CANNOT_SEE_VMS',
+    message: `the Proxmox token ${token} lacks VM.Audit on /vms: Proxmox hides the VMs it may not audit, so cloudlab cannot tell which VMs exist`,
+    hint: `nothing was changed. ${permissionHint('/vms', 'VM.Audit', token)}`,
+  });
+}
+
 /** Reads hosts and VMs. Configs are read only for this cluster's VMs (few calls for a converged cluster). */
 export async function observeProxmox(client: ProxmoxClient, cluster: string): Promise<ObservedWorld> {
+  await assertCanSeeVms(client);
   const resources = await client.clusterResources();
   const hosts: ObservedHost[] = resources
     .filter((r) => r.type === 'node' && r.node)
@@ -72,8 +93,10 @@ export async function observeProxmox(client: ProxmoxClient, cluster: string): Pr
     vmRes.map(async (r) => {
       const tags = parseTags(r.tags);
       const managed = tags.includes(MANAGED_TAG);
-      const ours = managed && tags.includes(clusterTag(cluster));
-      const base = { vmid: r.vmid!, host: r.node!, name: r.name ?? '', status: r.status ?? 'unknown', tags, ours, managed, template: r.template === 1, lock: r.lock ?? null };
+      const template = r.template === 1;
+      const ours = tagsAreOurs(tags, cluster) && !template;
+      const ourTemplate = template && tags.includes(MANAGED_TAG) && tags.includes(clusterTag(cluster));
+      const base = { vmid: r.vmid!, host: r.node!, name: r.name ?? '', status: r.status ?? 'unknown', tags, ours, ourTemplate, managed, template, lock: r.lock ?? null };
       if (!ours) return vmFromConfig(base, null, null);
       // One call gives both: the current value of every option and what waits for a restart.
       const rows = await client.vmPending(r.node!, r.vmid!);

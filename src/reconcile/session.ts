@@ -11,7 +11,7 @@ import type { Plan } from '../plan/types.js';
 import type { SecretRef } from '../spec/schema.js';
 import { ProxmoxClient, connectionFromEnv, type ProxmoxConnection } from '../providers/proxmox/client.js';
 import { observeProxmox, type ObservedWorld } from './observe.js';
-import { diffWorld, type Diff } from './diff.js';
+import { collisionError, diffWorld, type Diff } from './diff.js';
 import type { SecretsBundle } from '../render/talos/secrets.js';
 import type { TalosCredentials } from '../providers/talos/client.js';
 
@@ -90,7 +90,7 @@ export function assertConnectionFiles(loaded: LoadedSpec): void {
   }
 }
 
-export async function openSession(loaded: LoadedSpec, env: NodeJS.ProcessEnv, opts: { talosPort?: number; onWarning?: (m: string) => void } = {}): Promise<Session> {
+export async function openSession(loaded: LoadedSpec, env: NodeJS.ProcessEnv, opts: { talosPort?: number; onWarning?: (m: string) => void; /** status and destroy: collisions are reported, not fatal. */ tolerateCollisions?: boolean } = {}): Promise<Session> {
   const warnings: string[] = [];
   const warn = (m: string): void => {
     if (!warnings.includes(m)) {
@@ -113,6 +113,7 @@ export async function openSession(loaded: LoadedSpec, env: NodeJS.ProcessEnv, op
     }
     const plan = planCluster(loaded, { observedCapacity });
     const diff = diffWorld(plan, world);
+    if (diff.collisions.length && !opts.tolerateCollisions) throw collisionError(diff);
     return { loaded, plan, env, proxmox, world, diff, dir: loaded.dir, talosPort: opts.talosPort ?? talosPortFromEnv(env), warnings };
   } catch (e) {
     await proxmox.close();

@@ -1,5 +1,7 @@
 // Owns `status`: one row per node (VM state, host, address, Talos version and stage, etcd membership,
-// Kubernetes Ready) plus drift between the plan and what runs. Read-only.
+// Kubernetes Ready) plus drift between the plan and what runs. Read-only. A question that failed (a Talos or
+// Kubernetes call, a running node that does not answer) is an error on its row and in `errors`, never a silent
+// "no" or "unknown"; VMs that collide with the plan and templates with this cluster's tags are reported.
 import type { Session } from './session.js';
 import { clusterBundle, talosCredentials } from './session.js';
 import { probeTalos } from './talos-ops.js';
@@ -12,8 +14,10 @@ export interface NodeStatusRow {
   vm: string;
   address: string | null;
   talos: string;
-  etcd: 'member' | 'no' | '-';
-  kubernetes: 'Ready' | 'NotReady' | 'absent' | 'unknown';
+  etcd: 'member' | 'no' | '-' | 'error';
+  kubernetes: 'Ready' | 'NotReady' | 'absent' | 'unknown' | 'error';
+  /** What could not be read for this node. */
+  errors: string[];
 }
 
 export interface ClusterStatus {
@@ -22,7 +26,11 @@ export interface ClusterStatus {
   nodes: NodeStatusRow[];
   drift: string[];
   extra: string[];
+  /** Questions that failed (each names the node or call); status exits non-zero when there are any. */
+  errors: string[];
 }
+
+const msg = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
 export async function clusterStatus(session: Session): Promise<ClusterStatus> {
   const { plan, diff, world, env, dir } = session;
@@ -32,18 +40,36 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
     if (a.kind === 'update') drift.push(`${a.node.name}: ${a.changes.map((c) => `${c.field} is ${c.from}, spec says ${c.to}`).join('; ')}`);
     if (a.kind !== 'create' && a.vm.pendingReboot) drift.push(`${a.node.name}: CPU/memory change pending until reboot`);
   }
+  for (const c of diff.collisions) drift.push(`${c.message} (apply refuses until it moves; cloudlab never touches it)`);
   const extra = diff.deletes.map((v) => `${v.name} (VMID ${v.vmid} on ${v.host}) is this cluster's VM but not in the spec`);
-  const b = await clusterBundle(dir, plan, env, { create: false }).catch(() => null);
-  const creds = b ? (await talosCredentials(dir, plan, b.bundle, env).catch(() => null))?.creds ?? null : null;
+  for (const t of diff.templates) extra.push(`template ${t.name} (VMID ${t.vmid} on ${t.host}) carries this cluster's tags; templates are never nodes and never deleted`);
+  const errors: string[] = [];
+  const nodeErrors = new Map<string, string[]>();
+  const fail = (node: string | null, text: string): void => {
+    errors.push(node ? `${node}: ${text}` : text);
+    if (node) nodeErrors.set(node, [...(nodeErrors.get(node) ?? []), text]);
+  };
+  const b = await clusterBundle(dir, plan, env, { create: false }).catch((e: unknown) => {
+    fail(null, `cannot read the cluster secrets: ${msg(e)}`);
+    return null;
+  });
+  const creds = b ? (await talosCredentials(dir, plan, b.bundle, env).catch((e: unknown) => {
+    fail(null, `cannot build Talos credentials: ${msg(e)}`);
+    return null;
+  }))?.creds ?? null : null;
 
   // Addresses: static from the plan; DHCP from the guest agent when the VM runs.
   const addresses = new Map<string, string>();
+  const vmOf = (name: string, vmid: number) => world.vms.find((v) => v.vmid === vmid && v.ours && v.name === name);
   await Promise.all(
     plan.nodes.map(async (n) => {
       if (n.ip) return addresses.set(n.name, n.ip);
-      const vm = world.vms.find((v) => v.vmid === n.vmid && v.ours);
+      const vm = vmOf(n.name, n.vmid);
       if (!vm || vm.status !== 'running') return;
-      const ifaces = await session.proxmox.agentNetworkInterfaces(vm.host, vm.vmid).catch(() => null);
+      const ifaces = await session.proxmox.agentNetworkInterfaces(vm.host, vm.vmid).catch((e: unknown) => {
+        fail(n.name, `guest agent: ${msg(e)}`);
+        return null;
+      });
       const mine = ifaces?.result.find((i) => i['hardware-address']?.toUpperCase() === n.mac);
       const ip = mine?.['ip-addresses']?.find((a) => a['ip-address-type'] === 'ipv4')?.['ip-address'];
       if (ip) addresses.set(n.name, ip);
@@ -52,6 +78,8 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
 
   const talos = new Map<string, string>();
   const etcd = new Set<string>();
+  let etcdError: string | null = null;
+  let kubeError: string | null = null;
   let kubeNodes: { name: string; ready: boolean }[] | null = null;
   if (creds) {
     const { TalosClient } = await import('../providers/talos/client.js');
@@ -61,28 +89,40 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
         if (!addr) return;
         const st = await probeTalos(addr, creds, { port: session.talosPort, timeoutMs: 2000 });
         talos.set(n.name, st.state === 'configured' ? `${st.version} configured` : st.state === 'maintenance' ? 'maintenance' : 'unreachable');
+        // A running VM whose Talos API does not answer is a finding, not a blank.
+        if (st.state === 'unreachable' && vmOf(n.name, n.vmid)?.status === 'running') fail(n.name, `Talos API at ${addr}: ${st.reason}`);
       }),
     );
-    const boot = plan.nodes.find((n) => n.bootstrap)!;
     const cp = plan.nodes.find((n) => n.role === 'controlplane' && talos.get(n.name)?.endsWith('configured'));
-    const addr = cp ? addresses.get(cp.name) : addresses.get(boot.name);
+    const addr = cp ? addresses.get(cp.name) : undefined;
     if (addr) {
       const c = TalosClient.secure(addr, creds, { port: session.talosPort, timeoutMs: 3000, retryForMs: 0 });
       try {
-        for (const m of await c.etcdMemberList()) etcd.add(m.hostname);
-        const kc = await c.kubeconfig();
-        const { KubeClient } = await import('../providers/kube/client.js');
-        kubeNodes = await KubeClient.fromKubeconfig(kc).listNodes();
-      } catch {
-        // Not bootstrapped or not reachable: shown as '-' / unknown.
+        try {
+          for (const m of await c.etcdMemberList()) etcd.add(m.hostname);
+        } catch (e) {
+          etcdError = `etcd member list from ${cp!.name} (${addr}): ${msg(e)}`;
+          fail(null, etcdError);
+        }
+        try {
+          const kc = await c.kubeconfig();
+          const { KubeClient } = await import('../providers/kube/client.js');
+          kubeNodes = await KubeClient.fromKubeconfig(kc).listNodes();
+        } catch (e) {
+          kubeError = `Kubernetes nodes (kubeconfig from ${cp!.name}): ${msg(e)}`;
+          fail(null, kubeError);
+        }
       } finally {
         c.close();
       }
     }
   }
   const nodes: NodeStatusRow[] = plan.nodes.map((n) => {
-    const vm = world.vms.find((v) => v.vmid === n.vmid && v.ours);
+    const vm = vmOf(n.name, n.vmid);
     const k = kubeNodes?.find((x) => x.name === n.name);
+    const rowErrors = [...(nodeErrors.get(n.name) ?? [])];
+    if (n.role === 'controlplane' && etcdError) rowErrors.push(etcdError);
+    if (kubeError) rowErrors.push(kubeError);
     return {
       name: n.name,
       role: n.role,
@@ -91,9 +131,10 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
       vm: vm ? vm.status : 'absent',
       address: addresses.get(n.name) ?? null,
       talos: talos.get(n.name) ?? (creds ? 'unreachable' : 'unknown (no secrets)'),
-      etcd: n.role !== 'controlplane' ? '-' : etcd.has(n.name) ? 'member' : 'no',
-      kubernetes: kubeNodes === null ? 'unknown' : !k ? 'absent' : k.ready ? 'Ready' : 'NotReady',
+      etcd: n.role !== 'controlplane' ? '-' : etcdError ? 'error' : etcd.has(n.name) ? 'member' : 'no',
+      kubernetes: kubeError ? 'error' : kubeNodes === null ? 'unknown' : !k ? 'absent' : k.ready ? 'Ready' : 'NotReady',
+      errors: rowErrors,
     };
   });
-  return { cluster: plan.cluster.name, endpoint: plan.cluster.endpoint, nodes, drift, extra };
+  return { cluster: plan.cluster.name, endpoint: plan.cluster.endpoint, nodes, drift, extra, errors };
 }

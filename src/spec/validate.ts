@@ -7,6 +7,7 @@ import { deriveIdentities, type NodeIdentity } from '../plan/identities.js';
 import { broadcastAddress, cidrContains, hasHostBits, networkAddress, parseCidr, usableRange, ipToInt } from '../plan/addressing.js';
 import { checkVersions, talosMinor } from './versions.js';
 import { OFFICIAL_EXTENSIONS } from './official-extensions.js';
+import { reservedTagReason } from './tags.js';
 import { didYouMean, type PathSegment } from './source.js';
 import type { LoadedSpec } from './load.js';
 
@@ -92,6 +93,11 @@ export function validateSpec(loaded: LoadedSpec): Problem[] {
       'remove image.secureBoot (or set it to false); for Secure Boot, install from the factory\'s secureboot ISO by hand as talos.dev documents for Proxmox',
     );
   }
+  // Ownership tags are cloudlab's: a spec that sets cluster-<other> would hand its VMs to another cluster (D3).
+  spec.vm.tags.forEach((t, i) => {
+    const why = reservedTagReason(t);
+    if (why) add(['vm', 'tags', i], `tag "${t}" is reserved: ${why}`, 'remove it from vm.tags; cloudlab adds cloudlab, cluster-<name>, role-<role> and pool-<pool> itself');
+  });
   const seenExt = new Set<string>();
   const minor = talosMinor(spec.versions.talos)?.minor;
   const official = minor ? OFFICIAL_EXTENSIONS[minor] : undefined;

@@ -8,12 +8,13 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function cli(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: boolean } = {}): Promise<CliResult> {
+export async function cli(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: boolean; /** A terminal to answer prompts on. */ stdin?: NodeJS.ReadableStream & { isTTY?: boolean }; onStderr?: (all: string) => void } = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const io: CliIO = {
     stdout: { write: (s: string) => (stdout += s), isTTY: opts.tty ?? false, columns: 120 },
-    stderr: { write: (s: string) => (stderr += s), isTTY: false },
+    stderr: { write: (s: string) => { stderr += s; opts.onStderr?.(stderr); return true; }, isTTY: false },
+    ...(opts.stdin ? { stdin: opts.stdin } : {}),
     env: { ...(opts.env ?? {}), NO_COLOR: '1' },
     cwd: opts.cwd ?? process.cwd(),
   };
