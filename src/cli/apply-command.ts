@@ -120,7 +120,8 @@ export async function runApplyCommand(ctx: CliContext, o: { file: string; simula
 export function summaryWords(s: { created: string[]; updated: string[]; configured?: string[]; bootstrapped: boolean; ran: string[] }): string {
   const parts: string[] = [];
   if (s.created.length || s.updated.length) parts.push(`${s.created.length} created, ${s.updated.length} updated`);
-  const configured = s.configured ?? [];
+  // A node created now is configured as part of being created: only the others are counted.
+  const configured = (s.configured ?? []).filter((n) => !s.created.includes(n));
   if (configured.length) parts.push(`${configured.length} configured`);
   const started = s.ran.filter((id) => id.startsWith('start:')).length;
   if (started && !s.created.length) parts.push(`${started} started`);

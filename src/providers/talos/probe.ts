@@ -77,7 +77,9 @@ export function whyRejected(creds: { ca: string; crt: string }): ProbeResult {
   if (Date.parse(cert.validTo) < Date.now()) return { kind: 'client-cert-expired', detail: `the node rejected the client certificate: certificate expired on ${cert.validTo}` };
   if (Date.parse(cert.validFrom) > Date.now()) return { kind: 'client-cert-rejected', detail: `the node rejected the client certificate: bad certificate, not valid before ${cert.validFrom}` };
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
-    return { kind: 'client-cert-rejected', detail: `the node rejected the client certificate: unknown ca (issued by "${cert.issuer.replace(/\n/g, ', ')}", not by the OS CA of the talosconfig)` };
+    // Node leaves issuer undefined for an empty issuer DN (D11): describe it rather than crash in a socket handler.
+    const issuer = cert.issuer ? `"${cert.issuer.replace(/\n/g, ', ')}"` : 'a CA with an empty name';
+    return { kind: 'client-cert-rejected', detail: `the node rejected the client certificate: unknown ca (issued by ${issuer}, not by the OS CA of the talosconfig)` };
   }
   return { kind: 'client-cert-rejected', detail: 'the node rejected the client certificate: bad certificate' };
 }
