@@ -126,8 +126,7 @@ export function summaryWords(s: { created: string[]; updated: string[]; configur
   const started = s.ran.filter((id) => id.startsWith('start:')).length;
   if (started && !s.created.length) parts.push(`${started} started`);
   if (s.bootstrapped) parts.push('bootstrapped');
-  if (!parts.length) return s.ran.some((id) => id.startsWith('vm:') || id.startsWith('config:') || id.startsWith('start:') || id === 'bootstrap') ? 'finished the work of an earlier run' : 'no changes';
-  return parts.join(', ');
+  return parts.length ? parts.join(', ') : 'no changes';
 }
 
 async function releaseLock(ctx: CliContext, lock: { release(): Promise<string | null> }): Promise<void> {
