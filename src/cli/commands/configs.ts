@@ -12,6 +12,7 @@ interface ExportFlags {
   name?: string;
   merge?: string;
   setCurrent?: boolean;
+  force?: boolean;
 }
 
 async function exportConfig(ctx: CliContext, kind: 'kubeconfig' | 'talosconfig', o: ExportFlags): Promise<void> {
@@ -30,6 +31,8 @@ async function exportConfig(ctx: CliContext, kind: 'kubeconfig' | 'talosconfig',
   }
   if (o.output) {
     const out = resolve(ctx.cwd, o.output);
+    const { assertPlaintextTargetSafe } = await import('../../core/git-guard.js');
+    assertPlaintextTargetSafe(out, `${kind} --output`, o.force);
     writeSecretFile(out, plain);
     if (ctx.flags.json) ctx.json({ written: out });
     else ctx.info(`wrote ${out} (mode 0600)`);
@@ -55,6 +58,7 @@ function exportCommand(program: Command, ctx: CliContext, kind: 'kubeconfig' | '
       .description(`decrypt the cluster's ${kind} and merge it into ${defaultTarget} (context named after the cluster; other contexts kept)`)
       .option('--stdout', 'print the decrypted file to stdout instead of merging')
       .option('--output <file>', 'write the decrypted file here (mode 0600) instead of merging')
+      .option('--force', 'with --output: write even inside a git work tree where git does not ignore the file')
       .option('--merge <file>', `merge into this file instead of ${defaultTarget}`)
       .option('--name <context>', 'context name (default: the cluster name)')
       .option('--no-set-current', 'do not make the merged context the current one'),

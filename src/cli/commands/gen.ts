@@ -12,8 +12,11 @@ export function register(program: Command, ctx: CliContext): void {
     .description('write a Talos secrets bundle (same layout as `talosctl gen secrets`), plaintext, mode 0600')
     .option('-o, --output-file <file>', 'output file', 'secrets.yaml')
     .option('--talos-version <version>', 'Talos version the bundle is for (older contracts use other algorithms)')
-    .option('--force', 'overwrite an existing file')
+    .option('--force', 'overwrite an existing file, and write even inside a git work tree where git does not ignore it')
     .action(async (o: { outputFile: string; talosVersion?: string; force?: boolean }) => {
+      const { assertPlaintextTargetSafe } = await import('../../core/git-guard.js');
+      const { resolve } = await import('node:path');
+      assertPlaintextTargetSafe(resolve(ctx.cwd, o.outputFile), 'gen secrets', o.force);
       const { runGenSecrets } = await import('../../render/commands.js');
       const r = await runGenSecrets({ cwd: ctx.cwd, output: o.outputFile, ...(o.talosVersion ? { talosVersion: o.talosVersion } : {}), ...(o.force ? { force: true } : {}) });
       if (ctx.flags.json) ctx.json({ file: r.path });

@@ -11,7 +11,11 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--out <dir>', 'output directory')
     .option('--with-secrets <file>', 'Talos secrets bundle to use instead of the cluster\'s talos-secrets.enc.yaml')
     .option('--address <node=ip>', 'address of a DHCP node (as discovered), repeatable', (v: string, prev: string[] = []) => [...prev, v])
-    .action(async (o: { file: string; out: string; withSecrets?: string; address?: string[] }) => {
+    .option('--force', 'write even inside a git work tree where git does not ignore the directory')
+    .action(async (o: { file: string; out: string; withSecrets?: string; address?: string[]; force?: boolean }) => {
+      const { assertPlaintextTargetSafe } = await import('../../core/git-guard.js');
+      const { resolve } = await import('node:path');
+      assertPlaintextTargetSafe(resolve(ctx.cwd, o.out), 'render --out', o.force, { dir: true });
       const { runRender } = await import('../../render/commands.js');
       const r = await runRender({ cwd: ctx.cwd, env: ctx.env, file: o.file, out: o.out, ...(o.withSecrets ? { withSecrets: o.withSecrets } : {}), ...(o.address ? { addresses: o.address } : {}) });
       ctx.warn(`${r.files.length} machine configs in ${r.dir} hold cluster secrets in plaintext; delete them when done`);

@@ -82,8 +82,9 @@ export function register(program: Command, ctx: CliContext): void {
       .option('-i, --in-place', 'replace the file with its plaintext (mode 0600)')
       .option('--output <file>', 'write the plaintext here (mode 0600)')
       .option('--ignore-mac', 'do not verify the MAC (like sops --ignore-mac)')
+      .option('--force', 'with --in-place/--output: write plaintext even inside a git work tree where git does not ignore the file')
       .option('--extract <path>', 'print only this value or subtree, e.g. \'["proxmox"]["tokenSecret"]\''),
-  ).action(async (file: string, o: CryptFlags & { extract?: string }) => {
+  ).action(async (file: string, o: CryptFlags & { extract?: string; force?: boolean }) => {
     const { resolve } = await import('node:path');
     const s = await import('../../sops/index.js');
     const { writeSecretFile } = await import('../../core/files.js');
@@ -95,8 +96,14 @@ export function register(program: Command, ctx: CliContext): void {
       const { extractValue } = await import('../../sops/extract.js');
       out = extractValue(out, o.outputType ? s.parseFormat(o.outputType, '--output-type') : format, o.extract);
     }
-    if (o.inPlace) writeSecretFile(path, out);
-    else if (o.output) writeSecretFile(resolve(ctx.cwd, o.output), out);
+    const { assertPlaintextTargetSafe } = await import('../../core/git-guard.js');
+    if (o.inPlace) {
+      assertPlaintextTargetSafe(path, 'sops decrypt --in-place', o.force);
+      writeSecretFile(path, out);
+    } else if (o.output) {
+      assertPlaintextTargetSafe(resolve(ctx.cwd, o.output), 'sops decrypt --output', o.force);
+      writeSecretFile(resolve(ctx.cwd, o.output), out);
+    }
     else ctx.io.stdout.write(out as unknown as string);
   });
 
