@@ -41,6 +41,7 @@ function plan(nodes: number, talosVersion: string): Plan {
     vm: { machine: 'q35', bios: 'ovmf', tpm: false, onBoot: true, installDisk: '/dev/sda', template: null },
     image: { factory: 'https://factory.talos.dev', platform: 'nocloud', arch: 'amd64', secureBoot: false, extensions, kernelArgs: [], meta: [], schematic: { customization: { systemExtensions: { officialExtensions: extensions } } } },
     extensionServices: { tailscale: null },
+    platform: { cilium: null, flux: null, ccm: null, csi: null, region: 'big' },
     baseDir: '.',
     secretsFile: 'secrets.enc.yaml',
     placement: { strategy: 'spread', overcommit: { cpu: 1, memory: 1 }, capacityKnown: true },

@@ -5,7 +5,9 @@ import { defaultKubernetesFor, normalizeKubernetesVersion, normalizeTalosVersion
 import { parseCidr } from './addressing.js';
 import { deriveIdentities, type NodeIdentity } from './identities.js';
 import { placeNodes, type Capacity } from './placement.js';
-import type { Plan, PlanHost, PlanNode, PlanPatch, PlanSchematic } from './types.js';
+import type { Plan, PlanHost, PlanNode, PlanPatch, PlanPlatform, PlanSchematic } from './types.js';
+import type { ClusterSpec } from '../spec/schema.js';
+import { ciliumSchema, PLATFORM_DEFAULTS } from '../spec/platform.js';
 
 export interface PlanOptions {
   /** Capacity measured on the live hosts; used for hosts that declare none. */
@@ -161,6 +163,7 @@ export function planCluster(loaded: LoadedSpec, opts: PlanOptions = {}): Plan {
     extensionServices: {
       tailscale: spec.extensionServices.tailscale ? { authKey: spec.extensionServices.tailscale.authKey, extraArgs: [...spec.extensionServices.tailscale.extraArgs] } : null,
     },
+    platform: platformOf(spec),
     baseDir: loaded.dir,
     secretsFile: spec.secrets.file,
     placement: { strategy: spec.placement.strategy, overcommit: { ...spec.placement.overcommit }, capacityKnown: placement.capacityKnown },
@@ -175,4 +178,31 @@ export function resolveAddresses(plan: Plan, discovered: Record<string, string>)
   const boot = nodes.find((n) => n.bootstrap)!;
   const endpointHost = plan.cluster.vip ?? boot.ip;
   return { ...plan, nodes, cluster: { ...plan.cluster, endpoint: endpointHost ? `https://${endpointHost}:6443` : null } };
+}
+
+/** The platform add-ons the spec asks for, with defaults filled in. */
+export function platformOf(spec: ClusterSpec): PlanPlatform {
+  const c = spec.cni === 'cilium' ? ciliumSchema.parse(spec.cilium ?? {}) : null;
+  const f = spec.gitops?.flux;
+  const ccm = spec.proxmox.ccm === undefined || spec.proxmox.ccm === false ? null : spec.proxmox.ccm === true ? { version: PLATFORM_DEFAULTS.ccmVersion } : { version: spec.proxmox.ccm.version };
+  const csi = spec.proxmox.csi;
+  return {
+    cilium: c ? { version: c.version, cliVersion: c.cliVersion, kubeProxyReplacement: c.kubeProxyReplacement, hubble: c.hubble, values: structuredClone(c.values) } : null,
+    flux: f
+      ? {
+          url: f.url,
+          branch: f.branch,
+          path: (f.path ?? `clusters/${spec.name}`).replace(/^\.\//, '').replace(/\/+$/, ''),
+          version: f.version,
+          manifestUrl: f.manifestUrl ?? `https://github.com/fluxcd/flux2/releases/download/${f.version}/install.yaml`,
+          manifestSha256: f.manifestSha256 ?? null,
+          auth: f.url.startsWith('ssh://')
+            ? { kind: 'ssh', sshKey: f.auth.sshKey ?? null, knownHosts: f.auth.knownHosts ?? null }
+            : { kind: 'https', username: f.auth.username, token: f.auth.token ?? null },
+        }
+      : null,
+    ccm,
+    csi: csi ? { storage: csi.storage, storageClass: csi.storageClass ?? `proxmox-${csi.storage}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-'), fstype: csi.fstype, default: csi.default, version: csi.version } : null,
+    region: spec.name,
+  };
 }

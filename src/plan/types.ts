@@ -120,10 +120,41 @@ export interface Plan {
   extensionServices: {
     tailscale: { authKey: SecretRef; extraArgs: string[] } | null;
   };
+  /** What cloudlab installs into the cluster after bootstrap (src/spec/platform.ts has the defaults). */
+  platform: PlanPlatform;
   /** The spec's directory (patch files and the secrets file are relative to it). */
   baseDir: string;
   secretsFile: string;
   placement: { strategy: 'spread' | 'pin'; overcommit: { cpu: number; memory: number }; capacityKnown: boolean };
   nodes: PlanNode[];
   hosts: PlanHost[];
+}
+
+export interface PlanCilium {
+  version: string;
+  cliVersion: string;
+  kubeProxyReplacement: boolean;
+  hubble: boolean;
+  values: Record<string, unknown>;
+}
+
+export interface PlanFlux {
+  url: string;
+  branch: string;
+  /** Repository path of this cluster, without a leading ./ (default clusters/<name>). */
+  path: string;
+  version: string;
+  manifestUrl: string;
+  manifestSha256: string | null;
+  auth: { kind: 'ssh'; sshKey: SecretRef | null; knownHosts: string | null } | { kind: 'https'; username: string; token: SecretRef | null };
+}
+
+export interface PlanPlatform {
+  /** null unless cni is cilium. */
+  cilium: PlanCilium | null;
+  flux: PlanFlux | null;
+  ccm: { version: string } | null;
+  csi: { storage: string; storageClass: string; fstype: 'ext4' | 'xfs'; default: boolean; version: string } | null;
+  /** Proxmox region name for topology labels and the CCM (the cluster name). */
+  region: string;
 }

@@ -1,6 +1,7 @@
 // Owns the cluster spec's shape: the zod schemas are the single source of truth for the spec's TypeScript
 // types, its defaults and the shipped JSON Schema (schema/cluster.schema.json).
 import { z } from 'zod';
+import { ccmSchema, ciliumSchema, csiSchema, gitopsSchema } from './platform.js';
 
 export const API_VERSION = 'cloudlab.dev/v1alpha1';
 export const KIND = 'Cluster';
@@ -175,6 +176,8 @@ const proxmoxSchema = z
       .default({ vm: 'local-lvm', images: 'local' }),
     bridge: z.string().min(1).default('vmbr0').describe('Linux bridge for the VM NIC.'),
     vlan: z.number().int().min(1).max(4094).optional().describe('VLAN tag for the VM NIC.'),
+    ccm: ccmSchema.optional(),
+    csi: csiSchema.optional(),
   })
   .describe('How to reach Proxmox VE and where to put VMs.');
 
@@ -286,7 +289,9 @@ export const clusterSpecSchema = z
     workers: z.array(workerPoolSchema).default([]),
     vm: vmSchema,
     placement: placementSchema,
-    cni: z.enum(['flannel', 'cilium', 'none']).default('flannel').describe('flannel (Talos default), cilium (CNI none + kube-proxy off, install Cilium yourself or via GitOps), or none.'),
+    cni: z.enum(['flannel', 'cilium', 'none']).default('flannel').describe('flannel (Talos default), cilium (installed by cloudlab after bootstrap; settings under cilium:), or none (bring your own CNI).'),
+    cilium: ciliumSchema.optional(),
+    gitops: gitopsSchema.optional(),
     kubernetes: kubernetesSchema,
     patches: patchesSchema,
     secrets: z

@@ -8,6 +8,7 @@ import { broadcastAddress, cidrContains, hasHostBits, networkAddress, parseCidr,
 import { checkVersions, talosMinor } from './versions.js';
 import { OFFICIAL_EXTENSIONS } from './official-extensions.js';
 import { reservedTagReason } from './tags.js';
+import { checkPlatform } from './validate-platform.js';
 import { didYouMean, type PathSegment } from './source.js';
 import type { LoadedSpec } from './load.js';
 
@@ -77,6 +78,7 @@ export function validateSpec(loaded: LoadedSpec): Problem[] {
   checkAddresses(ids, loaded, add);
   checkPlacement(ids, hostNames, spec.placement.strategy, add);
   checkPatches(loaded, ids, add);
+  checkPlatform(spec, add);
 
   // Extension services need their extension.
   if (spec.extensionServices.tailscale && !spec.image.extensions.includes('siderolabs/tailscale')) {

@@ -69,6 +69,7 @@ export function testPlan(over: { talosVersion?: string; cni?: Plan['cluster']['c
       schematic: { customization: { systemExtensions: { officialExtensions: extensions } } },
     },
     extensionServices: { tailscale: over.tailscale ? { authKey: { fromSecret: 'tailscale.authKey' }, extraArgs: ['--accept-routes'] } : null },
+    platform: { cilium: null, flux: null, ccm: null, csi: null, region: 'lab' },
     baseDir: '/nonexistent',
     secretsFile: 'secrets.enc.yaml',
     placement: { strategy: 'spread', overcommit: { cpu: 1, memory: 1 }, capacityKnown: true },

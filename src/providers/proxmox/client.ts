@@ -387,6 +387,47 @@ export class ProxmoxClient {
     await this.call('POST', '/access/roles', { roleid, privs: privs.join(',') }, { retry: false });
   }
 
+  /** The same connection authenticated as another API token (e.g. to check an add-on's own permissions). */
+  withToken(tokenId: string, tokenSecret: string): ProxmoxClient {
+    return new ProxmoxClient({ ...this.conn, tokenId, tokenSecret, onWarning: () => undefined });
+  }
+
+  /** Creates a user (no password: it authenticates only through its API tokens). */
+  async createUser(userid: string, opts: { comment?: string } = {}): Promise<void> {
+    await this.call('POST', '/access/users', { userid, comment: opts.comment }, { retry: false });
+  }
+
+  /** A user's configuration with its tokens, or null when the user does not exist. */
+  async getUser(userid: string): Promise<{ tokens: Record<string, { privsep?: number; expire?: number; comment?: string }> } | null> {
+    try {
+      const u = await this.call<{ tokens?: Record<string, { privsep?: number; expire?: number; comment?: string }> }>('GET', `/access/users/${enc(userid)}`);
+      return { tokens: u.tokens ?? {} };
+    } catch (e) {
+      if (e instanceof ProxmoxApiError && e.status === 500 && /no such user/.test(e.message)) return null;
+      throw e;
+    }
+  }
+
+  async deleteToken(userid: string, tokenid: string): Promise<void> {
+    await this.call('DELETE', `/access/users/${enc(userid)}/token/${enc(tokenid)}`, {}, { retry: false });
+  }
+
+  /** A role's privileges, or null when it does not exist. */
+  async getRole(roleid: string): Promise<string[] | null> {
+    try {
+      const r = await this.call<Record<string, number>>('GET', `/access/roles/${enc(roleid)}`);
+      return Object.keys(r).filter((k) => r[k]).sort();
+    } catch (e) {
+      if (e instanceof ProxmoxApiError && e.status === 500 && /does not exist/.test(e.message)) return null;
+      throw e;
+    }
+  }
+
+  /** Replaces a role's privileges. */
+  async updateRole(roleid: string, privs: string[]): Promise<void> {
+    await this.call('PUT', `/access/roles/${enc(roleid)}`, { privs: privs.join(','), append: false }, { retry: false });
+  }
+
   async setAcl(p: { path: string; roles: string[]; tokens?: string[]; users?: string[]; propagate?: boolean; delete?: boolean }): Promise<void> {
     await this.call('PUT', '/access/acl', { path: p.path, roles: p.roles.join(','), tokens: p.tokens?.join(','), users: p.users?.join(','), propagate: p.propagate, delete: p.delete }, { retry: true });
   }

@@ -369,16 +369,6 @@ export function generateToken(c: Ctx): unknown {
   return { 'full-tokenid': t.id, info: { privsep: t.privsep ? 1 : 0, expire: t.expire, ...(t.comment ? { comment: t.comment } : {}) }, value: t.secret };
 }
 
-export function createRole(c: Ctx): unknown {
-  const e = c.engine;
-  perm(e, c.authid, '/access', ['Sys.Modify']);
-  const id = String(c.params.roleid);
-  if (e.access.roleExists(id)) throw new SimHttpError(500, `role '${id}' already exists`);
-  e.access.customRoles.set(id, String(c.params.privs ?? '').split(/[,; ]+/).filter(Boolean).sort());
-  e.o.onChange();
-  return null;
-}
-
 export function updateAcl(c: Ctx): unknown {
   const e = c.engine;
   const path = String(c.params.path);

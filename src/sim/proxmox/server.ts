@@ -10,6 +10,7 @@ import { SimHttpError, type ProxmoxSimEngine } from './engine.js';
 import * as oh from './other-handlers.js';
 import { ENDPOINTS } from './schema.js';
 import { validateParams, type RawValue } from './validate.js';
+import * as uh from './user-handlers.js';
 import * as vh from './vm-handlers.js';
 
 type Handler = (c: vh.Ctx) => unknown;
@@ -23,7 +24,12 @@ const HANDLERS: Record<string, Handler> = {
   'GET /cluster/nextid': oh.nextId,
   'GET /access/permissions': oh.permissions,
   'POST /access/users/{userid}/token/{tokenid}': oh.generateToken,
-  'POST /access/roles': oh.createRole,
+  'POST /access/roles': uh.createRole,
+  'GET /access/roles/{roleid}': uh.readRole,
+  'PUT /access/roles/{roleid}': uh.updateRole,
+  'POST /access/users': uh.createUser,
+  'GET /access/users/{userid}': uh.readUser,
+  'DELETE /access/users/{userid}/token/{tokenid}': uh.removeToken,
   'PUT /access/acl': oh.updateAcl,
   'GET /nodes/{node}/storage': oh.storages,
   'GET /nodes/{node}/storage/{storage}/status': oh.storageStatus,
