@@ -3,12 +3,13 @@
 import { status as Status } from '@grpc/grpc-js';
 import { CloudlabError } from '../core/errors.js';
 import { TalosClient, type ApplyResult, type TalosCredentials } from '../providers/talos/client.js';
+import { probeMaintenance } from '../providers/talos/readiness.js';
 
 export type TalosState = { state: 'configured'; version: string } | { state: 'maintenance' } | { state: 'unreachable'; reason: string };
 
 const grpcCode = (e: unknown): number | undefined => (e as CloudlabError)?.details?.grpcCode as number | undefined;
 
-/** Probes a node: mTLS first (configured), then insecure (maintenance answers Version with Unimplemented). */
+/** Probes a node: mTLS first (configured), then without a client certificate (maintenance, on every Talos version). */
 export async function probeTalos(address: string, creds: TalosCredentials, opts: { port?: number; timeoutMs?: number } = {}): Promise<TalosState> {
   const base = { timeoutMs: opts.timeoutMs ?? 3000, retryForMs: 0, ...(opts.port ? { port: opts.port } : {}) };
   const secure = TalosClient.secure(address, creds, base);
@@ -21,21 +22,17 @@ export async function probeTalos(address: string, creds: TalosCredentials, opts:
   } finally {
     secure.close();
   }
-  const insecure = TalosClient.maintenance(address, base);
   try {
-    await insecure.version();
-    // A configured node never answers without a client certificate; one that does is not ours to touch.
-    return { state: 'unreachable', reason: 'the node answers without a client certificate but is not in maintenance mode' };
+    // The same test for every Talos version: see probeMaintenance (A1).
+    await probeMaintenance(address, base);
+    return { state: 'maintenance' };
   } catch (e) {
-    if (grpcCode(e) === Status.UNIMPLEMENTED) return { state: 'maintenance' };
     const secureMsg = secureError instanceof Error ? secureError.message : String(secureError);
     // A configured node of another cluster (different CA) rejects our certificate: say so plainly.
     if (/certificate|handshake|authority/i.test(secureMsg) && !/ECONNREFUSED|unavailable|No connection/i.test(secureMsg)) {
       return { state: 'unreachable', reason: `the node rejects this cluster's credentials (${secureMsg})` };
     }
     return { state: 'unreachable', reason: e instanceof Error ? e.message : String(e) };
-  } finally {
-    insecure.close();
   }
 }
 

@@ -68,22 +68,35 @@ function portOpen(address: string, port: number, timeoutMs: number): Promise<voi
   });
 }
 
-/** Waits until the node's maintenance API answers (Talos 1.12 answers an insecure Version with "not implemented in maintenance mode"). */
+/**
+ * Asks a node, without a client certificate, whether it is in maintenance mode; the answer holds for every
+ * supported Talos version (A1). A configured node's apid requires a client certificate (tls.Mutual), so no call
+ * without one ever reaches it. In maintenance mode:
+ * - Talos 1.11/1.12 run a separate maintenance server whose Version answers Unimplemented ("API is not implemented in
+ *   maintenance mode", internal/app/maintenance/server.go);
+ * - Talos 1.13+ serve the regular API with the Reader role for peers without a certificate
+ *   (internal/app/machined/pkg/controllers/runtime/api_service_config.go ReadonlyRoleMode/SkipVerifyingClientCert),
+ *   so Version answers (v1alpha1_server.go has no maintenance guard).
+ * So: an insecure Version that answers, or answers Unimplemented, means maintenance. Throws the failure otherwise.
+ */
+export async function probeMaintenance(address: string, opts: { port?: number; timeoutMs: number }): Promise<{ version: string | null }> {
+  const c = TalosClient.maintenance(address, { timeoutMs: opts.timeoutMs, retryForMs: 0, ...(opts.port ? { port: opts.port } : {}) });
+  try {
+    const v = await c.version();
+    return { version: v.tag || null };
+  } catch (e) {
+    if ((e as CloudlabError).details?.grpcCode === Status.UNIMPLEMENTED) return { version: null };
+    throw e;
+  } finally {
+    c.close();
+  }
+}
+
+/** Waits until the node answers in maintenance mode (see probeMaintenance: the same test for every Talos version). */
 export async function waitForMaintenance(address: string, opts: WaitOptions): Promise<void> {
   await poll('the node to answer in maintenance mode (port 50000, no client certificate)', address, opts, async (perCallMs) => {
     await portOpen(address, opts.port ?? 50000, perCallMs);
-    const c = TalosClient.maintenance(address, { timeoutMs: perCallMs, retryForMs: 0, ...(opts.port ? { port: opts.port } : {}) });
-    try {
-      await c.version();
-      // Answering Version without a client certificate means the node is not in maintenance mode.
-      throw new Error('the node answered as a configured node');
-    } catch (e) {
-      const grpcCode = (e as CloudlabError).details?.grpcCode;
-      if (grpcCode === Status.UNIMPLEMENTED) return;
-      throw e;
-    } finally {
-      c.close();
-    }
+    await probeMaintenance(address, { timeoutMs: perCallMs, ...(opts.port ? { port: opts.port } : {}) });
   });
 }
 

@@ -1,7 +1,9 @@
 // Owns ApplyConfiguration in configured mode as Talos v1.12's machined answers it (see docs/talos-api.md): the modes
-// NO_REBOOT, TRY, STAGED, REBOOT and AUTO, dry runs with a summary and diff, and the refusals while a reboot is pending.
+// NO_REBOOT, TRY, STAGED, REBOOT and AUTO, dry runs with a summary and diff, and the refusals while a reboot is pending;
+// on 1.14+ REBOOT is refused and AUTO is always NO_REBOOT (../versions.ts).
 import { configDiff } from '../config-diff.js';
 import { goDuration, immediateApplyError } from '../immediate.js';
+import { behaviourOf, REBOOT_MODE_REFUSED } from '../versions.js';
 import { validateConfig } from './validate.js';
 import { fail, one, S, type Handlers, type Req } from './types.js';
 
@@ -9,11 +11,15 @@ export const applyHandlers: Handlers = {
   ApplyConfiguration: ({ node, config: current, req }) => {
     if (node.awaitingReboot) throw fail(S.FAILED_PRECONDITION, 'configuration was already applied and node is rebooting, cannot apply more configuration changes until next reboot');
     if (node.busy) throw fail(S.FAILED_PRECONDITION, 'another apply configuration is already in progress');
-    const { config, warnings } = validateConfig(req.data as Buffer);
     let mode = String(req.mode);
+    // Talos 1.14 never reboots for an apply: REBOOT is refused, AUTO is NO_REBOOT without the immediate check.
+    const noReboot = behaviourOf(node.talosVersion).applyWithoutReboot;
+    if (noReboot && mode === 'REBOOT') throw fail(S.UNIMPLEMENTED, REBOOT_MODE_REFUSED);
+    if (noReboot && mode === 'AUTO') mode = 'NO_REBOOT';
+    const { config, warnings } = validateConfig(req.data as Buffer);
     let details = 'Applied configuration with a reboot';
     let modeErr = '';
-    const immediateErr = () => immediateApplyError(current.raw, config.raw);
+    const immediateErr = () => (noReboot ? null : immediateApplyError(current.raw, config.raw));
     switch (mode) {
       case 'NO_REBOOT':
       case 'TRY': {

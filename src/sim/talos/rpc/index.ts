@@ -9,29 +9,12 @@ import { etcdHandlers } from './etcd.js';
 import { infoHandlers } from './info.js';
 import { kubeconfigHandlers } from './kubeconfig.js';
 import { lifecycleHandlers } from './lifecycle.js';
+import { ROLE_NEEDS } from './roles.js';
 import { fail, S, type Handler, type Handlers, type Reply, type Req, type RpcEnv } from './types.js';
 
 export { maintenanceCall } from './maintenance.js';
+export { ROLE_NEEDS } from './roles.js';
 export { RpcError, fail, S, type Reply, type Req, type RpcEnv } from './types.js';
-
-const READ = ['os:admin', 'os:operator', 'os:reader'];
-
-/** Roles each configured-mode call needs. */
-export const ROLE_NEEDS: Record<MethodName, string[]> = {
-  ApplyConfiguration: ['os:admin'],
-  Bootstrap: ['os:admin'],
-  Kubeconfig: ['os:admin'],
-  Version: READ,
-  ServiceList: READ,
-  EtcdMemberList: READ,
-  EtcdRemoveMemberByID: ['os:admin'],
-  EtcdLeaveCluster: ['os:admin'],
-  EtcdSnapshot: ['os:admin', 'os:operator', 'os:etcd:backup'],
-  Upgrade: ['os:admin'],
-  Reboot: ['os:admin', 'os:operator'],
-  Reset: ['os:admin'],
-  Read: ['os:admin'],
-};
 
 const HANDLERS: Handlers = {
   ...infoHandlers,

@@ -1,11 +1,15 @@
-// Owns the Talos v1.12 maintenance server's answers: only ApplyConfiguration (TRY, REBOOT or AUTO), which installs the
-// configuration and reboots into it; every other call is Unimplemented.
+// Owns the Talos 1.11/1.12 maintenance server's answers: only ApplyConfiguration (TRY, REBOOT or AUTO), which installs
+// the configuration and reboots into it; every other call is Unimplemented. Nodes that booted 1.13+ answer as
+// maintenance-unified.ts does (../versions.ts).
 import type { MethodName } from '../../../providers/talos/proto.js';
 import type { SimTalosNode } from '../node.js';
+import { behaviourOf } from '../versions.js';
+import { unifiedMaintenanceCall } from './maintenance-unified.js';
 import { validateConfig } from './validate.js';
 import { fail, S, type Reply, type Req, type RpcEnv } from './types.js';
 
 export function maintenanceCall(node: SimTalosNode, name: MethodName, req: Req, env: RpcEnv): Reply {
+  if (behaviourOf(node.talosVersion).unifiedMaintenance) return unifiedMaintenanceCall(node, name, req, env);
   if (name !== 'ApplyConfiguration') throw fail(S.UNIMPLEMENTED, 'API is not implemented in maintenance mode');
   const mode = String(req.mode);
   if (!['TRY', 'REBOOT', 'AUTO'].includes(mode)) {
