@@ -1,6 +1,6 @@
 // Owns the cluster lock that serialises applies and destroys: an empty Proxmox resource pool named after the
 // cluster, created atomically (POST /pools fails when it exists), so every workstation and CI runner sees the same
-// lock. The pool's comment is the holder's record (user, host, pid, a random id); the lock belongs to that record:
+// lock (pool endpoints GET/PUT/DELETE /pools?poolid= of PVE 8.1; /pools/{poolid} is deprecated, C4). The pool's comment is the holder's record (user, host, pid, a random id); the lock belongs to that record:
 // release, renewal and stale takeover act only on the record they read, and a takeover is checked afterwards for
 // a run that raced it. A holder renews the record every LOCK_RENEW_MS; a lock from another host whose record was
 // not renewed for LOCK_EXPIRY_MS is a dead run's and may be taken over (docs/operations.md).
@@ -68,7 +68,9 @@ interface Record_ {
 /** The pool's record; null when there is no lock. */
 async function readRecord(client: ProxmoxClient, pool: string): Promise<Record_ | null> {
   try {
-    const p = await client.call<{ comment?: string }>('GET', `/pools/${encodeURIComponent(pool)}`);
+    // GET /pools?poolid= (pve-manager 8.1; GET /pools/{poolid} is deprecated, and needs Pool.Audit).
+    const p = await client.readPool(pool);
+    if (!p) return null;
     const raw = p.comment ?? '';
     let owner: LockOwner | null = null;
     try {
@@ -124,7 +126,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export async function acquireLock(client: ProxmoxClient, cluster: string, opts: AcquireOptions): Promise<ClusterLock & { waited: boolean }> {
   const pool = lockPoolId(cluster);
-  const path = `/pools/${encodeURIComponent(pool)}`;
   const me: LockOwner = { owner: currentUser(), pid: process.pid, host: hostname(), since: new Date().toISOString(), operation: opts.operation, id: randomUUID() };
   let raw = JSON.stringify(me);
   const deadline = Date.now() + (opts.waitMs ?? 0);
@@ -151,7 +152,7 @@ export async function acquireLock(client: ProxmoxClient, cluster: string, opts: 
         const again = await readRecord(client, pool);
         if (again && again.raw === rec.raw) {
           opts.onStale?.(rec.owner, why);
-          await client.call('DELETE', path).catch((err: unknown) => {
+          await client.deletePool(pool).catch((err: unknown) => {
             if (!isMissing(err)) throw err;
           });
         }
@@ -192,7 +193,7 @@ export async function acquireLock(client: ProxmoxClient, cluster: string, opts: 
       try {
         await verify();
         const next = JSON.stringify({ ...me, renewed: new Date().toISOString() });
-        await client.call('PUT', path, { comment: next });
+        await client.updatePool(pool, { comment: next });
         raw = next;
       } catch (e) {
         opts.onLost?.((e as Error).message);
@@ -210,7 +211,7 @@ export async function acquireLock(client: ProxmoxClient, cluster: string, opts: 
       const rec = await readRecord(client, pool);
       if (!rec) return `the cluster lock of ${cluster} was already gone`;
       if (rec.raw !== raw) return `the cluster lock of ${cluster} is now held by ${describeHolder(rec.owner)}; left it in place`;
-      await client.call('DELETE', path);
+      await client.deletePool(pool);
       return null;
     },
   };
@@ -221,7 +222,7 @@ export async function forceUnlock(client: ProxmoxClient, cluster: string): Promi
   const pool = lockPoolId(cluster);
   const rec = await readRecord(client, pool);
   try {
-    await client.call('DELETE', `/pools/${encodeURIComponent(pool)}`);
+    await client.deletePool(pool);
   } catch (e) {
     if (isMissing(e)) return 'none';
     throw e;

@@ -24,6 +24,8 @@ export interface SpecSimulatorsOptions {
   requestLog?: string;
   listen?: string;
   bootDelayMs?: number;
+  /** Proxmox VE release the simulator answers as (default 9.1.2). */
+  version?: string;
   onLog?: (msg: string) => void;
 }
 
@@ -86,6 +88,7 @@ export async function startSimulatorsForSpec(opts: SpecSimulatorsOptions): Promi
     ...(opts.requestLog ? { requestLog: opts.requestLog } : {}),
     ...(opts.listen ? { listen: opts.listen } : {}),
     ...(opts.bootDelayMs !== undefined ? { bootDelayMs: opts.bootDelayMs } : {}),
+    ...(opts.version ? { pveVersion: opts.version } : {}),
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     talosPort: opts.talosPort ?? 50000,
   });

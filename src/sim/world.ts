@@ -6,6 +6,7 @@ import { startProxmoxSim, type ProxmoxSimHandle } from './proxmox/index.js';
 import type { SimNodeSpec, SimStorageSpec } from './proxmox/engine.js';
 import { defaultImageCatalog, type SimImageInfo } from './proxmox/guests.js';
 import { TalosSimFleet, fleetAsGuestRuntime } from './talos/index.js';
+import { CLOUDLAB_ROLE, rolePrivileges } from '../providers/proxmox/privileges.js';
 
 export interface SimulatedWorldOptions {
   spec: ClusterSpec;
@@ -24,6 +25,14 @@ export interface SimulatedWorldOptions {
   listen?: string;
   /** Realistic OS boot time before the speed factor (default: the simulator's). */
   bootDelayMs?: number;
+  /** Proxmox VE release the simulator answers as (default the simulator's, 9.1.2). */
+  pveVersion?: string;
+  /**
+   * The token cloudlab gets: `role` (default) holds exactly the CloudlabProvisioner role `cloudlab doctor` prints
+   * (providers/proxmox/privileges.ts), on a privilege-separated token of a non-root user, as a careful admin sets
+   * it up; `root` is root@pam without privilege separation.
+   */
+  token?: 'role' | 'root';
   onLog?: (msg: string) => void;
 }
 
@@ -82,6 +91,8 @@ export async function startSimulatedWorld(opts: SimulatedWorldOptions): Promise<
       ...(opts.requestLog ? { requestLog: opts.requestLog } : {}),
       ...(opts.listen ? { listen: opts.listen } : {}),
       ...(opts.bootDelayMs !== undefined ? { bootDelayMs: opts.bootDelayMs } : {}),
+      ...(opts.pveVersion ? { version: opts.pveVersion } : {}),
+      ...(opts.token !== 'root' ? { role: { roleid: CLOUDLAB_ROLE, privs: rolePrivileges(Number((opts.pveVersion ?? '9').split('.')[0])) } } : {}),
       ...(opts.onLog ? { onLog: opts.onLog } : {}),
       guests: fleetAsGuestRuntime(talos),
       imageCatalog: catalog,

@@ -22,7 +22,8 @@ export interface Harness {
   /** Proxmox requests after line `from` that change something (not GET), except the cluster lock. */
   writes(from?: number): { method: string; path: string }[];
   requestCount(): number;
-  /** A Proxmox client on the simulator, for setting the scene and checking results. */
+  /** A Proxmox client on the simulator with root's token, for setting the scene and checking results (cloudlab
+   * itself runs with the CloudlabProvisioner role only). */
   proxmox(): ProxmoxClient;
   close(): Promise<void>;
 }
@@ -36,7 +37,7 @@ versions:
   talos: ${talos}
 proxmox:
   endpoint: https://127.0.0.1:8006
-  tokenId: root@pam!cloudlab
+  tokenId: cloudlab@pve!provisioner
   tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
 `;
 }
@@ -66,7 +67,7 @@ export async function harness(specYaml: string, opts: { speed?: number; faults?:
     },
     writes: (from = 0) => lines().slice(from).filter((r) => r.method !== 'GET' && !/\/pools/.test(r.path)),
     requestCount: () => lines().length,
-    proxmox: () => new ProxmoxClient({ endpoint: env.CLOUDLAB_PROXMOX_ENDPOINT!, tokenId: env.CLOUDLAB_PROXMOX_TOKEN_ID!, tokenSecret: env.CLOUDLAB_PROXMOX_TOKEN_SECRET!, tls: { fingerprint: env.CLOUDLAB_PROXMOX_FINGERPRINT! } }),
+    proxmox: () => new ProxmoxClient({ endpoint: env.CLOUDLAB_PROXMOX_ENDPOINT!, tokenId: world.proxmox.admin.tokenId, tokenSecret: world.proxmox.admin.tokenSecret, tls: { fingerprint: env.CLOUDLAB_PROXMOX_FINGERPRINT! } }),
     close: () => world.close(),
   };
 }

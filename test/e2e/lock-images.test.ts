@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { harness, specHead } from './harness.js';
 import { parseSpec } from '../../src/spec/load.js';
@@ -17,7 +18,10 @@ network:
 controlPlane: { cores: 2, memory: 2GiB, disk: 10GiB }
 `;
 
-test('a held lock refuses apply naming the holder; unlock clears it; a wrong image file is replaced; purge-images removes it', async () => {
+// Runs as the CloudlabProvisioner role (the harness default, S4). B2: reading the lock holder needs no more than the
+// role (pve-manager PVE/API2/Pool.pm: GET /pools?poolid=; the deprecated GET /pools/{poolid} needs Pool.Audit).
+// B3: deleting an image volume needs Datastore.Allocate (pve-storage PVE/API2/Storage/Content.pm delete).
+test('B2/B3: a held lock refuses apply naming the holder; unlock clears it; a stale lock of a dead run is taken over; a wrong image file is replaced; purge-images removes it — all as the CloudlabProvisioner role', async () => {
   const h = await harness(SPEC);
   const px = h.proxmox();
   // A small file on loopback, downloaded under the image's name: the wrong content.
@@ -43,8 +47,11 @@ test('a held lock refuses apply naming the holder; unlock clears it; a wrong ima
     assert.equal(unlock.code, 0, unlock.stderr);
     assert.match(unlock.stdout, /removed the lock of cluster locky held by alice@laptop-alice/);
 
+    // A run on this machine that died (kill -9) left its lock: the next apply takes it over.
+    await px.call('POST', '/pools', { poolid: 'cloudlab-lock-locky', comment: JSON.stringify({ owner: 'me', pid: 2 ** 22 + 17, host: hostname(), since: '2026-11-22T10:00:00Z', operation: 'apply' }) });
     const ok = await h.run(['apply', '--yes']);
     assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /took over a stale cluster lock left by pid 4194321/);
     assert.match(ok.stderr, /is 17 bytes but .* serves \d+: replacing it/);
     const items = await px.storageContent('pve1', 'local', { content: 'import' });
     const img = items.find((i) => i.volid === `local:import/${urls.diskFile}`)!;

@@ -17,6 +17,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--state <dir>', 'persist the simulated Proxmox cluster here across restarts (Talos nodes are not persisted: they come back in maintenance mode)')
     .option('--request-log <file>', 'append one JSON line per Proxmox API request (secrets redacted)')
     .option('--dhcp-network <cidr>', 'loopback network DHCP leases come from (without -f)', '127.0.100.0/24')
+    .option('--pve-version <x.y.z>', 'answer as this Proxmox VE release (GET /version, the import content type, pool endpoints); 8.0.0 … 9.x', '9.1.2')
     .option('--boot-delay <ms>', 'realistic OS boot time after a VM starts (without -f)', '8000')
     .action(async (o: import('../../sim/proxmox/cli.js').SimFlags, cmd: Command) => {
       const { runSimCommand } = await import('../../sim/proxmox/cli.js');

@@ -432,6 +432,33 @@ export class ProxmoxClient {
     await this.call('PUT', '/access/acl', { path: p.path, roles: p.roles.join(','), tokens: p.tokens?.join(','), users: p.users?.join(','), propagate: p.propagate, delete: p.delete }, { retry: true });
   }
 
+  // ---------------------------------------------------------------- pools
+  // `GET/DELETE /pools?poolid=` (pve-manager 8.1, nested pools); `/pools/{poolid}` is deprecated since then.
+
+  /** Creates a resource pool; a pool that exists answers 500 "… already exists". */
+  async createPool(poolid: string, comment?: string): Promise<void> {
+    await this.call('POST', '/pools', { poolid, comment }, { retry: false });
+  }
+
+  /** One pool with its comment and members, or null when it does not exist (needs Pool.Audit on /pool/{poolid}). */
+  async readPool(poolid: string): Promise<{ poolid: string; comment?: string; members?: unknown[] } | null> {
+    try {
+      const list = await this.call<{ poolid: string; comment?: string; members?: unknown[] }[]>('GET', '/pools', { poolid });
+      return list.find((p) => p.poolid === poolid) ?? null;
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw e;
+    }
+  }
+
+  async updatePool(poolid: string, p: { comment?: string }): Promise<void> {
+    await this.call('PUT', '/pools', { poolid, comment: p.comment }, { retry: true });
+  }
+
+  async deletePool(poolid: string): Promise<void> {
+    await this.call('DELETE', '/pools', { poolid }, { retry: false });
+  }
+
   // ---------------------------------------------------------------- storage
 
   storages(node: string, opts: { content?: string; enabled?: boolean } = {}): Promise<StorageInfo[]> {

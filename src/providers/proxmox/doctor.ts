@@ -7,6 +7,7 @@ import type { ProxmoxClient } from './client.js';
 import { ProxmoxApiError } from './errors.js';
 import { CLOUDLAB_ROLE, requiredPrivileges, roleCommands, type ProxmoxOperation } from './privileges.js';
 import { probeCertificate } from './transport.js';
+import { unmetVersionNeeds } from './versions.js';
 import type { NetworkInterface, PveVersion, StorageInfo } from './types.js';
 
 export interface DoctorInput {
@@ -75,8 +76,14 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
   }
 
   const major = Number(version.version.split('.')[0]);
-  if (major === 8 || major === 9) ok('version', 'Proxmox VE version', `${version.version} (supported: 8.x, 9.x)`);
-  else fail('version', 'Proxmox VE version', `${version.version} is not a tested release`, 'cloudlab supports Proxmox VE 8.x and 9.x; upgrade the cluster.', major > 9 ? 'warning' : 'error');
+  const unmet = unmetVersionNeeds(version.version, input.operations);
+  if (major !== 8 && major !== 9) fail('version', 'Proxmox VE version', `${version.version} is not a tested release`, 'cloudlab supports Proxmox VE 8.x and 9.x; upgrade the cluster.', major > 9 ? 'warning' : 'error');
+  else if (unmet.length) {
+    const min = unmet[0]!.min;
+    const usesImage = unmet.some((u) => u.op === 'download');
+    fail('version', 'Proxmox VE version', `${version.version} is older than ${min}, the minimum for what this plan does: ${unmet.map((u) => `${u.why}`).join('; ')}`,
+      `Upgrade the cluster to Proxmox VE ${min} or later${usesImage ? ' (or create the VMs from a template with vm.template, which needs no image download; minimum 8.1)' : ''}.`);
+  } else ok('version', 'Proxmox VE version', `${version.version} (supported: 8.4+ for image downloads, 8.1+ with vm.template, 9.x)`);
 
   // Privileges.
   const needs = requiredPrivileges(input.operations, { nodes: input.nodes, storages: input.storages, bridge: input.bridge, vlan: input.vlan, pveMajor: major, ...(input.lockPool ? { lockPool: input.lockPool } : {}) });

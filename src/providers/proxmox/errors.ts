@@ -71,8 +71,14 @@ export function hintFor(status: number, msg: string, errors?: Record<string, str
   return undefined;
 }
 
+/**
+ * Lock failures only: pve-common PVE/Tools.pm lock_file_full ("can't lock file '…' - got timeout") and
+ * pve-cluster cfs_lock ("cfs-lock '…' error: got lock request timeout"). Other "got timeout" texts — a QMP
+ * command to the guest agent, a shutdown that was not acknowledged (qemu-server) — are not lock contention, and
+ * re-sending them only doubles the wait.
+ */
 export function isLockMessage(msg: string): boolean {
-  return /can't lock file .* got timeout|got lock request timeout|cfs-lock .* error|got timeout/i.test(msg);
+  return /can't lock file '[^']*' - got timeout|cfs-lock '[^']*' error|got lock request timeout/i.test(msg);
 }
 
 export function isNotFoundMessage(msg: string): boolean {

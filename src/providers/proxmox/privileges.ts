@@ -46,7 +46,11 @@ export function requiredPrivileges(ops: ProxmoxOperation[], c: PrivilegeContext)
     needs.push({ path: sdnPath, privs: ['SDN.Use'], why: `attach VMs to bridge ${c.bridge}` });
   }
   if (has('clone')) needs.push({ path: '/vms', privs: ['VM.Clone'], why: 'clone VMs from templates' });
-  if (has('delete')) needs.push({ path: '/vms', privs: ['VM.Allocate', 'VM.PowerMgmt'], why: 'stop and delete VMs' });
+  if (has('delete')) {
+    needs.push({ path: '/vms', privs: ['VM.Allocate', 'VM.PowerMgmt'], why: 'stop and delete VMs' });
+    // pve-storage API2/Storage/Content.pm delete: any non-backup volume needs Datastore.Allocate on the storage.
+    if (has('download')) needs.push({ path: `/storage/${c.storages.images}`, privs: ['Datastore.Allocate'], why: `replace a truncated image and delete this cluster's images (destroy --purge-images) on ${c.storages.images}` });
+  }
   if (has('download')) {
     needs.push({ path: `/storage/${c.storages.images}`, privs: ['Datastore.AllocateTemplate'], why: `download images into ${c.storages.images}` });
     for (const n of c.nodes) {
@@ -54,7 +58,11 @@ export function requiredPrivileges(ops: ProxmoxOperation[], c: PrivilegeContext)
     }
   }
   if (has('agent')) needs.push({ path: '/vms', privs: [agentPrivilege(c.pveMajor)], why: 'read VM addresses from the QEMU guest agent' });
-  if (has('lock')) needs.push({ path: `/pool/${c.lockPool ?? 'cloudlab-lock'}`, privs: ['Pool.Allocate'], why: 'take the cluster lock (an empty resource pool) so two applies never run at once' });
+  if (has('lock')) {
+    needs.push({ path: `/pool/${c.lockPool ?? 'cloudlab-lock'}`, privs: ['Pool.Allocate'], why: 'take the cluster lock (an empty resource pool) so two applies never run at once' });
+    // pve-manager PVE/API2/Pool.pm: reading a pool (its comment names the lock holder) needs Pool.Audit.
+    needs.push({ path: `/pool/${c.lockPool ?? 'cloudlab-lock'}`, privs: ['Pool.Audit'], why: 'read who holds the cluster lock, and take over a lock left by a crashed run' });
+  }
   return needs;
 }
 
@@ -62,15 +70,21 @@ export function requiredPrivileges(ops: ProxmoxOperation[], c: PrivilegeContext)
 export function rolePrivileges(pveMajor: number): string[] {
   return [...new Set([
     'VM.Audit', 'VM.Allocate', 'VM.Clone', 'VM.PowerMgmt', ...VM_CONFIG, agentPrivilege(pveMajor),
-    'Datastore.Audit', 'Datastore.AllocateSpace', 'Datastore.AllocateTemplate',
-    'Sys.Audit', 'Sys.AccessNetwork', 'SDN.Use', 'Pool.Allocate',
+    'Datastore.Audit', 'Datastore.Allocate', 'Datastore.AllocateSpace', 'Datastore.AllocateTemplate',
+    'Sys.Audit', 'Sys.AccessNetwork', 'SDN.Use', 'Pool.Allocate', 'Pool.Audit',
   ])].sort();
 }
 
-/** The exact commands that create the role and grant it to a token. */
+/**
+ * The exact commands that create the role and grant it. A token with privilege separation gets the
+ * intersection of its own ACLs and its user's (pve-access-control), so the user is granted the role too
+ * (root@pam already holds everything).
+ */
 export function roleCommands(tokenId: string, pveMajor: number): string[] {
+  const user = tokenId.includes('!') ? tokenId.slice(0, tokenId.indexOf('!')) : '';
   return [
     `pveum role add ${CLOUDLAB_ROLE} -privs "${rolePrivileges(pveMajor).join(',')}"`,
+    ...(user && user !== 'root@pam' ? [`pveum acl modify / -user '${user}' -role ${CLOUDLAB_ROLE}`] : []),
     `pveum acl modify / -token '${tokenId}' -role ${CLOUDLAB_ROLE}`,
   ];
 }

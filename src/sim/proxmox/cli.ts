@@ -5,6 +5,7 @@ import { invalidInput } from '../../core/errors.js';
 import type { CliContext } from '../../cli/context.js';
 import { startSimulators, startSimulatorsForSpec, type SimulatorsHandle } from '../index.js';
 import { DEFAULT_STORAGES, type SimNodeSpec } from './engine.js';
+import { SUPPORTED_SIM_VERSIONS, validSimVersion } from './versions.js';
 
 export interface SimFlags {
   listen: string;
@@ -19,6 +20,7 @@ export interface SimFlags {
   talosFaults?: string;
   talosPort: string;
   file?: string;
+  pveVersion?: string;
 }
 
 /** Flags that a spec decides instead (`-f`): the ones the user set explicitly are refused. */
@@ -53,8 +55,13 @@ export async function runSimCommand(ctx: CliContext, f: SimFlags, until?: Promis
   if (!Number.isInteger(talosPort) || talosPort < 1 || talosPort > 65535) {
     throw invalidInput('SIM_TALOS_PORT_INVALID', `--talos-port must be a TCP port (1-65535), got '${f.talosPort}'`, [], 'Keep the default 50000: `cloudlab apply` dials the Talos API there.');
   }
+  const pveVersion = f.pveVersion ?? '9.1.2';
+  if (!validSimVersion(pveVersion)) {
+    throw invalidInput('SIM_PVE_VERSION_INVALID', `--pve-version must be a Proxmox VE release X.Y.Z between 8.0.0 and 9.x, got '${pveVersion}'`, [], `E.g. --pve-version 8.3.5 (no qcow2 import) or 8.4.1; the simulator models ${SUPPORTED_SIM_VERSIONS.join(', ')}.`);
+  }
   const common = {
     seed,
+    version: pveVersion,
     speed,
     talosPort,
     ...(f.faults ? { faults: f.faults } : {}),

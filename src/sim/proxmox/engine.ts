@@ -9,6 +9,7 @@ import type { FaultInjector, SimClock } from '../faults.js';
 import { Access, type AccessState } from './access.js';
 import { GUEST_AGENT_EXTENSION, defaultImageCatalog, imageHasAgent, type GuestRuntime, type ImageCatalog, type SimImageInfo, type SimVmBoot } from './guests.js';
 import { Locks } from './locks.js';
+import { IMPORT_CONTENT_TYPE, atLeast } from './versions.js';
 
 export class SimHttpError extends Error {
   constructor(readonly status: number, message: string, readonly errors?: Record<string, string>) {
@@ -167,7 +168,8 @@ export class ProxmoxSimEngine {
     const shared = new Map<string, StorageState>();
     for (const n of o.nodes) {
       const storages = new Map<string, StorageState>();
-      for (const s of n.storages ?? DEFAULT_STORAGES) {
+      const known = (s: SimStorageSpec): SimStorageSpec => (atLeast(o.version, IMPORT_CONTENT_TYPE) ? s : { ...s, content: s.content.filter((c) => c !== 'import') });
+      for (const s of (n.storages ?? DEFAULT_STORAGES).map(known)) {
         if (s.shared) {
           let st = shared.get(s.id);
           if (!st) shared.set(s.id, (st = { spec: s, volumes: new Map() }));

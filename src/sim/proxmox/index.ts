@@ -40,6 +40,12 @@ export interface ProxmoxSimOptions {
   version?: string;
   /** Token id of the default token (default root@pam!cloudlab, privsep=0). */
   tokenId?: string;
+  /**
+   * Give the default token exactly this custom role instead of root's rights: user `cloudlab@pve`, token
+   * `cloudlab@pve!provisioner` with privilege separation, the role granted on `/` to both (what `cloudlab doctor`
+   * tells a real admin to run). The root token stays available as `admin` for setting the scene.
+   */
+  role?: { roleid: string; privs: string[] };
   onLog?: (msg: string) => void;
 }
 
@@ -51,6 +57,8 @@ export interface ProxmoxSimHandle {
   fingerprint: string;
   /** The certificate (PEM), usable as a custom CA. */
   certPem: string;
+  /** A root@pam token (privsep=0): the same as tokenId/tokenSecret unless `role` restricted those. */
+  admin: { tokenId: string; tokenSecret: string };
   close(): Promise<void>;
   /** Test hooks: the simulated cluster and the fault injector. */
   state: ProxmoxSimEngine;
@@ -140,6 +148,22 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
     if (userid !== 'root@pam') engine.access.acl.push({ path: '/', ugid: userid, kind: 'user', roleid: 'Administrator', propagate: true });
   }
   registerSecret(tok.secret);
+  const admin = { tokenId: tok.id, tokenSecret: tok.secret };
+  if (opts.role) {
+    const userid = 'cloudlab@pve';
+    const id = `${userid}!provisioner`;
+    let rtok = engine.access.tokens.get(id);
+    if (!rtok) {
+      engine.access.users.add(userid);
+      rtok = engine.access.createToken(userid, 'provisioner', { privsep: true, secret: randomUUID() });
+    }
+    engine.access.customRoles.set(opts.role.roleid, [...opts.role.privs].sort());
+    engine.access.acl = engine.access.acl.filter((a) => !(a.path === '/' && (a.ugid === userid || a.ugid === id)));
+    engine.access.acl.push({ path: '/', ugid: userid, kind: 'user', roleid: opts.role.roleid, propagate: true });
+    engine.access.acl.push({ path: '/', ugid: id, kind: 'token', roleid: opts.role.roleid, propagate: true });
+    registerSecret(rtok.secret);
+    tok = rtok;
+  }
   const tls = persisted.tls ?? (await generateSelfSignedCert({ commonName: 'cloudlab proxmox simulator', ips: [...new Set([host === '::1' ? '::1' : host, '127.0.0.1'])], dnsNames: ['localhost'] }));
   if (stateDir) {
     writeSecretFile(join(stateDir, 'tls.json'), JSON.stringify(tls) + '\n');
@@ -169,6 +193,7 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
     tokenSecret: tok.secret,
     fingerprint: tls.fingerprint,
     certPem: tls.certPem,
+    admin,
     state: engine,
     faults,
     requests: () => count,

@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { SimHttpError, dirPath, isLoopbackHost, syntheticContent, type ProxmoxSimEngine, type Volume } from './engine.js';
 import { perm, vmSummary, type Ctx } from './vm-handlers.js';
+import { importExtensions } from './versions.js';
 
 
 const MiB = 1024 * 1024;
@@ -234,7 +235,7 @@ export function downloadUrl(c: Ctx): string {
   if (!st.spec.content.includes(content)) throw new SimHttpError(500, `storage '${sid}' is not configured for content-type '${content}'`);
   const filename = String(c.params.filename).replace(/^.*\//, '').replace(/[^a-zA-Z0-9_.-]/g, '_');
   if (content === 'iso' && !/\.(iso|img)$/i.test(filename)) throw new SimHttpError(500, `wrong file extension`);
-  if (content === 'import' && !/^[a-zA-Z0-9\-.+=_]+\.(ova|qcow2|raw|vmdk)$/.test(filename)) throw new SimHttpError(500, 'invalid filename or wrong extension');
+  if (content === 'import' && !importExtensions(e.o.version).test(filename)) throw new SimHttpError(500, 'invalid filename or wrong extension');
   if (content === 'vztmpl' && !/\.tar\.(gz|xz|zst|bz2)$/.test(filename)) throw new SimHttpError(500, 'wrong file extension');
   const url = String(c.params.url);
   const compression = c.params.compression !== undefined ? String(c.params.compression) : undefined;
@@ -413,8 +414,10 @@ export function listPools(c: Ctx): unknown {
   const e = c.engine;
   const only = c.params.poolid !== undefined ? String(c.params.poolid) : undefined;
   if (only && !e.pools.has(only)) throw new SimHttpError(500, `pool '${only}' does not exist`);
+  // pve-manager PVE/API2/Pool.pm `index`: with `poolid` the Pool.Audit check runs with noerr and its result is
+  // not used, so one named pool is readable without it; the plain list shows only pools with Pool.Audit.
   return [...e.pools.keys()].sort()
-    .filter((id) => (!only || id === only) && e.access.has(c.authid, `/pool/${id}`, 'Pool.Audit'))
+    .filter((id) => (only ? id === only : e.access.has(c.authid, `/pool/${id}`, 'Pool.Audit')))
     .map((id) => {
       const p = e.pools.get(id)!;
       return { poolid: id, ...(p.comment !== undefined ? { comment: p.comment } : {}), ...(only ? { members: poolMembers(c, id, c.params.type !== undefined ? String(c.params.type) : undefined) } : {}) };

@@ -187,6 +187,8 @@ export const ENDPOINTS: Record<string, Params> = {
   'GET /pools/{poolid}': { poolid: req(str({ format: 'pve-poolid' })), type: enm(['qemu', 'lxc', 'storage']) },
   'PUT /pools/{poolid}': { poolid: req(str({ format: 'pve-poolid' })), comment: str(), vms: str({ pattern: /^\d+([,; ]+\d+)*$/ }), storage: str(), delete: bool(), 'allow-move': bool() },
   'DELETE /pools/{poolid}': { poolid: req(str({ format: 'pve-poolid' })) },
+  'DELETE /pools': { poolid: req(str({ format: 'pve-poolid' })) },
+  'PUT /pools': { poolid: req(str({ format: 'pve-poolid' })), comment: str(), vms: str({ pattern: /^\d+([,; ]+\d+)*$/ }), storage: str(), delete: bool(), 'allow-move': bool() },
   'GET /nodes/{node}/tasks': { node: NODE, errors: bool(), limit: int({ min: 0 }), since: int(), source: enm(['archive', 'active', 'all']), start: int({ min: 0 }), statusfilter: str(), typefilter: str(), until: int(), userfilter: str(), vmid: int({ min: 100, max: 999999999 }) },
 };
 

@@ -11,6 +11,7 @@ import * as oh from './other-handlers.js';
 import { ENDPOINTS } from './schema.js';
 import { validateParams, type RawValue } from './validate.js';
 import * as uh from './user-handlers.js';
+import { checkVersionParams, routeMissing } from './versions.js';
 import * as vh from './vm-handlers.js';
 
 type Handler = (c: vh.Ctx) => unknown;
@@ -63,6 +64,8 @@ const HANDLERS: Record<string, Handler> = {
   'GET /pools/{poolid}': oh.readPool,
   'PUT /pools/{poolid}': oh.updatePool,
   'DELETE /pools/{poolid}': oh.deletePool,
+  'DELETE /pools': oh.deletePool,
+  'PUT /pools': oh.updatePool,
 };
 
 /** Endpoints that start a worker and answer with its UPID. */
@@ -203,7 +206,7 @@ export function createHandler(o: ServerOptions): (req: IncomingMessage, res: Ser
             break;
           }
         }
-        if (!route || !m) {
+        if (!route || !m || routeMissing(route.key, engine.o.version)) {
           send(501, `Method '${method} ${path}' not implemented`, null);
           writeLog();
           return;
@@ -242,6 +245,14 @@ export function createHandler(o: ServerOptions): (req: IncomingMessage, res: Ser
           if (TASK_ROUTES.has(route.key)) send(500, 'got no worker upid - start worker failed', null);
           else if (method !== 'GET' && /^\/(pools|access)\b/.test(path)) send(500, "cfs-lock 'file-user_cfg' error: got lock request timeout", null);
           else send(595, 'Errors during connection establishment, proxy handler: Connection refused', null);
+          writeLog();
+          return;
+        }
+        try {
+          checkVersionParams(route.key, engine.o.version, params);
+        } catch (e) {
+          const he = e as SimHttpError;
+          send(he.status, he.message, null, he.errors);
           writeLog();
           return;
         }
