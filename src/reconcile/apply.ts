@@ -205,7 +205,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
               const tpl = await proxmox.findVm(plan.vm.template.vmid);
               if (!tpl) throw new CloudlabError({ code: 'TEMPLATE_MISSING', exitCode: EXIT_INVALID, message: `template VM ${plan.vm.template.vmid} does not exist`, hint: 'create the template first, or remove vm.template to import the image instead' });
               await proxmox.cloneVm(tpl.node!, plan.vm.template.vmid, { newid: n.vmid, name: n.name, full: plan.vm.template.full, target: n.host, ...(plan.vm.template.full ? { storage: n.storage } : {}) });
-              await proxmox.updateVmConfig(n.host, n.vmid, cloneUpdateParams(plan, n));
+              await proxmox.updateVmConfig(n.host, n.vmid, cloneUpdateParams(plan, n, await proxmox.vmConfig(n.host, n.vmid)));
             } else {
               ctx.progress('creating');
               await proxmox.createVm(n.host, createParams(plan, n, imageVolid), { storage: n.storage });

@@ -57,9 +57,22 @@ export function createParams(plan: Plan, node: PlanNode, imageVolid: string): Cr
   return p;
 }
 
-/** Parameters applied after cloning a template: identity, size, network and cloud-init. */
-export function cloneUpdateParams(plan: Plan, node: PlanNode): UpdateVmParams {
-  return { ...common(plan, node), ...(plan.image.platform === 'nocloud' ? { ide2: `${node.storage}:cloudinit` } : {}) };
+/** The drive slot of a cloud-init drive in a VM config (`…:vm-<id>-cloudinit…` or `…:cloudinit`), if any. */
+export function cloudinitSlot(config: Record<string, unknown>): string | null {
+  for (const [k, v] of Object.entries(config).sort(([a], [b]) => a.localeCompare(b))) {
+    if (/^(ide|sata|scsi|virtio)\d+$/.test(k) && typeof v === 'string' && /^[^,]*[:/](vm-\d+-)?cloudinit(\.\w+)?(,|$)/.test(v)) return k;
+  }
+  return null;
+}
+
+/**
+ * Parameters applied after cloning a template: identity, size, network and cloud-init. A clone already carries the
+ * template's cloud-init drive (qemu-server copies it, Qemu.pm clone_vm), and create_disks refuses a second one
+ * (B7): the drive is added only when the clone has none.
+ */
+export function cloneUpdateParams(plan: Plan, node: PlanNode, cloneConfig: Record<string, unknown> = {}): UpdateVmParams {
+  const addDrive = plan.image.platform === 'nocloud' && cloudinitSlot(cloneConfig) === null;
+  return { ...common(plan, node), ...(addDrive ? { ide2: `${node.storage}:cloudinit` } : {}) };
 }
 
 /** The config update for in-place changes (disk growth is a separate resize). */

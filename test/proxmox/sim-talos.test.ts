@@ -33,7 +33,7 @@ versions:
   talos: v1.12.6
 proxmox:
   endpoint: https://127.0.0.1:8006
-  tokenId: root@pam!cloudlab
+  tokenId: cloudlab@pve!provisioner
   tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
 `;
 }
@@ -114,7 +114,8 @@ controlPlane:
   nodes: [{ ip: 127.0.31.50 }]
 `);
   assert.match(out.ready.endpoint, /^https:\/\/127\.0\.0\.1:\d+$/);
-  assert.equal(out.ready.tokenId, 'root@pam!cloudlab');
+  // S4: the world's token holds exactly the role `cloudlab doctor` prints, not root's rights.
+  assert.equal(out.ready.tokenId, 'cloudlab@pve!provisioner');
   assert.match(out.ready.fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
   assert.equal(out.ready.talosPort, 50000);
   assert.deepEqual(out.nodes, [{ name: 'simtalos-cp-1', ready: true }]);

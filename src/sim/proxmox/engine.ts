@@ -343,6 +343,14 @@ export class ProxmoxSimEngine {
       await this.o.clock.sleep(200);
       const format = st.spec.type === 'lvmthin' ? 'raw' : (opts.format ?? 'raw');
       const volid = this.volName(st, vmid, opts.name ?? this.nextDiskName(st, vmid), format);
+      // A named volume is never overwritten: LVM's lvcreate refuses (pve-storage LvmThinPlugin.pm alloc_image runs
+      // it with errmsg "lvcreate '<vg>/<name>' error"), a file-based storage dies in Plugin.pm alloc_image.
+      if (st.volumes.has(volid)) {
+        const name = opts.name ?? '';
+        throw new Error(st.spec.type === 'lvmthin'
+          ? `lvcreate 'pve/${name}' error:   Logical Volume "${name}" already exists in volume group "pve"`
+          : `disk image '/var/lib/vz/images/${vmid}/${name}.${format}' already exists`);
+      }
       const vol: Volume = { volid, content: 'images', format, size, ctime: this.now(), vmid, image: opts.image ?? null };
       st.volumes.set(volid, vol);
       opts.log?.(`  Logical volume "${volid.split(':')[1]}" created.`);

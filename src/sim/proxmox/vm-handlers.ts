@@ -133,7 +133,11 @@ async function materialize(e: ProxmoxSimEngine, v: VmState, opts: Record<string,
     const importFrom = getKey(val, 'import-from');
     const extra = withoutKeys(val, ['file', 'volume', 'import-from', 'size']);
     if (m[2] === 'cloudinit') {
-      const vol = await e.allocate(v.node, sid, v.vmid, 4 * 1024 * 1024, { name: `vm-${v.vmid}-cloudinit`, log });
+      // qemu-server API2/Qemu.pm create_disks: one cloud-init drive per VM (has_cloudinit skips the slot itself).
+      const isCi = (k: string, val: string | undefined): boolean => k !== key && ANY_DRIVE_RE.test(k) && /(^|[:/])(vm-\d+-)?cloudinit/.test(fileOf(val ?? ''));
+      const ciKey = [...Object.entries(v.config), ...Object.entries(v.pending ?? {}), ...Object.entries(opts)].find(([k, val]) => isCi(k, val))?.[0];
+      if (ciKey) throw new Error(`${key} - cloud-init drive is already attached at '${ciKey}'`);
+      const vol = await e.allocate(v.node, sid, v.vmid, 4 * 1024 * 1024, { name: `vm-${v.vmid}-cloudinit`, format: 'qcow2', log });
       created.push(vol);
       opts[key] = [vol.volid, 'media=cdrom', ...extra.filter((p) => !p.startsWith('media='))].join(',');
       continue;
@@ -343,7 +347,7 @@ export async function cloneVm(c: Ctx): Promise<string> {
             if (/^net\d+$/.test(k)) cfg[k] = normalizeNet(e, val.replace(/^([a-z0-9_-]+)=[0-9A-Fa-f:]{17}/, '$1'));
             if (/cloudinit/.test(val) && ANY_DRIVE_RE.test(k)) {
               const sid = fileOf(val).split(':')[0]!;
-              const vol = await e.allocate(target, sid, newid, 4 * 1024 * 1024, { name: `vm-${newid}-cloudinit`, log });
+              const vol = await e.allocate(target, sid, newid, 4 * 1024 * 1024, { name: `vm-${newid}-cloudinit`, format: 'qcow2', log });
               created.push(vol);
               cfg[k] = `${vol.volid},media=cdrom`;
             }
