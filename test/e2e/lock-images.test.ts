@@ -51,7 +51,7 @@ test('B2/B3: a held lock refuses apply naming the holder; unlock clears it; a st
     await px.call('POST', '/pools', { poolid: 'cloudlab-lock-locky', comment: JSON.stringify({ owner: 'me', pid: 2 ** 22 + 17, host: hostname(), since: '2026-11-22T10:00:00Z', operation: 'apply' }) });
     const ok = await h.run(['apply', '--yes']);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stderr, /took over a stale cluster lock left by pid 4194321/);
+    assert.match(ok.stderr, /took over a stale cluster lock of me@.*pid 4194321 is no longer running/);
     assert.match(ok.stderr, /is 17 bytes but .* serves \d+: replacing it/);
     const items = await px.storageContent('pve1', 'local', { content: 'import' });
     const img = items.find((i) => i.volid === `local:import/${urls.diskFile}`)!;
