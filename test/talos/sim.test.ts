@@ -58,10 +58,11 @@ describe('Talos simulator: VIP, Kubernetes nodes, faults', () => {
     const nodes = await kube.listNodes();
     assert.deepEqual(nodes.map((n) => n.name), ['cp2', 'w'], 'a powered-off node is not listed');
     cp1.close();
-    // With an etcd member down, a control-plane upgrade is refused unless forced or preserving data (as v1.12 machined).
+    // With 2 etcd members, a control-plane upgrade is refused unless forced or preserving data (v1.12 machined,
+    // internal/pkg/etcd/etcd.go ValidateForUpgrade, wrapped by v1alpha1_server.go Upgrade as gRPC Unknown).
     const cp2 = TalosClient.secure(CP2, cl.creds, { timeoutMs: 3000, retryForMs: 0 });
     const image = 'ghcr.io/siderolabs/installer:v1.12.11';
-    await assert.rejects(cp2.upgrade({ image }), (e: unknown) => (e as CloudlabError).code === 'TALOS_PRECONDITION' && /etcd is not healthy/.test((e as Error).message));
+    await assert.rejects(cp2.upgrade({ image }), (e: unknown) => (e as CloudlabError).code === 'TALOS_API' && /error validating etcd for upgrade: etcd member count\(2\) is insufficient to maintain quorum if upgrade commences/.test((e as Error).message));
     assert.equal((await cp2.upgrade({ image, preserve: true })).ack, 'Upgrade request received');
     cp2.close();
     // Bring cp1 back: it boots configured and rejoins.

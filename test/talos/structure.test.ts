@@ -47,9 +47,10 @@ describe('Talos simulator structure (issue 11 item 5)', () => {
     for (const f of all) visit(f);
   });
 
-  it('the node state machine imports only ports.ts and config.ts from the simulator', () => {
+  it('the node state machine imports only ports.ts, config.ts and the leaf ab-slots.ts from the simulator', () => {
     const deps = [...new Set((graph.get(join(ROOT, 'node.ts')) ?? []).map((x) => relative(ROOT, x)))].sort();
-    assert.deepEqual(deps, ['config.ts', 'ports.ts']);
+    assert.deepEqual(deps, ['ab-slots.ts', 'config.ts', 'ports.ts']);
+    assert.deepEqual(graph.get(join(ROOT, 'ab-slots.ts')), [], 'the A/B slots model imports nothing from the simulator');
   });
 
   it('the cluster sees nodes through ports.ts, not node.ts or fleet.ts', () => {

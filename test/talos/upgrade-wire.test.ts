@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, encode } from '../../src/providers/talos/proto.js';
-import { UPGRADE_METHODS } from '../../src/providers/talos/lifecycle-proto.js';
+import { METHODS } from '../../src/providers/talos/proto.js';
 import { parseInstallerImage } from '../../src/providers/talos/upgrade.js';
 import { upgradeApiFor } from '../../src/plan/upgrade.js';
 
@@ -76,13 +76,13 @@ describe('Talos upgrade API wire format', () => {
   });
 
   it('RPC paths: machine.ImageService/Pull and machine.LifecycleService/Upgrade stream; cosi.resource.State/List streams', () => {
-    assert.deepEqual(Object.fromEntries(Object.entries(UPGRADE_METHODS).map(([k, v]) => [k, [v.path, v.responseStream]])), {
+    const pick = ['EtcdForfeitLeadership', 'EtcdStatus', 'ImagePull', 'LifecycleUpgrade', 'CosiList'] as const;
+    assert.deepEqual(Object.fromEntries(pick.map((k) => [k, [METHODS[k].path, METHODS[k].responseStream]])), {
       EtcdForfeitLeadership: ['/machine.MachineService/EtcdForfeitLeadership', false],
       EtcdStatus: ['/machine.MachineService/EtcdStatus', false],
       ImagePull: ['/machine.ImageService/Pull', true],
       LifecycleUpgrade: ['/machine.LifecycleService/Upgrade', true],
       CosiList: ['/cosi.resource.State/List', true],
-      CosiGet: ['/cosi.resource.State/Get', false],
     });
   });
 

@@ -205,6 +205,11 @@ describe('Talos wire format (field numbers from upstream machine.proto / common.
       Reboot: ['/machine.MachineService/Reboot', false],
       Reset: ['/machine.MachineService/Reset', false],
       Read: ['/machine.MachineService/Read', true],
+      EtcdForfeitLeadership: ['/machine.MachineService/EtcdForfeitLeadership', false],
+      EtcdStatus: ['/machine.MachineService/EtcdStatus', false],
+      ImagePull: ['/machine.ImageService/Pull', true],
+      LifecycleUpgrade: ['/machine.LifecycleService/Upgrade', true],
+      CosiList: ['/cosi.resource.State/List', true],
     });
   });
 });

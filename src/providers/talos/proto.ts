@@ -1,5 +1,6 @@
 // Owns the Talos API wire messages cloudlab sends and reads, defined by hand (only the messages used) from the
-// field numbers of siderolabs/talos api/machine/machine.proto and api/common/common.proto, plus the gRPC method table.
+// field numbers of siderolabs/talos api/machine/{machine,image,lifecycle}.proto and api/common/common.proto and of
+// cosi-project/runtime's State API, plus the gRPC method table.
 import protobuf from 'protobufjs';
 
 // Written from the upstream field numbers (see docs/talos-api.md); only what cloudlab and its simulator use.
@@ -91,8 +92,87 @@ message RebootResponse { repeated Reboot messages = 1; }
 message ReadRequest { string path = 1; }
 `;
 
+// The upgrade APIs: api/common/common.proto (ContainerdInstance), api/machine/machine.proto (EtcdForfeitLeadership,
+// EtcdStatus), api/machine/image.proto (ImageService.Pull), api/machine/lifecycle.proto (LifecycleService.Upgrade), and
+// COSI State.List from cosi-project/runtime api/v1alpha1/{state,resource}.proto.
+const COMMON_EXTRA = `
+syntax = "proto3";
+package common;
+enum ContainerDriver { CONTAINERD = 0; CRI = 1; }
+enum ContainerdNamespace { NS_UNKNOWN = 0; NS_SYSTEM = 1; NS_CRI = 2; }
+message ContainerdInstance { ContainerDriver driver = 1; ContainerdNamespace namespace = 2; }
+`;
+const UPGRADE_SCHEMA = `
+syntax = "proto3";
+package machine;
+message EtcdForfeitLeadershipRequest {}
+message EtcdForfeitLeadership { common.Metadata metadata = 1; string member = 2; }
+message EtcdForfeitLeadershipResponse { repeated EtcdForfeitLeadership messages = 1; }
+message EtcdMemberStatus {
+  string protocol_version = 1;
+  int64 db_size = 2;
+  int64 db_size_in_use = 3;
+  uint64 leader = 4;
+  uint64 raft_index = 5;
+  uint64 raft_term = 6;
+  uint64 raft_applied_index = 7;
+  repeated string errors = 8;
+  bool is_learner = 9;
+  uint64 member_id = 10;
+  string storage_version = 11;
+}
+message EtcdStatus { common.Metadata metadata = 1; EtcdMemberStatus member_status = 2; }
+message EtcdStatusResponse { repeated EtcdStatus messages = 1; }
+message ImageServicePullRequest { common.ContainerdInstance containerd = 1; string image_ref = 3; }
+message ImageServicePullLayerProgress {
+  enum Status { DOWNLOADING = 0; DOWNLOAD_COMPLETE = 1; EXTRACTING = 2; EXTRACT_COMPLETE = 3; ALREADY_EXISTS = 4; }
+  Status status = 1;
+  google.protobuf.Duration elapsed = 2;
+  int64 offset = 3;
+  int64 total = 4;
+}
+message ImageServicePullProgress { string layer_id = 1; ImageServicePullLayerProgress progress = 2; }
+message ImageServicePullResponse {
+  oneof response {
+    string name = 1;
+    ImageServicePullProgress pull_progress = 2;
+  }
+}
+message InstallArtifactsSource { string image_name = 1; }
+message LifecycleServiceUpgradeRequest { common.ContainerdInstance containerd = 1; InstallArtifactsSource source = 2; }
+message LifecycleServiceInstallProgress {
+  oneof response {
+    string message = 1;
+    int32 exit_code = 2;
+  }
+}
+message LifecycleServiceUpgradeResponse { LifecycleServiceInstallProgress progress = 1; }
+`;
+const COSI_SCHEMA = `
+syntax = "proto3";
+package cosi.resource;
+message Metadata {
+  string namespace = 1;
+  string type = 2;
+  string id = 3;
+  string version = 4;
+  string owner = 5;
+  string phase = 6;
+  google.protobuf.Timestamp created = 7;
+  google.protobuf.Timestamp updated = 8;
+  repeated string finalizers = 9;
+  map<string, string> labels = 10;
+  map<string, string> annotations = 11;
+}
+message Spec { bytes proto_spec = 1; string yaml_spec = 2; }
+message Resource { Metadata metadata = 1; Spec spec = 2; }
+message ListOptions {}
+message ListRequest { string namespace = 1; string type = 2; ListOptions options = 3; }
+message ListResponse { Resource resource = 1; }
+`;
+
 export const root = new protobuf.Root();
-for (const text of [SCHEMA, RPC_SCHEMA, COMMON_SCHEMA, MACHINE_SCHEMA]) protobuf.parse(text, root, { keepCase: true });
+for (const text of [SCHEMA, RPC_SCHEMA, COMMON_SCHEMA, COMMON_EXTRA, MACHINE_SCHEMA, UPGRADE_SCHEMA, COSI_SCHEMA]) protobuf.parse(text, root, { keepCase: true });
 root.resolveAll();
 
 /** A message type by its full name, e.g. `machine.ApplyConfigurationRequest`. */
@@ -144,6 +224,12 @@ export const METHODS = {
   Reboot: m(MS, 'Reboot', 'machine.RebootRequest', 'machine.RebootResponse'),
   Reset: m(MS, 'Reset', 'machine.ResetRequest', 'machine.ResetResponse'),
   Read: m(MS, 'Read', 'machine.ReadRequest', 'common.Data', true),
+  EtcdForfeitLeadership: m(MS, 'EtcdForfeitLeadership', 'machine.EtcdForfeitLeadershipRequest', 'machine.EtcdForfeitLeadershipResponse'),
+  EtcdStatus: m(MS, 'EtcdStatus', 'google.protobuf.Empty', 'machine.EtcdStatusResponse'),
+  // Talos 1.13+: their own services, streaming their own messages (not common.Data).
+  ImagePull: m('machine.ImageService', 'Pull', 'machine.ImageServicePullRequest', 'machine.ImageServicePullResponse', true),
+  LifecycleUpgrade: m('machine.LifecycleService', 'Upgrade', 'machine.LifecycleServiceUpgradeRequest', 'machine.LifecycleServiceUpgradeResponse', true),
+  CosiList: m('cosi.resource.State', 'List', 'cosi.resource.ListRequest', 'cosi.resource.ListResponse', true),
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -178,4 +264,28 @@ export interface EtcdMemberObj {
   peer_urls: string[];
   client_urls: string[];
   is_learner: boolean;
+}
+
+/** Decoded shapes (as proto.decode returns them). */
+export interface EtcdMemberStatusObj {
+  protocol_version: string;
+  db_size: string;
+  leader: string;
+  raft_index: string;
+  raft_term: string;
+  errors: string[];
+  is_learner: boolean;
+  member_id: string;
+  storage_version: string;
+}
+export interface ImagePullResponseObj {
+  name?: string;
+  pull_progress?: { layer_id: string; progress?: { status: string; offset: string; total: string } | null } | null;
+}
+export interface LifecycleUpgradeResponseObj {
+  progress?: { message?: string; exit_code?: number } | null;
+}
+export interface CosiResourceObj {
+  metadata?: { namespace: string; type: string; id: string; version: string; phase: string; labels: Record<string, string>; annotations: Record<string, string> } | null;
+  spec?: { proto_spec: Buffer; yaml_spec: string } | null;
 }

@@ -5,9 +5,7 @@
 import { parse as parseYaml } from 'yaml';
 import { CloudlabError } from '../../core/errors.js';
 import type { TalosClient } from './client.js';
-import {
-  UPGRADE_METHODS, type CosiResourceObj, type EtcdMemberStatusObj, type ImagePullResponseObj, type LifecycleUpgradeResponseObj,
-} from './lifecycle-proto.js';
+import { METHODS as UPGRADE_METHODS, type CosiResourceObj, type EtcdMemberStatusObj, type ImagePullResponseObj, type LifecycleUpgradeResponseObj } from './proto.js';
 
 /** The containerd instance `talosctl upgrade` uses by default (`--namespace system`: driver CRI, namespace system). */
 export const SYSTEM_CONTAINERD = { driver: 'CRI', namespace: 'NS_SYSTEM' } as const;

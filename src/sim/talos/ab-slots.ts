@@ -58,7 +58,8 @@ export class BootSlots {
   /** Records a pulled image; returns its pinned reference. */
   pulled(ref: string, img: SlotImage): PulledImage {
     const digest = createHash('sha256').update(`${ref}`).digest('hex');
-    const name = ref.replace(/@sha256:[0-9a-f]{64}$/, '');
+    // reference.ParseDockerRef(...).Name(): the repository without tag or digest, pinned to the digest.
+    const name = ref.replace(/@sha256:[0-9a-f]{64}$/, '').replace(/:[\w][\w.-]*$/, '');
     const p: PulledImage = { ...img, ref, pinned: `${name}@sha256:${digest}` };
     this.images.set(ref, p);
     return p;
@@ -74,11 +75,11 @@ export class BootSlots {
    * A boot: when an install is pending the node tries the new slot; `fails` makes that boot fail, so the
    * bootloader falls back to the slot that booted before. Returns what booted and whether it rolled back.
    */
-  boot(fails: boolean): { booted: SlotImage; rolledBack: boolean } {
+  boot(fails: () => boolean): { booted: SlotImage; rolledBack: boolean } {
     this.images.clear();
     if (!this.bootInactive || !this.inactive) return { booted: this.active, rolledBack: false };
     this.bootInactive = false;
-    if (fails) return { booted: this.active, rolledBack: true };
+    if (fails()) return { booted: this.active, rolledBack: true };
     const previous = this.active;
     this.active = this.inactive;
     this.inactive = previous;

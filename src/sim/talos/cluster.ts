@@ -80,7 +80,25 @@ export class SimCluster implements ClusterView {
   removeMember(id: string): EtcdMemberState | undefined {
     const m = this.members.get(id);
     if (m) this.members.delete(id);
+    if (this.leader === id) this.leader = null;
     return m;
+  }
+
+  private leader: string | null = null;
+
+  leaderId(): string | null {
+    const healthy = this.healthyControlPlanes().map((n) => this.memberOf(n.address)!).filter(Boolean);
+    if (this.leader && healthy.some((m) => m.id === this.leader)) return this.leader;
+    // The leader went down (or there was none): the healthy members elect one, if they are a quorum.
+    if (healthy.length < Math.floor(this.members.size / 2) + 1) return (this.leader = null);
+    this.leader = healthy[0]?.id ?? null;
+    return this.leader;
+  }
+
+  moveLeader(fromId: string): EtcdMemberState | undefined {
+    const to = this.healthyControlPlanes().map((n) => this.memberOf(n.address)!).find((m) => m && m.id !== fromId);
+    if (to) this.leader = to.id;
+    return to;
   }
 
   /** The host the Kubernetes API answers on (the endpoint's host; for a VIP, only while a healthy control plane holds it). */

@@ -22,6 +22,8 @@ export interface TalosSimFleetOptions {
   installDelayMs?: number;
   /** Talos version nodes report unless startNode says otherwise. Default v1.12.11. */
   talosVersion?: string;
+  /** Installer image pull time (ImageService.Pull, the legacy Upgrade call), before the speed factor. Default 15 s. */
+  pullDelayMs?: number;
   /** Receives diagnostic lines (default: dropped). */
   log?: (line: string) => void;
 }
@@ -30,6 +32,8 @@ export interface StartNodeOptions {
   address: string;
   name?: string;
   talosVersion?: string;
+  /** Schematic ID of the image the node boots from (reported as the `schematic` extension). */
+  schematic?: string;
   extensions?: string[];
   mac?: string;
 }
@@ -40,6 +44,7 @@ export class TalosSimFleet implements NodeHost<SimTalosNode> {
   readonly port: number;
   readonly bootDelayMs: number;
   readonly installDelayMs: number;
+  readonly pullDelayMs: number;
   readonly talosVersion: string;
   readonly faults: TalosFaults;
   private readonly nodes = new Map<string, SimTalosNode>();
@@ -55,6 +60,7 @@ export class TalosSimFleet implements NodeHost<SimTalosNode> {
     this.port = opts.port ?? 50000;
     this.bootDelayMs = opts.bootDelayMs ?? 20_000;
     this.installDelayMs = opts.installDelayMs ?? 30_000;
+    this.pullDelayMs = opts.pullDelayMs ?? 15_000;
     this.talosVersion = opts.talosVersion ?? 'v1.12.11';
     this.faults = new TalosFaults(parseTalosFaults(opts.faults, this.seed));
     this.logFn = opts.log ?? (() => undefined);

@@ -38,6 +38,7 @@ export function fleetAsGuestRuntime(fleet: TalosSimFleet): GuestRuntime {
       await fleet.startNode({
         address: vm.address, name: vm.name, mac: vm.mac, extensions: vm.image.extensions,
         ...(vm.image.talosVersion ? { talosVersion: vm.image.talosVersion } : {}),
+        ...(vm.image.schematicId ? { schematic: vm.image.schematicId } : {}),
       });
     },
     async stop(vmid) {

@@ -3,6 +3,7 @@
 // It reaches the fleet and its cluster only through the NodeHost and ClusterView interfaces (ports.ts); what the node
 // answers on its API lives in rpc/ and the server in api-server.ts.
 import { createHash } from 'node:crypto';
+import { BootSlots, type SlotImage } from './ab-slots.js';
 import type { SimMachineConfig } from './config.js';
 import type { ApiMode, ApiServerHandle, ClusterMember, ClusterView, NodeHost, NodeState } from './ports.js';
 
@@ -11,6 +12,7 @@ export type { NodeState } from './ports.js';
 export interface NodeOptions {
   name?: string;
   talosVersion?: string;
+  schematic?: string;
   extensions?: string[];
   mac?: string;
 }
@@ -23,7 +25,8 @@ export class SimTalosNode implements ClusterMember {
   private stagedConfig: SimMachineConfig | null = null;
   private tryRevert: { previous: SimMachineConfig; timer: NodeJS.Timeout } | null = null;
   talosVersion: string;
-  private stagedVersion: string | null = null;
+  /** The A/B boot slots and the installer images pulled into containerd. */
+  readonly slots: BootSlots;
   bootId = '';
   bootedAt = 0;
   /** This control plane's etcd member was removed (it does not rejoin until its etcd data is wiped). */
@@ -47,6 +50,7 @@ export class SimTalosNode implements ClusterMember {
     readonly opts: NodeOptions,
   ) {
     this.talosVersion = opts.talosVersion ?? host.talosVersion;
+    this.slots = new BootSlots({ version: this.talosVersion, schematic: opts.schematic ?? '' });
   }
 
   get hostname(): string {
@@ -96,6 +100,11 @@ export class SimTalosNode implements ClusterMember {
     return this.host.scaled(this.host.bootDelayMs * this.host.faults.plan.slowBoot);
   }
 
+  /** The installer image pull time. */
+  pullDelay(): number {
+    return this.host.scaled(this.host.pullDelayMs);
+  }
+
   installDelay(): number {
     return this.host.scaled(this.host.installDelayMs * this.host.faults.plan.slowBoot);
   }
@@ -130,10 +139,10 @@ export class SimTalosNode implements ClusterMember {
       this.activeConfig = this.stagedConfig;
       this.stagedConfig = null;
     }
-    if (this.stagedVersion) {
-      this.talosVersion = this.stagedVersion;
-      this.stagedVersion = null;
-    }
+    // A freshly installed slot is tried first; a boot that fails falls back to the slot that booted before.
+    const { booted, rolledBack } = this.slots.boot(() => this.host.faults.rollback(this.address));
+    if (rolledBack) this.host.log(`${this.address}: the new slot (${this.slots.inactive?.version}) failed to boot; rolled back to ${booted.version}`);
+    this.talosVersion = booted.version;
     if (!this.activeConfig) {
       const epoch = this.epoch;
       await this.serve('maintenance');
@@ -267,10 +276,13 @@ export class SimTalosNode implements ClusterMember {
     this.tryRevert = null;
   }
 
-  /** An upgrade: the node reboots into another Talos version. */
-  upgradeTo(version: string): void {
-    this.stagedVersion = version;
-    this.scheduleReboot();
+  /** The legacy upgrade sequence: the installer writes the inactive slot (install time), then the node reboots into it. */
+  upgradeTo(image: SlotImage): void {
+    this.applying = true;
+    this.later(this.installDelay() / 2, () => {
+      this.slots.installed(image);
+      this.scheduleReboot();
+    });
   }
 
   /** Reset: goes down, wipes what was asked, then reboots (or stays off). */

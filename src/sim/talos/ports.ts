@@ -39,6 +39,10 @@ export interface ClusterView {
   healthyControlPlanes(): ClusterMember[];
   bootstrap(node: ClusterMember): void;
   removeMember(id: string): EtcdMemberState | undefined;
+  /** The etcd leader's member id: kept while its node is healthy, else elected among healthy members (null: none). */
+  leaderId(): string | null;
+  /** Moves leadership off member `fromId` to another healthy member; returns the new leader. */
+  moveLeader(fromId: string): EtcdMemberState | undefined;
   /** Reconciles the VIP, etcd joins and the Kubernetes API with the nodes' states. */
   refresh(): Promise<void>;
 }
@@ -55,6 +59,7 @@ export interface NodeHost<N> {
   readonly talosVersion: string;
   readonly bootDelayMs: number;
   readonly installDelayMs: number;
+  readonly pullDelayMs: number;
   readonly faults: TalosFaults;
   /** A simulated duration in real milliseconds. */
   scaled(ms: number): number;

@@ -10,6 +10,7 @@ import { infoHandlers } from './info.js';
 import { kubeconfigHandlers } from './kubeconfig.js';
 import { lifecycleHandlers } from './lifecycle.js';
 import { ROLE_NEEDS } from './roles.js';
+import { upgradeHandlers } from './upgrade.js';
 import { fail, S, type Handler, type Handlers, type Reply, type Req, type RpcEnv } from './types.js';
 
 export { maintenanceCall } from './maintenance.js';
@@ -23,6 +24,7 @@ const HANDLERS: Handlers = {
   ...kubeconfigHandlers,
   ...etcdHandlers,
   ...lifecycleHandlers,
+  ...upgradeHandlers,
 };
 
 /** Serves one configured-mode call on a node with the caller's roles (also when another node proxies to this one). */

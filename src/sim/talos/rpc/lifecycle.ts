@@ -1,21 +1,27 @@
 // Owns the calls that take a node down: Upgrade (etcd health gate unless forced or preserving), Reboot and Reset
 // (graceful leave, which partitions are wiped, reboot or power off).
 import { randomUUID } from 'node:crypto';
-import { installerVersion } from '../config.js';
+import { installerImage } from '../ab-slots.js';
 import { leaveEtcd } from './etcd.js';
 import { fail, one, S, type Handlers } from './types.js';
 
 export const lifecycleHandlers: Handlers = {
-  Upgrade: ({ node, cluster, config, req, env }) => {
+  Upgrade: async ({ node, cluster, config, req, env }) => {
     const image = String(req.image ?? '');
-    const version = installerVersion(image);
-    if (!version) throw fail(S.INVALID_ARGUMENT, `error validating installer image "${image}": the reference must name an installer image with a vX.Y.Z tag`);
-    // Talos v1.12 skips the etcd health check when forced or when the upgrade preserves data.
+    const img = installerImage(image);
+    if (!img) throw fail(S.INVALID_ARGUMENT, `error validating installer image "${image}": the reference must name an installer image with a vX.Y.Z tag`);
+    // The legacy call pulls and validates the installer image before it replies (v1alpha1_server.go Upgrade).
+    await new Promise<void>((r) => setTimeout(r, node.pullDelay()));
+    // ValidateForUpgrade (internal/pkg/etcd/etcd.go), skipped when forced or preserving data: never with 2 members,
+    // every member started and answering; its errors come back wrapped, as gRPC Unknown.
     if (config.type === 'controlplane' && !req.force && !req.preserve) {
-      const down = [...cluster.members.values()].filter((m) => !env.nodeAt(m.address)?.isRunning);
-      if (down.length) throw fail(S.FAILED_PRECONDITION, `etcd is not healthy: member(s) ${down.map((m) => m.hostname).join(', ')} unreachable; retry later or use force`);
+      const members = [...cluster.members.values()];
+      const why = 'error validating etcd for upgrade: ';
+      if (members.length === 2) throw fail(S.UNKNOWN, `${why}etcd member count(2) is insufficient to maintain quorum if upgrade commences`);
+      const down = members.find((m) => !env.nodeAt(m.address)?.isRunning);
+      if (down) throw fail(S.UNKNOWN, `${why}etcd member ${BigInt(down.id).toString(16).padStart(16, '0')} is not healthy; all members must be healthy to perform an upgrade: context deadline exceeded`);
     }
-    node.upgradeTo(version);
+    node.upgradeTo(img);
     return one({ ack: 'Upgrade request received', actor_id: randomUUID() });
   },
   Reboot: ({ node }) => {

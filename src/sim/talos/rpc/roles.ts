@@ -19,4 +19,9 @@ export const ROLE_NEEDS: Record<MethodName, string[]> = {
   Reboot: ['os:admin', 'os:operator'],
   Reset: ['os:admin'],
   Read: ['os:admin'],
+  EtcdForfeitLeadership: ['os:admin'],
+  EtcdStatus: [...READ, 'os:etcd:backup'],
+  ImagePull: ['os:admin', 'os:operator'],
+  LifecycleUpgrade: ['os:admin'],
+  CosiList: READ,
 };
