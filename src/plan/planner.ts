@@ -203,6 +203,6 @@ export function platformOf(spec: ClusterSpec): PlanPlatform {
       : null,
     ccm,
     csi: csi ? { storage: csi.storage, storageClass: csi.storageClass ?? `proxmox-${csi.storage}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-'), fstype: csi.fstype, default: csi.default, version: csi.version } : null,
-    region: spec.name,
+    region: spec.proxmox.region ?? spec.name,
   };
 }

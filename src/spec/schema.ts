@@ -176,6 +176,7 @@ const proxmoxSchema = z
       .default({ vm: 'local-lvm', images: 'local' }),
     bridge: z.string().min(1).default('vmbr0').describe('Linux bridge for the VM NIC.'),
     vlan: z.number().int().min(1).max(4094).optional().describe('VLAN tag for the VM NIC.'),
+    region: z.string().regex(/^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$/, 'must be a label value: letters, digits, - . _').optional().describe('Region name of this Proxmox cluster for topology labels and the CCM (default: the cluster name).'),
     ccm: ccmSchema.optional(),
     csi: csiSchema.optional(),
   })

@@ -1,5 +1,6 @@
 // Owns per-node machine configuration: `gen config` output for the cluster's Talos version plus what the plan
 // implies (install image, hostname, addressing, VIP, SANs, CNI, extension services), then the user's patches.
+import { topologyLabels } from '../platform/proxmox-addons.js';
 import { createHash } from 'node:crypto';
 import { CloudlabError, EXIT_INVALID } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
@@ -101,7 +102,13 @@ function planDocuments(plan: Plan, node: PlanNode, bundle: SecretsBundle, ctx: C
 
   if (plan.cluster.cni !== 'flannel') {
     (cluster.network as Obj).cni = { name: 'none' };
-    if (cp) cluster.proxy = { disabled: true, ...(cluster.proxy as Obj) };
+    // Cilium without kube-proxy replacement needs kube-proxy; cni none leaves it off for the user's CNI to replace.
+    const keepProxy = plan.cluster.cni === 'cilium' && plan.platform.cilium?.kubeProxyReplacement === false;
+    if (cp && !keepProxy) cluster.proxy = { disabled: true, ...(cluster.proxy as Obj) };
+  }
+  if (plan.platform.ccm) cluster.externalCloudProvider = { enabled: true };
+  if (plan.platform.ccm || plan.platform.csi) {
+    machine.nodeLabels = { ...((machine.nodeLabels as Obj | undefined) ?? {}), ...topologyLabels(plan.platform.region, node.host) };
   }
   if (net.cidr) (machine.kubelet as Obj).nodeIP = { validSubnets: [net.cidr] };
 
