@@ -3,6 +3,7 @@
 import type { LoadedSpec } from '../spec/load.js';
 import { defaultKubernetesFor, normalizeKubernetesVersion, normalizeTalosVersion } from '../spec/versions.js';
 import { parseCidr } from './addressing.js';
+import { metalNodeSchematic } from './metal-network.js';
 import { deriveIdentities, type NodeIdentity } from './identities.js';
 import { placeNodes, type Capacity } from './placement.js';
 import type { Plan, PlanHost, PlanNode, PlanPatch, PlanPlatform, PlanSchematic } from './types.js';
@@ -64,9 +65,18 @@ export function planCluster(loaded: LoadedSpec, opts: PlanOptions = {}): Plan {
   const bootstrap = cps[0]!;
   const workersTotal = ids.length - cps.length;
 
+  const baseSchematic = schematicOf(spec);
+  const cidrPrefix = spec.network.cidr ? parseCidr(spec.network.cidr)?.prefix ?? null : null;
+  const nameservers = spec.network.nameservers.length ? [...spec.network.nameservers] : spec.network.gateway ? [spec.network.gateway] : [];
+  // metal reads no cloud-init drive: a static node boots its own image whose META key 10 carries its address (A4).
+  const metalStatic = spec.image.platform === 'metal' && spec.network.mode === 'static';
   const nodes: PlanNode[] = ids.map((n) => {
     const host = placement.hostOf.get(n.name)!;
+    const own = metalStatic && n.ip && cidrPrefix !== null
+      ? { schematic: metalNodeSchematic(baseSchematic, { hostname: n.name, address: n.ip, prefix: cidrPrefix, gateway: spec.network.gateway ?? null, nameservers }) }
+      : {};
     return {
+      ...own,
       name: n.name,
       role: n.role,
       pool: n.pool,
@@ -158,7 +168,7 @@ export function planCluster(loaded: LoadedSpec, opts: PlanOptions = {}): Plan {
       extensions: [...spec.image.extensions],
       kernelArgs: [...spec.image.kernelArgs],
       meta: spec.image.meta.map((m) => ({ key: m.key, value: m.value })),
-      schematic: schematicOf(spec),
+      schematic: baseSchematic,
     },
     extensionServices: {
       tailscale: spec.extensionServices.tailscale ? { authKey: spec.extensionServices.tailscale.authKey, extraArgs: [...spec.extensionServices.tailscale.extraArgs] } : null,

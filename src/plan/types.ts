@@ -38,6 +38,8 @@ export interface PlanNode {
   patches: PlanPatch[];
   /** True for the one node bootstrap is called on. */
   bootstrap: boolean;
+  /** The node's own image schematic (metal + static: META key 10 carries its address); absent: it boots plan.image.schematic. */
+  schematic?: PlanSchematic;
 }
 
 export interface PlanHost {

@@ -49,7 +49,7 @@ export function factoryAwareCatalog(url: string, filename: string): SimImageInfo
   const info = defaultImageCatalog(url, filename);
   if (!info) return null;
   const known = describeImage(url);
-  return known && known.schematicId === info.schematicId ? { ...info, extensions: known.extensions } : info;
+  return known && known.schematicId === info.schematicId ? { ...info, extensions: known.extensions, ...(known.network ? { network: known.network } : {}) } : info;
 }
 
 /** Generic simulators: the Proxmox simulator (nodes from opts) whose VMs booting a Talos image become Talos nodes. */

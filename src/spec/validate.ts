@@ -84,6 +84,10 @@ export function validateSpec(loaded: LoadedSpec): Problem[] {
   if (spec.extensionServices.tailscale && !spec.image.extensions.includes('siderolabs/tailscale')) {
     add(['extensionServices', 'tailscale'], 'tailscale is configured but the image does not include the siderolabs/tailscale extension', 'add siderolabs/tailscale to image.extensions');
   }
+  // A4: metal + static boots a per-node image (META key 10 carries the address); a template clone cannot.
+  if (spec.image.platform === 'metal' && spec.network.mode === 'static' && spec.vm.template) {
+    add(['vm', 'template'], 'a metal image reads no cloud-init drive, so static addresses need each node to boot its own image (META key 10), which a cloned template cannot provide', 'remove vm.template (cloudlab imports a per-node image), or use image.platform: nocloud');
+  }
   // A5: Secure Boot. Talos Secure Boot disk images do not enroll Sidero's keys (only the ISO does, in setup mode:
   // talos pkg/imager/iso/uefi.go loader/keys/auto; every other output sets SDBootSecureBootEnrollKeys "off",
   // pkg/imager/out.go), and PVE's pre-enrolled-keys=1 enrolls Microsoft's keys only, so the firmware refuses the

@@ -5,6 +5,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { canonicalSchematic, parseSchematic, schematicId, type Schematic } from '../../render/image/schematic.js';
 import { OFFICIAL_EXTENSIONS } from '../../spec/official-extensions.js';
+import { addressFromMetalNetwork, META_METAL_NETWORK } from '../../plan/metal-network.js';
+import { parse as parseYaml } from 'yaml';
 
 /** Every patch release of the Talos minors cloudlab supports (1.11.0–1.11.6, 1.12.0–1.12.11, 1.13.0–1.13.9, 1.14.0–1.14.4), ascending. */
 export const DEFAULT_SIM_VERSIONS: readonly string[] = ([[11, 6], [12, 11], [13, 9], [14, 4]] as const).flatMap(([minor, last]) =>
@@ -30,9 +32,11 @@ const ASSET =
 
 /** Extensions registry shared by all sim instances, so describeImage() works from anywhere in the process. */
 const known = new Map<string, string[]>();
+/** The address META key 10 of a schematic boots with (metal platform network config), by schematic ID. */
+const metaNetworks = new Map<string, { address: string; prefix: number; gateway: string | null }>();
 
-/** What an image URL of a factory double contains: schematic, Talos version and the schematic's extensions. */
-export function describeImage(url: string): { schematicId: string; talosVersion: string; extensions: string[] } | null {
+/** What an image URL of a factory double contains: schematic, Talos version, the schematic's extensions and META network. */
+export function describeImage(url: string): { schematicId: string; talosVersion: string; extensions: string[]; network?: { address: string; prefix: number; gateway: string | null } } | null {
   let path: string;
   try {
     path = new URL(url).pathname;
@@ -43,7 +47,8 @@ export function describeImage(url: string): { schematicId: string; talosVersion:
   if (!m) return null;
   const id = m[1]!;
   const version = m[2]!.startsWith('v') ? m[2]! : `v${m[2]!}`;
-  return { schematicId: id, talosVersion: version, extensions: [...(known.get(id) ?? [])] };
+  const network = metaNetworks.get(id);
+  return { schematicId: id, talosVersion: version, extensions: [...(known.get(id) ?? [])], ...(network ? { network: { ...network } } : {}) };
 }
 
 /** Deterministic synthetic image bytes: a header naming the asset, padded with a hash stream. */
@@ -106,6 +111,10 @@ export async function startFactorySim(opts: { listen?: string; versions?: string
       const id = schematicId(s);
       schematics.set(id, s);
       known.set(id, [...(s.customization.systemExtensions?.officialExtensions ?? [])]);
+      // The image's META partition: key 10 is the metal platform's network config, applied at first boot.
+      const net = s.customization.meta?.find((m) => m.key === META_METAL_NETWORK);
+      const addr = net ? addressFromMetalNetwork(net.value, parseYaml) : null;
+      if (addr) metaNetworks.set(id, addr);
       return json(res, 201, { id, schematic: canonicalSchematic(s) });
     }
     const sm = /^\/schematics\/([0-9a-f]{64})$/.exec(path);

@@ -413,6 +413,14 @@ export class ProxmoxSimEngine {
 
   /** Works out the address a VM gets, or throws the loopback-only error. */
   private addressFor(v: VmState): { address: string | null; prefix: number } {
+    // An image whose META carries a network config (metal platform, key 10) boots with that address.
+    const meta = this.imageOf(v)?.network;
+    if (meta) {
+      if (!meta.address.startsWith('127.')) {
+        throw new Error(`simulator: VM ${v.vmid} boots an image whose META network config has the address ${meta.address}, which is outside 127.0.0.0/8; the simulator boots VMs only on loopback addresses`);
+      }
+      return { address: meta.address, prefix: meta.prefix };
+    }
     const hasCloudinit = Object.entries(v.config).some(([k, val]) => DRIVE_RE.test(k) && /:(vm-\d+-)?cloudinit/.test(val));
     const ipc = v.config.ipconfig0;
     const ip = ipc ? /(?:^|,)ip=([^,]+)/.exec(ipc)?.[1] : undefined;

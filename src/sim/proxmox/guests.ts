@@ -22,6 +22,8 @@ export interface SimImageInfo {
   talosVersion?: string;
   schematicId?: string;
   extensions: string[];
+  /** The address the image's META key 10 (metal network config) gives eth0 at first boot. */
+  network?: { address: string; prefix: number; gateway: string | null };
 }
 
 /** Runs guests: start() when a VM has booted, stop() when it stops, remove() when it is deleted (its disks are gone). */
