@@ -21,6 +21,13 @@ function diffLines(ctx: CliContext, diff: Diff): string[] {
   return out;
 }
 
+/** The Proxmox endpoint this run talks to, and where it came from when it is not the spec's. */
+function endpointUsed(session: Session): string {
+  const used = session.proxmox.endpoint;
+  const spec = session.plan.proxmox.endpoint;
+  return used === spec ? used : `${used} (from CLOUDLAB_PROXMOX_ENDPOINT; the spec says ${spec})`;
+}
+
 /** `plan` without --offline: the Proxmox diff plus the Talos steps a dry-run apply would take. */
 export async function runLivePlanCommand(ctx: CliContext, o: { file: string; simulate?: boolean; detailedExitcode?: boolean }): Promise<number> {
   return withLiveSession(ctx, o, async (session) => {
@@ -31,6 +38,7 @@ export async function runLivePlanCommand(ctx: CliContext, o: { file: string; sim
     if (ctx.flags.json) {
       ctx.json({
         cluster: session.plan.cluster.name,
+        proxmoxEndpoint: session.proxmox.endpoint,
         changes: changed,
         nodes: session.diff.actions.map((a) => ({ name: a.node.name, action: a.kind, ...(a.kind === 'update' ? { changes: a.changes } : {}) })),
         deletes: session.diff.deletes.map((v) => ({ name: v.name, vmid: v.vmid, host: v.host })),
@@ -38,7 +46,7 @@ export async function runLivePlanCommand(ctx: CliContext, o: { file: string; sim
         notes: session.diff.notes,
       });
     } else {
-      ctx.out(ctx.c.bold(`Plan for cluster ${session.plan.cluster.name} (against ${session.proxmox.endpoint}):`));
+      ctx.out(ctx.c.bold(`Plan for cluster ${session.plan.cluster.name} (against ${endpointUsed(session)}):`));
       for (const l of diffLines(ctx, session.diff)) ctx.out(l);
       if (changes.length) {
         ctx.out('');
@@ -48,6 +56,7 @@ export async function runLivePlanCommand(ctx: CliContext, o: { file: string; sim
       ctx.out('');
       ctx.out(changed ? 'Run `cloudlab apply` to make these changes.' : 'No changes: the cluster matches the spec.');
     }
+    if (o.detailedExitcode && changed) ctx.changes = true;
     return o.detailedExitcode ? (changed ? 2 : 0) : 0;
   });
 }
@@ -161,9 +170,10 @@ export async function runStatusCommand(ctx: CliContext, o: { file: string; simul
     const { clusterStatus } = await import('../reconcile/status.js');
     const st = await clusterStatus(session);
     if (ctx.flags.json) {
-      ctx.json(st);
+      ctx.json({ ...st, proxmoxEndpoint: session.proxmox.endpoint });
     } else {
       ctx.out(ctx.c.bold(`Cluster ${st.cluster}`) + (st.endpoint ? ` — ${st.endpoint}` : ''));
+      ctx.out(ctx.c.dim(`Proxmox: ${endpointUsed(session)}`));
       const rows = [['NAME', 'ROLE', 'HOST', 'VMID', 'VM', 'ADDRESS', 'TALOS', 'ETCD', 'KUBERNETES']];
       for (const n of st.nodes) rows.push([n.name, n.role, n.host, String(n.vmid), n.vm, n.address ?? '-', n.talos, n.etcd, n.kubernetes]);
       ctx.out(table(rows));

@@ -13,7 +13,7 @@ export async function runSpecDoctor(ctx: CliContext, file: string): Promise<numb
   const loaded = loadSpec(file, ctx.cwd);
   assertConnectionFiles(loaded);
   const plan = planCluster(loaded);
-  const conn = await proxmoxConnection(plan, ctx.env, (m) => ctx.warn(m));
+  const conn = await proxmoxConnection(plan, ctx.env, (m) => ctx.warn(m), loaded.source);
   conn.timing = { attempts: 2, retryBaseMs: 300, retryMaxMs: 1000, requestTimeoutMs: 15_000, connectTimeoutMs: 5000 };
   const client = new ProxmoxClient(conn);
   try {

@@ -1,21 +1,16 @@
 // Owns argument parsing and dispatch: builds the commander program, registers every command group, maps
 // commander's own errors to exit code 2, and routes thrown errors to the single printer in CliContext.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EXIT_INVALID, EXIT_OK } from '../core/errors.js';
+import { EXIT_FAILURE, EXIT_INVALID, EXIT_OK } from '../core/errors.js';
+import { packageVersion } from '../core/package-root.js';
 import { CliContext, processIO, type CliIO } from './context.js';
 import { registerAll } from './commands/index.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('cloudlab');
   program
     .description('One declarative file to a running Talos Kubernetes cluster on Proxmox VE, secrets encrypted in git.')
-    .version(version(), '-V, --version', 'print the cloudlab version')
+    .version(packageVersion(), '-V, --version', 'print the cloudlab version')
     .option('--debug', 'show stack traces and debug detail')
     .option('--json', 'machine-readable JSON output')
     .option('--no-color', 'no colours in output')
@@ -29,7 +24,7 @@ export function buildProgram(ctx: CliContext): Command {
       const o = thisCommand.optsWithGlobals() as { debug?: boolean; json?: boolean; color?: boolean };
       ctx.flags.debug = Boolean(o.debug);
       ctx.flags.json = Boolean(o.json);
-      if (o.color === false) ctx.flags.color = false;
+      if (o.color === false) ctx.flags.color = ctx.flags.errColor = false;
     });
   registerAll(program, ctx);
   // Every subcommand inherits exitOverride and output routing.
@@ -53,6 +48,13 @@ export async function runCli(argv: string[], io: CliIO = processIO()): Promise<n
   if (argv.includes('--debug')) ctx.flags.debug = true;
   if (argv.includes('--json')) ctx.flags.json = true;
   const program = buildProgram(ctx);
+  // With --detailed-exitcode (terraform's convention) 2 means "changes" and nothing else: every error is 1.
+  const detailed = argv.includes('--detailed-exitcode');
+  const code = await run(program, ctx, argv);
+  return detailed && code === EXIT_INVALID && !ctx.changes ? EXIT_FAILURE : code;
+}
+
+async function run(program: Command, ctx: CliContext, argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;

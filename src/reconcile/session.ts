@@ -1,7 +1,7 @@
 // Owns preparing a run against the live cluster: the Proxmox connection (spec + env + encrypted secrets),
 // the Talos secrets bundle (created once, SOPS-encrypted, reused ever after), client credentials, the image,
 // and the first observation of the world.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
@@ -9,6 +9,8 @@ import type { LoadedSpec } from '../spec/load.js';
 import { planCluster } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
 import type { SecretRef } from '../spec/schema.js';
+import type { SourceMap } from '../spec/source.js';
+import { parse as parseYaml } from 'yaml';
 import { ProxmoxClient, connectionFromEnv, type ProxmoxConnection } from '../providers/proxmox/client.js';
 import { observeProxmox, type ObservedWorld } from './observe.js';
 import { collisionError, diffWorld, type Diff } from './diff.js';
@@ -48,17 +50,38 @@ export async function resolveSecretRef(ref: SecretRef, dir: string, secretsFile:
 }
 
 /** The Proxmox connection for a plan: spec values, CLOUDLAB_PROXMOX_* overrides, the token secret from its source. */
-export async function proxmoxConnection(plan: Plan, env: NodeJS.ProcessEnv, onWarning: (m: string) => void): Promise<ProxmoxConnection> {
+/** Whether an encrypted YAML file has a key at `path` (SOPS leaves keys in the clear: nothing is decrypted). */
+function storedSecretKey(file: string, path: string[]): boolean {
+  try {
+    let cur: unknown = parseYaml(readFileSync(file, 'utf8'));
+    for (const k of path) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
+    return cur !== undefined && cur !== null;
+  } catch {
+    return false;
+  }
+}
+
+export async function proxmoxConnection(plan: Plan, env: NodeJS.ProcessEnv, onWarning: (m: string) => void, source?: SourceMap): Promise<ProxmoxConnection> {
   let tokenSecret = env.CLOUDLAB_PROXMOX_TOKEN_SECRET;
   if (!tokenSecret) {
     tokenSecret = await resolveSecretRef(plan.proxmox.tokenSecret, plan.baseDir, plan.secretsFile, env, 'proxmox.tokenSecret');
     if (!tokenSecret) {
       const ref = plan.proxmox.tokenSecret;
+      // Connect the dots: the spec reads the environment while the encrypted secrets file holds a token secret.
+      const stored = ref.fromEnv ? storedSecretKey(resolve(plan.baseDir, plan.secretsFile), ['proxmox', 'tokenSecret']) : false;
+      const where = source?.problem(['proxmox', 'tokenSecret'], ref.fromEnv ? `reads the token secret from $${ref.fromEnv}` : `reads ${ref.fromSecret} from ${plan.secretsFile}`);
       throw new CloudlabError({
         code: 'PROXMOX_TOKEN_MISSING',
         exitCode: EXIT_INVALID,
-        message: ref.fromEnv ? `the Proxmox token secret is not set: environment variable ${ref.fromEnv} is empty` : `the Proxmox token secret ${ref.fromSecret} is not in ${plan.secretsFile}`,
-        hint: ref.fromEnv ? `export ${ref.fromEnv}=…` : `run \`cloudlab secrets set ${ref.fromSecret}\` (it prompts, and stores it encrypted), or export CLOUDLAB_PROXMOX_TOKEN_SECRET`,
+        message: ref.fromEnv
+          ? `the Proxmox token secret is not set: environment variable ${ref.fromEnv} is empty${stored ? `, while ${plan.secretsFile} holds proxmox.tokenSecret` : ''}`
+          : `the Proxmox token secret ${ref.fromSecret} is not in ${plan.secretsFile}`,
+        hint: ref.fromEnv
+          ? stored
+            ? `to use the stored secret, change that spec line to \`tokenSecret: { fromSecret: proxmox.tokenSecret }\` (or remove it: that is the default); or export ${ref.fromEnv}=…`
+            : `export ${ref.fromEnv}=…, or store it with \`cloudlab secrets set proxmox.tokenSecret\` and change that spec line to \`tokenSecret: { fromSecret: proxmox.tokenSecret }\``
+          : `run \`cloudlab secrets set ${ref.fromSecret}\` (it prompts, and stores it encrypted), or export CLOUDLAB_PROXMOX_TOKEN_SECRET`,
+        ...(where ? { problems: [where] } : {}),
       });
     }
   }
@@ -100,7 +123,7 @@ export async function openSession(loaded: LoadedSpec, env: NodeJS.ProcessEnv, op
   };
   const offlinePlan = planCluster(loaded);
   assertConnectionFiles(loaded);
-  const conn = await proxmoxConnection(offlinePlan, env, warn);
+  const conn = await proxmoxConnection(offlinePlan, env, warn, loaded.source);
   const proxmox = new ProxmoxClient(conn);
   try {
     const world = await observeProxmox(proxmox, offlinePlan.cluster.name);

@@ -40,9 +40,9 @@ async function exportConfig(ctx: CliContext, kind: 'kubeconfig' | 'talosconfig',
   }
   const name = o.name ?? s.configClusterName(plain, kind);
   if (!name) throw new CloudlabError({ code: 'CONFIG_INVALID', exitCode: EXIT_INVALID, message: `cannot tell the cluster name from ${encPath}`, hint: 'pass --name <cluster>' });
-  const home = ctx.env.HOME ?? (await import('node:os')).homedir();
-  const envPath = kind === 'kubeconfig' ? ctx.env.KUBECONFIG?.split(':')[0] : ctx.env.TALOSCONFIG;
-  const target = o.merge ? resolve(ctx.cwd, o.merge) : envPath || join(home, kind === 'kubeconfig' ? '.kube/config' : '.talos/config');
+  const { kubeconfigTarget, talosconfigPath } = await import('../../core/client-config-paths.js');
+  // The file kubectl / talosctl would write: client-go's merge target, talosctl's first existing writable config.
+  const target = o.merge ? resolve(ctx.cwd, o.merge) : resolve(ctx.cwd, kind === 'kubeconfig' ? kubeconfigTarget(ctx.env) : talosconfigPath(ctx.env, undefined, 'write'));
   const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
   const merged = kind === 'kubeconfig' ? s.mergeKubeconfig(existing, plain, name, { setCurrent: o.setCurrent !== false, existingFile: target }) : s.mergeTalosconfig(existing, plain, name, { setCurrent: o.setCurrent !== false, existingFile: target });
   writeSecretFile(target, merged);

@@ -10,6 +10,7 @@ import { register as init } from './init.js';
 import { register as render } from './render.js';
 import { register as scan } from './scan.js';
 import { register as cluster } from './cluster.js';
+import { register as meta } from './meta.js';
 import { register as plan } from './plan.js';
 import { register as doctor } from './doctor.js';
 import { register as secrets } from './secrets.js';
@@ -29,6 +30,7 @@ const groups: Register[] = [
   image,
   init,
   render,
+  meta,
   scan,
   plan,
   doctor,

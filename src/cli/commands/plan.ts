@@ -13,6 +13,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are changes, 1 on error')
     .option('--simulate', 'plan against the built-in simulators (started for this run)')
     .action(async (o: { file: string; offline?: boolean; graph?: boolean; detailedExitcode?: boolean; simulate?: boolean }) => {
+      if (o.detailedExitcode && o.offline) {
+        const { CloudlabError } = await import('../../core/errors.js');
+        throw new CloudlabError({ code: 'PLAN_DETAILED_OFFLINE', message: '--detailed-exitcode compares with the live cluster, and --offline contacts nothing: there is nothing to compare', hint: 'drop --offline for a drift check (exit 0 no changes, 2 changes, 1 error), or drop --detailed-exitcode to see the offline plan' });
+      }
       if (!o.offline && !o.graph) {
         const { runLivePlan } = await import('../live-plan.js');
         ctx.exitCode = await runLivePlan(ctx, o.file, { detailedExitcode: Boolean(o.detailedExitcode), ...(o.simulate ? { simulate: true } : {}) });
@@ -33,7 +37,5 @@ export function register(program: Command, ctx: CliContext): void {
       } else {
         ctx.out(planText(plan, { bold: ctx.c.bold, dim: ctx.c.dim, bars: Boolean(ctx.io.stdout.isTTY) }));
       }
-      // Offline there is nothing to compare against: every node is a create.
-      if (o.detailedExitcode) ctx.exitCode = plan.nodes.length ? 2 : 0;
     });
 }

@@ -17,7 +17,7 @@ function nodeOptions(cmd: Command): Command {
   return cmd
     .requiredOption('-n, --node <address>', 'the node to query')
     .option('-e, --endpoint <address>', 'talk to the node through this endpoint (gRPC `node` metadata, as talosctl does)')
-    .option('--talosconfig <file>', 'talosconfig with the client certificate (default: $TALOSCONFIG or ./talosconfig)')
+    .option('--talosconfig <file>', 'talosconfig with the client certificate (default as talosctl: $TALOSCONFIG, ~/.talos/config, /var/run/secrets/talos.dev/config)')
     .option('--context <name>', 'talosconfig context (default: its current context)')
     .option('-i, --insecure', 'maintenance mode: TLS without client certificate, node certificate not verified')
     .option('--port <port>', 'Talos API port', '50000')
@@ -37,7 +37,8 @@ async function clientFor(ctx: CliContext, o: NodeOpts) {
   const { resolve } = await import('node:path');
   const { readTextFile } = await import('../../core/files.js');
   const { parseTalosconfig } = await import('../../render/talos/talosconfig.js');
-  const file = resolve(ctx.cwd, o.talosconfig ?? ctx.env.TALOSCONFIG ?? 'talosconfig');
+  const { talosconfigPath } = await import('../../core/client-config-paths.js');
+  const file = resolve(ctx.cwd, talosconfigPath(ctx.env, o.talosconfig));
   const tc = parseTalosconfig(readTextFile(file, 'talosconfig'), file);
   const name = o.context ?? tc.context;
   const c = tc.contexts[name];
