@@ -168,7 +168,7 @@ test('CLI plan --offline prints the node table, host capacity and endpoint; --gr
   const g = await cli(['plan', '--offline', '--graph', '-f', 'examples/ha.yaml']);
   assert.match(g.stdout, /^graph TD/);
   const d = await cli(['plan', '--offline', '--detailed-exitcode', '-f', 'examples/ha.yaml']);
-  assert.equal(d.code, 2, 'offline, every node is a change');
+  assert.equal(d.code, 1, 'offline there is nothing to compare: refused, and an error is 1 under --detailed-exitcode');
   const v = await cli(['validate', '-f', 'examples/single-node.yaml']);
   assert.equal(v.code, 0);
   assert.match(v.stdout, /valid \(1 node, cluster homelab\)/);

@@ -36,11 +36,11 @@ describe('cloudlab talos', () => {
     await fleet.close();
   });
 
-  it('prints the version over mTLS with the talosconfig in the working directory', async () => {
-    const r = await cli(['talos', 'version', '--node', CP], { cwd: dir });
+  it('prints the version over mTLS with the talosconfig $TALOSCONFIG names (as talosctl finds it)', async () => {
+    const r = await cli(['talos', 'version', '--node', CP], { cwd: dir, env: { TALOSCONFIG: join(dir, 'talosconfig') } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /127\.0\.66\.11: Talos v1\.12\.11 \(linux\/amd64, platform nocloud\)/);
-    const j = await cli(['--json', 'talos', 'version', '--node', CP, '--endpoint', CP], { cwd: dir });
+    const j = await cli(['--json', 'talos', 'version', '--node', CP, '--endpoint', CP], { cwd: dir, env: { TALOSCONFIG: join(dir, 'talosconfig') } });
     assert.equal(JSON.parse(j.stdout).tag, 'v1.12.11');
   });
 
@@ -48,20 +48,20 @@ describe('cloudlab talos', () => {
     const s = await cli(['talos', 'services', '-n', CP], { cwd: dir, env: { TALOSCONFIG: join(dir, 'talosconfig') } });
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.stdout, /^etcd\s+Preparing/m);
-    const h = await cli(['talos', 'health', '-n', CP], { cwd: dir });
+    const h = await cli(['talos', 'health', '-n', CP], { cwd: dir, env: { TALOSCONFIG: join(dir, 'talosconfig') } });
     assert.equal(h.code, 1);
     assert.match(h.stdout, /not ready\n\s+- service etcd is Preparing: Waiting for bootstrap/);
   });
 
   it('diagnoses a node in maintenance mode and a missing talosconfig', async () => {
     await waitForMaintenance(MAINT, { timeoutMs: 10_000, intervalMs: 20 });
-    const m = await cli(['talos', 'version', '-n', MAINT, '--insecure'], { cwd: dir });
+    const m = await cli(['talos', 'version', '-n', MAINT, '--insecure'], { cwd: dir, env: { TALOSCONFIG: join(dir, 'talosconfig') } });
     assert.equal(m.code, 1);
     assert.match(m.stderr, /127\.0\.66\.12.*not implemented in maintenance mode/);
-    const w = await cli(['talos', 'version', '-n', MAINT, '--timeout', '2'], { cwd: dir });
+    const w = await cli(['talos', 'version', '-n', MAINT, '--timeout', '2'], { cwd: dir, env: { TALOSCONFIG: join(dir, 'talosconfig') } });
     assert.equal(w.code, 1);
     assert.match(w.stderr, /127\.0\.66\.12.*not signed by the OS CA/);
-    const none = await cli(['talos', 'version', '-n', CP], { cwd: tmpdir() });
+    const none = await cli(['talos', 'version', '-n', CP], { cwd: tmpdir(), env: { HOME: join(dir, 'no-home') } });
     assert.notEqual(none.code, 0);
     assert.match(none.stderr, /talosconfig/);
   });
