@@ -21,11 +21,10 @@ function diffLines(ctx: CliContext, diff: Diff): string[] {
   return out;
 }
 
-/** The Proxmox endpoint this run talks to, and where it came from when it is not the spec's. */
-function endpointUsed(session: Session): string {
+/** The Proxmox endpoint this run talks to (CLOUDLAB_PROXMOX_ENDPOINT wins over the spec), and where it came from. */
+function endpointUsed(session: Session, withSource = false): string {
   const used = session.proxmox.endpoint;
-  const spec = session.plan.proxmox.endpoint;
-  return used === spec ? used : `${used} (from CLOUDLAB_PROXMOX_ENDPOINT; the spec says ${spec})`;
+  return withSource && used !== session.plan.proxmox.endpoint ? `${used} (from CLOUDLAB_PROXMOX_ENDPOINT)` : used;
 }
 
 /** `plan` without --offline: the Proxmox diff plus the Talos steps a dry-run apply would take. */
@@ -173,7 +172,7 @@ export async function runStatusCommand(ctx: CliContext, o: { file: string; simul
       ctx.json({ ...st, proxmoxEndpoint: session.proxmox.endpoint });
     } else {
       ctx.out(ctx.c.bold(`Cluster ${st.cluster}`) + (st.endpoint ? ` — ${st.endpoint}` : ''));
-      ctx.out(ctx.c.dim(`Proxmox: ${endpointUsed(session)}`));
+      ctx.out(ctx.c.dim(`Proxmox: ${endpointUsed(session, true)}`));
       const rows = [['NAME', 'ROLE', 'HOST', 'VMID', 'VM', 'ADDRESS', 'TALOS', 'ETCD', 'KUBERNETES']];
       for (const n of st.nodes) rows.push([n.name, n.role, n.host, String(n.vmid), n.vm, n.address ?? '-', n.talos, n.etcd, n.kubernetes]);
       ctx.out(table(rows));
