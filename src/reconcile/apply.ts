@@ -8,6 +8,7 @@ import { runSteps, type EventSink, type RunResult, type Step } from './engine.js
 import type { Session } from './session.js';
 import { clusterBundle, resolveSecretRef, talosCredentials } from './session.js';
 import { createParams, cloneUpdateParams, updateParams } from './vm-spec.js';
+import { assertOwned } from './ownership.js';
 import { applyToConfigured, bootstrapOnce, fetchKubeconfig, isBootstrapped, probeTalos } from './talos-ops.js';
 import type { TalosCredentials } from '../providers/talos/client.js';
 import type { SecretsBundle } from '../render/talos/secrets.js';
@@ -197,8 +198,10 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
       describe: () => (action.kind === 'create' ? `create VM ${n.vmid} ${n.name} on ${n.host} (${n.cores} vCPU, ${n.memoryMiB} MiB, ${n.diskGiB} GiB, MAC ${n.mac})` : action.kind === 'update' ? `update ${n.name}: ${action.changes.map((c) => `${c.field} ${c.from} → ${c.to}${c.needsReboot ? ' (after reboot)' : ''}`).join(', ')}` : 'nothing'),
       run: async (ctx) => {
         if (action.kind === 'create') {
-          // A VM that appeared since observation (an interrupted earlier run) is adopted, not recreated.
+          // A VM that appeared since observation (an interrupted earlier run) is adopted, not recreated, but only
+          // when it carries this cluster's tags and the node's name (D2): anything else stops the step untouched.
           const existing = await proxmox.findVm(n.vmid);
+          const adoptedConfig = existing ? await assertOwned(proxmox, plan.cluster.name, { host: existing.node!, vmid: n.vmid, name: n.name }, 'adopt') : null;
           if (!existing) {
             if (plan.vm.template) {
               ctx.progress(`cloning template ${plan.vm.template.vmid}`);
@@ -217,7 +220,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
           // straight away. An adopted one is looked at first, since an earlier run may have grown it already.
           let grow = !existing;
           if (existing) {
-            const size = /size=(\d+)G/.exec(String((await proxmox.vmConfig(n.host, n.vmid)).scsi0 ?? ''));
+            const size = /size=(\d+)G/.exec(String(adoptedConfig?.scsi0 ?? ''));
             grow = !size || Number(size[1]) < n.diskGiB;
           }
           if (grow) await proxmox.resizeDisk(n.host, n.vmid, 'scsi0', `${n.diskGiB}G`);
@@ -225,6 +228,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
           return existing ? 'adopted a VM left by an interrupted run' : 'created';
         }
         if (action.kind === 'update') {
+          await assertOwned(proxmox, plan.cluster.name, { host: action.vm.host, vmid: n.vmid, name: n.name }, 'update');
           const p = updateParams(n, action.changes);
           if (p) await proxmox.updateVmConfig(n.host, n.vmid, p);
           const grow = action.changes.find((c) => c.field === 'disk');
@@ -259,6 +263,8 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
         return st.status === 'running' ? 'running' : true;
       },
       run: async () => {
+        // A VM this run did not just create is started only while it is still ours.
+        if (!createdNow.has(n.name)) await assertOwned(proxmox, plan.cluster.name, { host: n.host, vmid: n.vmid, name: n.name }, 'start');
         await proxmox.startVm(n.host, n.vmid);
         return 'started';
       },
@@ -489,6 +495,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
     // Proxmox work is bounded where Proxmox itself serialises: per host, and per storage (allocation locks).
     parallel: opts.parallel ?? 64,
     limits: { host: 6, storage: 4 },
+    resumeHint: 'run `cloudlab apply` again: it resumes where this run stopped (finished steps are skipped)',
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.events ? { events: opts.events } : {}),
   });

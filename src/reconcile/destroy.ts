@@ -83,7 +83,7 @@ export async function runDestroy(session: Session, opts: DestroyOptions = {}): P
       });
     }
   }
-  await runSteps(steps, { parallel: 8, limits: { host: 4 }, ...(opts.events ? { events: opts.events } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  await runSteps(steps, { parallel: 8, limits: { host: 4 }, resumeHint: 'run `cloudlab destroy` again: it deletes what is left', ...(opts.events ? { events: opts.events } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
   result.deleted.sort();
   return result;
 }

@@ -56,6 +56,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   events?: EventSink;
   now?: () => Date;
+  /** Added to the hint of an operational step failure (exit 1), e.g. that re-running apply resumes. */
+  resumeHint?: string;
 }
 
 export interface RunResult {
@@ -161,7 +163,9 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<Ru
       throw new CloudlabError({ code: 'CANCELLED', message: 'apply was interrupted; running steps were stopped at a safe point', hint: 'run the same command again: it resumes where it stopped', exitCode: 130, ...(f.code !== 'CANCELLED' ? { cause: f } : {}) });
     }
     if (f.details.step === undefined && s) {
-      throw new CloudlabError({ code: f.code, message: `${s.title}: ${f.message}`, hint: f.hint ?? 'fix the cause and run apply again: finished steps are skipped', cause: f.cause ?? undefined, exitCode: f.exitCode, details: { ...f.details, step: s.id }, problems: f.problems });
+      const resume = f.exitCode === 1 && opts.resumeHint && !(f.hint ?? '').includes(opts.resumeHint) ? opts.resumeHint : '';
+      const hint = f.hint ? (resume ? `${f.hint.replace(/\.?\s*$/, '.')} Then ${resume}` : f.hint) : resume ? `fix the cause, then ${resume}` : 'fix the cause and run the command again';
+      throw new CloudlabError({ code: f.code, message: `${s.title}: ${f.message}`, hint, cause: f.cause ?? undefined, exitCode: f.exitCode, details: { ...f.details, step: s.id }, problems: f.problems });
     }
     throw f;
   }

@@ -218,8 +218,12 @@ export class ProxmoxClient {
       } catch {
         seen = '';
       }
-      return new ProxmoxTransportError(method, path, `TLS verification of ${host} failed: ${codes[0] ?? msgs[msgs.length - 1]}`,
-        `The server's certificate is not trusted. Pin it with tls.fingerprint (or CLOUDLAB_PROXMOX_FINGERPRINT)${seen ? ` = ${seen}` : ''} after checking it on the server (\`pvenode cert info\`), or set tls.caFile to the CA that signed it.`, e, 'PROXMOX_TLS_UNTRUSTED');
+      const pin = `tls.fingerprint (or CLOUDLAB_PROXMOX_FINGERPRINT)${seen ? ` = ${seen}` : ''}`;
+      // With a CA file set, the hint names it: the file holds the wrong CA (D15c).
+      const hint = this.conn.tls.caFile
+        ? `The certificate is not signed by the CA in tls.caFile (${this.conn.tls.caFile}). Use the CA that signed it (on Proxmox: /etc/pve/pve-root-ca.pem), or pin ${pin} instead after checking it on the server (\`pvenode cert info\`).`
+        : `The server's certificate is not trusted. Pin it with ${pin} after checking it on the server (\`pvenode cert info\`), or set tls.caFile to the CA that signed it.`;
+      return new ProxmoxTransportError(method, path, `TLS verification of ${host} failed: ${codes[0] ?? msgs[msgs.length - 1]}`, hint, e, 'PROXMOX_TLS_UNTRUSTED');
     }
     if (has(/ECONNREFUSED/)) return new ProxmoxTransportError(method, path, `cannot connect to ${host}: connection refused`, `Nothing listens at ${this.endpoint}; check the endpoint's host and port (Proxmox uses 8006) and that pveproxy runs.`, e);
     if (has(/^bad port$/)) return new ProxmoxTransportError(method, path, `the port of ${this.endpoint} is blocked for HTTP clients`, 'Use the Proxmox API port (8006) or the port your proxy listens on.', e, 'PROXMOX_ENDPOINT_INVALID');

@@ -190,20 +190,31 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
   // Capacity.
   const capIssues: string[] = [];
   const capWarn: string[] = [];
+  // A node status that could not be read is not a capacity shortfall: its fix is the error's own (D15b).
+  const capReadFixes = new Set<string>();
+  let capShort = false;
   for (const [host, need] of Object.entries(input.needs.byHost).sort()) {
     if (!nodes.includes(host)) continue;
     try {
       const st = await client.nodeStatus(host);
       const freeMiB = Math.floor((st.memory.total - st.memory.used) / MiB);
-      if (need.memoryMiB > freeMiB) capIssues.push(`${host}: needs ${need.memoryMiB} MiB memory, ${freeMiB} MiB free`);
+      if (need.memoryMiB > freeMiB) {
+        capIssues.push(`${host}: needs ${need.memoryMiB} MiB memory, ${freeMiB} MiB free`);
+        capShort = true;
+      }
       if (need.cores > st.cpuinfo.cpus) capWarn.push(`${host}: needs ${need.cores} vCPUs, has ${st.cpuinfo.cpus} CPUs (overcommitted)`);
     } catch (e) {
-      capIssues.push(`${host}: ${(e as Error).message}`);
+      capIssues.push(`${host}: cannot read the node status: ${(e as Error).message}`);
+      capReadFixes.add((e as { hint?: string }).hint ?? `check that ${host} is online and run again`);
     }
   }
   const avail = vmAvail.length ? Math.min(...vmAvail) : 0;
-  if (vmAvail.length && input.needs.diskGiB * GiB > avail * nodes.length) capIssues.push(`storage '${input.storages.vm}': needs ${input.needs.diskGiB} GiB, ${Math.floor(avail / GiB)} GiB free per node`);
-  if (capIssues.length) fail('capacity', 'Node capacity versus the plan', capIssues.join('; '), 'Reduce memory/disk in the spec, spread VMs over more nodes, or free capacity on the hosts.');
+  if (vmAvail.length && input.needs.diskGiB * GiB > avail * nodes.length) {
+    capIssues.push(`storage '${input.storages.vm}': needs ${input.needs.diskGiB} GiB, ${Math.floor(avail / GiB)} GiB free per node`);
+    capShort = true;
+  }
+  const capFix = [...capReadFixes, ...(capShort ? ['Reduce memory/disk in the spec, spread VMs over more nodes, or free capacity on the hosts.'] : [])].join(' ');
+  if (capIssues.length) fail('capacity', 'Node capacity versus the plan', capIssues.join('; '), capFix);
   else if (capWarn.length) fail('capacity', 'Node capacity versus the plan', capWarn.join('; '), 'CPU overcommit works but slows nodes down; reduce cores or add nodes.', 'warning');
   else ok('capacity', 'Node capacity versus the plan', `${input.needs.cores} vCPUs, ${input.needs.memoryMiB} MiB memory, ${input.needs.diskGiB} GiB disk fit`);
 
