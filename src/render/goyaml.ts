@@ -75,7 +75,8 @@ function seq(arr: Value[], indent: number): string {
     } else if (Array.isArray(item) && item.length) {
       out += `${pad}- ${seq(item, indent + 2).trimStart()}`;
     } else if (typeof item === 'string' && item.includes('\n')) {
-      out += `${pad}- ${literal(item, indent + 4)}`;
+      // Go yaml.v3 indents a literal list item two past its dash (talos stability golden v1.14 base-worker acceptedCAs).
+      out += `${pad}- ${literal(item, indent + 2)}`;
     } else {
       out += `${pad}- ${scalar(item)}\n`;
     }

@@ -53,6 +53,37 @@ test('gen config: v1alpha1 layout per version contract (1.11 … 1.13)', async (
   }
 });
 
+test('gen config: the 1.14 layout (Kubernetes settings as Kube* documents, PEM as text), as talosctl 1.14 writes it', async () => {
+  // Same inputs as talos' stability test (pkg/machinery/config/types/v1alpha1/v1alpha1_stability_test.go); the output
+  // was compared byte for byte with testdata/stability/v1.14/*.yaml at v1.14.0-rc.1 (base, and overrides for the
+  // options cloudlab has: SANs, DNS domain, install disk, registry mirror).
+  const bundle = await testBundle();
+  const r = await genConfig({ clusterName: 'base', endpoint: 'https://base:6443', kubernetesVersion: '1.28.0', talosVersion: 'v1.14.4', additionalSANs: ['foo'], bundle });
+  const cp = docsOf(r.controlplane);
+  const w = docsOf(r.worker);
+  assert.deepEqual(checkConfig(cp as ConfigDoc[], contractFor('v1.14.4')), []);
+  assert.deepEqual(checkConfig(w as ConfigDoc[], contractFor('v1.14.4')), []);
+  const common = ['DiscoveryServiceConfig', 'DiscoveryIdentityConfig', 'UnattendedInstallConfig', 'ResolverConfig', 'VolumeConfig', 'FilesystemTrimConfig', 'SecurityProfileConfig', 'HostnameConfig', 'KubeClusterConfig', 'KubeNodeConfig', 'KubeletConfig', 'KubeNetworkConfig', 'KubeAPIServerCAConfig', 'KubePrismConfig'];
+  assert.deepEqual(cp.slice(1).map((d) => d.kind), [...common, 'KubeAggregatorCAConfig', 'KubeAdmissionControlConfig', 'KubeAuditPolicyConfig', 'KubeAuthenticationConfig', 'KubeAuthorizerConfig', 'KubeAuthorizerConfig', 'KubeEtcdEncryptionConfig', 'KubeServiceAccountConfig', 'KubeAPIServerConfig', 'KubeControllerManagerConfig', 'KubeSchedulerConfig', 'KubeProxyConfig', 'KubeFlannelCNIConfig', 'KubeCoreDNSConfig']);
+  assert.deepEqual(w.slice(1).map((d) => d.kind), common);
+  assert.deepEqual(keys(cp[0]!.machine), ['type', 'token', 'ca', 'certSANs', 'features']);
+  assert.deepEqual(cp[0]!.cluster, { token: bundle.secrets.bootstraptoken, etcd: { ca: { crt: Buffer.from(bundle.certs.etcd.crt).toString('base64'), key: Buffer.from(bundle.certs.etcd.key).toString('base64') } } });
+  assert.deepEqual(w[0]!.cluster, { token: bundle.secrets.bootstraptoken });
+  const byKind = (docs: Obj[], kind: string) => docs.find((d) => d.kind === kind)!;
+  assert.deepEqual(byKind(cp, 'UnattendedInstallConfig'), { apiVersion: 'v1alpha1', kind: 'UnattendedInstallConfig', installer: { image: 'ghcr.io/siderolabs/installer:v1.14.4' }, provisioning: { diskSelector: { match: 'disk.dev_path == "/dev/sda"' }, wipe: false } });
+  assert.equal((byKind(cp, 'KubeAPIServerCAConfig').issuingCA as Obj).cert, bundle.certs.k8s.crt, 'PEM as text');
+  assert.deepEqual(byKind(w, 'KubeAPIServerCAConfig').acceptedCAs, [bundle.certs.k8s.crt]);
+  assert.deepEqual((cp[0]!.machine as Obj).certSANs, ['foo']);
+  assert.deepEqual(byKind(cp, 'KubeAPIServerConfig'), { apiVersion: 'v1alpha1', kind: 'KubeAPIServerConfig', image: 'registry.k8s.io/kube-apiserver:v1.28.0', certExtraSANs: ['foo'] });
+  assert.deepEqual(byKind(cp, 'KubeNodeConfig').taints, { 'node-role.kubernetes.io/control-plane': 'NoSchedule' });
+  assert.match(r.worker, /\nacceptedCAs:\n {4}- \|\n {6}-----BEGIN CERTIFICATE-----\n/, 'a literal list item is indented two past its dash, as Go yaml.v3 does');
+  // Node configs keep the v1alpha1 layout on 1.14 (Talos 1.14 accepts it; plan settings and patches address it).
+  const plan = testPlan({ talosVersion: 'v1.14.4' });
+  const node = docsOf(await renderNodeConfig(plan, plan.nodes[0]!, bundle));
+  assert.equal(((node[0]!.cluster as Obj).controlPlane as Obj).endpoint, 'https://10.0.0.10:6443');
+  assert.deepEqual(checkConfig(node as ConfigDoc[], contractFor('v1.14.4')), []);
+});
+
 test('gen config: flags and patches behave like talosctl', async () => {
   const bundle = await testBundle();
   const r = await genConfig({

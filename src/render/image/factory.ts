@@ -61,8 +61,33 @@ export async function confirmSchematic(client: FactoryClient, schematic: PlanSch
       exitCode: EXIT_INVALID,
     });
   }
+  return registerSchematic(client, schematic);
+}
+
+/**
+ * Registers a schematic with the factory (POST /schematics; idempotent, the ID is a content hash) and checks the
+ * factory's ID equals the offline one. The factory builds images only for schematics it was sent: an unknown ID is
+ * a 404 (image-factory internal/schematic/storage/registry/registry.go), so apply registers before any download (A2).
+ * A refusal carries the factory's own text.
+ */
+export async function registerSchematic(client: FactoryClient, schematic: PlanSchematic, what = 'the schematic'): Promise<{ id: string }> {
   const offline = schematicId(schematic);
-  const created = await client.createSchematic(canonicalSchematic(schematic));
+  let created: { id: string };
+  try {
+    created = await client.createSchematic(canonicalSchematic(schematic));
+  } catch (e) {
+    if (e instanceof CloudlabError && e.code === 'FACTORY_REJECTED') {
+      const body = String(e.details.body ?? '').trim();
+      throw new CloudlabError({
+        code: 'SCHEMATIC_REJECTED',
+        message: `the Image Factory at ${client.url} refused ${what}: ${body || e.message}`,
+        hint: 'Fix image.* in the spec (see the factory\'s message); `cloudlab image schematic-id` shows the schematic cloudlab sends.',
+        details: { ...e.details, schematicId: offline },
+        cause: e,
+      });
+    }
+    throw e;
+  }
   if (created.id !== offline) {
     throw new CloudlabError({
       code: 'SCHEMATIC_ID_MISMATCH',

@@ -59,7 +59,9 @@ interface ClusterContext {
 }
 
 function clusterContext(plan: Plan): ClusterContext {
-  const contract = contractFor(plan.cluster.talosVersion, 'versions.talos');
+  // Node configs keep the v1alpha1 layout on 1.14 too: Talos 1.14 accepts it (it is what clusters upgraded from 1.13
+  // run), and the plan's settings and users' patches address it. Only `gen config` emits the 1.14 documents.
+  const contract = { ...contractFor(plan.cluster.talosVersion, 'versions.talos'), kubeDocuments: false };
   if (!plan.cluster.endpoint) {
     throw new CloudlabError({
       code: 'ENDPOINT_UNKNOWN',

@@ -20,6 +20,8 @@ export interface Contract {
   multidocNetwork: boolean;
   /** `machine.network: {}` is emitted even when empty (contract <= 1.12). */
   emptyMachineNetwork: boolean;
+  /** Kubernetes, discovery, install and host settings as separate documents (contract >= 1.14, generate-v114.ts). */
+  kubeDocuments: boolean;
 }
 
 /** The contract of a Talos version; unsupported versions are input errors naming the field. */
@@ -43,6 +45,7 @@ export function contractFor(talosVersion: string, field = 'versions.talos'): Con
     grubUseUKICmdline: minor >= 12,
     multidocNetwork: minor >= 12,
     emptyMachineNetwork: minor <= 12,
+    kubeDocuments: minor >= 14,
   };
 }
 

@@ -1,8 +1,10 @@
 // Owns the equivalent of `talosctl gen config` for one machine type: the v1alpha1 document (keys, values and
-// order per version contract) plus the extra documents that version emits, built from a secrets bundle.
+// order per version contract) plus the extra documents that version emits, built from a secrets bundle; contract
+// 1.14+ is generate-v114.ts.
 import type { CertAndKey } from './pki.js';
 import type { SecretsBundle } from './secrets.js';
 import type { Contract } from './contract.js';
+import { generateKubeDocuments } from './generate-v114.js';
 
 export type ConfigDoc = Record<string, unknown>;
 
@@ -57,6 +59,7 @@ function endpointHost(endpoint: string): string {
 
 /** The documents `talosctl gen config` produces for `type` (controlplane or worker), in order. */
 export function generateDocuments(input: GenInput, type: 'controlplane' | 'worker'): ConfigDoc[] {
+  if (input.contract.kubeDocuments) return generateKubeDocuments(input, type);
   const { contract: c, bundle: s } = input;
   const k8s = input.kubernetesVersion.replace(/^v/, '');
   const cp = type === 'controlplane';

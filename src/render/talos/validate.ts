@@ -19,6 +19,17 @@ const KINDS_SINCE: Record<string, number> = {
   RegistryTLSConfig: 12, OOMConfig: 12,
   BlackholeRouteConfig: 13, EnvironmentConfig: 13, ExternalVolumeConfig: 13, KubeSpanConfig: 13, RoutingRuleConfig: 13,
   TCPProbeConfig: 13, VRFConfig: 13,
+  // 1.14 (pkg/machinery/config/schemas/config.schema.json at v1.14.0-rc.1)
+  DiscoveryServiceConfig: 14, DiscoveryIdentityConfig: 14, UnattendedInstallConfig: 14, SysctlConfig: 14, SysfsConfig: 14,
+  FilesystemTrimConfig: 14, FilesystemScrubConfig: 14, SecurityProfileConfig: 14, KernelModuleConfig: 14, EtcFileConfig: 14,
+  UdevRulesConfig: 14, ImageCacheConfig: 14, ContainerConfig: 14, CRIBaseRuntimeSpecConfig: 14, CRICustomizationConfig: 14,
+  HTTPProbeConfig: 14, VethConfig: 14, BGPInstanceConfig: 14, LVMLogicalVolumeConfig: 14, LVMVolumeGroupConfig: 14,
+  RAIDArrayConfig: 14, KubeAPIServerCAConfig: 14, KubeAPIServerConfig: 14, KubeAdmissionControlConfig: 14,
+  KubeAggregatorCAConfig: 14, KubeAuditPolicyConfig: 14, KubeAuthenticationConfig: 14, KubeAuthorizerConfig: 14,
+  KubeClusterConfig: 14, KubeControllerManagerConfig: 14, KubeCoreDNSConfig: 14, KubeCredentialProviderConfig: 14,
+  KubeEtcdEncryptionConfig: 14, KubeExternalManifestConfig: 14, KubeFlannelCNIConfig: 14, KubeInlineManifestConfig: 14,
+  KubeNetworkConfig: 14, KubeNodeConfig: 14, KubePrismConfig: 14, KubeProxyConfig: 14, KubeSchedulerConfig: 14,
+  KubeServiceAccountConfig: 14, KubeStaticPodConfig: 14, KubeTalosAPIAccessConfig: 14, KubeletConfig: 14,
 };
 
 type Obj = Record<string, unknown>;
@@ -46,7 +57,7 @@ export function checkConfig(docs: ConfigDoc[], contract: Contract, file = 'confi
     const at = (p: string) => `[${i}]${p ? `.${p}` : ''}`;
     if (typeof d.kind !== 'string') {
       v1++;
-      checkV1alpha1(d, (p, m) => add(at(p), m));
+      checkV1alpha1(d, (p, m) => add(at(p), m), contract.kubeDocuments);
       return;
     }
     const since = KINDS_SINCE[d.kind];
@@ -77,6 +88,17 @@ export function checkConfig(docs: ConfigDoc[], contract: Contract, file = 'confi
           });
         } else if (!isObj(d.selector) || typeof d.selector.match !== 'string') add(at('selector.match'), 'required');
         break;
+      case 'KubeClusterConfig': {
+        let ok = false;
+        try {
+          ok = typeof d.endpoint === 'string' && new URL(d.endpoint).protocol === 'https:';
+        } catch {
+          ok = false;
+        }
+        if (!ok) add(at('endpoint'), 'must be an https:// URL');
+        if (typeof d.clusterName !== 'string' || !d.clusterName) add(at('clusterName'), 'required');
+        break;
+      }
       case 'Layer2VIPConfig':
         if (typeof d.name !== 'string' || !isIP(d.name)) add(at('name'), 'must be the VIP address');
         if (typeof d.link !== 'string' || !d.link) add(at('link'), 'required');
@@ -98,7 +120,8 @@ export function checkConfig(docs: ConfigDoc[], contract: Contract, file = 'confi
   return problems;
 }
 
-function checkV1alpha1(d: Obj, add: (path: string, message: string) => void): void {
+/** `slim`: the 1.14 layout, where install, cluster identity, endpoint and CAs live in their own documents. */
+function checkV1alpha1(d: Obj, add: (path: string, message: string) => void, slim: boolean): void {
   if (d.version !== 'v1alpha1') add('version', 'must be v1alpha1');
   const m = isObj(d.machine) ? d.machine : (add('machine', 'required'), {});
   const c = isObj(d.cluster) ? d.cluster : (add('cluster', 'required'), {});
@@ -108,7 +131,7 @@ function checkV1alpha1(d: Obj, add: (path: string, message: string) => void): vo
   if (m.type === 'controlplane' && (!isObj(m.ca) || !isB64Pem(m.ca.key))) add('machine.ca.key', 'control planes need the OS CA key');
   for (const [j, s] of (Array.isArray(m.certSANs) ? m.certSANs : []).entries()) if (typeof s !== 'string' || !s) add(`machine.certSANs[${j}]`, 'must be a name or address');
   const inst = isObj(m.install) ? m.install : {};
-  if (!inst.disk && !inst.diskSelector) add('machine.install.disk', 'an install disk or diskSelector is required');
+  if (!slim && !inst.disk && !inst.diskSelector) add('machine.install.disk', 'an install disk or diskSelector is required');
   if (inst.image !== undefined && (typeof inst.image !== 'string' || !/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(inst.image))) add('machine.install.image', 'must be an image reference such as registry/repo:tag');
   const net = isObj(m.network) ? m.network : {};
   (Array.isArray(net.interfaces) ? net.interfaces : []).forEach((iface, j) => {
@@ -127,6 +150,7 @@ function checkV1alpha1(d: Obj, add: (path: string, message: string) => void): vo
       if (!isCidr(String(s).replace(/^!/, ''))) add(`machine.kubelet.nodeIP.validSubnets[${j}]`, 'must be a CIDR');
     }
   }
+  if (slim) return;
   if (typeof c.id !== 'string' || !c.id) add('cluster.id', 'required');
   if (typeof c.secret !== 'string' || !c.secret) add('cluster.secret', 'required');
   if (typeof c.clusterName !== 'string' || !c.clusterName) add('cluster.clusterName', 'required');
