@@ -173,8 +173,13 @@ export async function runStatusCommand(ctx: CliContext, o: { file: string; simul
     } else {
       ctx.out(ctx.c.bold(`Cluster ${st.cluster}`) + (st.endpoint ? ` — ${st.endpoint}` : ''));
       ctx.out(ctx.c.dim(`Proxmox: ${endpointUsed(session, true)}`));
-      const rows = [['NAME', 'ROLE', 'HOST', 'VMID', 'VM', 'ADDRESS', 'TALOS', 'ETCD', 'KUBERNETES']];
-      for (const n of st.nodes) rows.push([n.name, n.role, n.host, String(n.vmid), n.vm, n.address ?? '-', n.talos, n.etcd, n.kubernetes]);
+      const rows = [['NAME', 'ROLE', 'HOST', 'VMID', 'VM', 'ADDRESS', 'TALOS', 'WANTED', 'SCHEMATIC', 'ETCD', 'KUBERNETES']];
+      const short = (x: string | null) => (x ? x.slice(0, 12) : '-');
+      for (const n of st.nodes) {
+        const wanted = n.talosVersion === n.talosWanted && n.schematic === n.schematicWanted ? '=' : n.talosWanted;
+        const sch = n.schematic === null || n.schematic === n.schematicWanted ? short(n.schematic) : `${short(n.schematic)} → ${short(n.schematicWanted)}`;
+        rows.push([n.name, n.role, n.host, String(n.vmid), n.vm, n.address ?? '-', n.talos, wanted, sch, n.etcd, n.kubernetes]);
+      }
       ctx.out(table(rows));
       if (st.drift.length || st.extra.length) {
         ctx.out('');

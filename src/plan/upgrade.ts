@@ -7,7 +7,7 @@
 import semver from 'semver';
 import type { Problem } from '../core/errors.js';
 import { checkVersions, normalizeTalosVersion } from '../spec/versions.js';
-import type { Plan, Role } from './types.js';
+import type { Plan, PlanNode, Role } from './types.js';
 
 export interface ObservedTalos {
   /** Running Talos tag (v-prefixed), null when unknown (node not reachable or not configured). */
@@ -60,10 +60,8 @@ export interface TalosUpgradeInput {
   plan: Plan;
   /** Per node name: what it runs. */
   observed: Map<string, ObservedTalos>;
-  /** The schematic ID the spec's image resolves to. */
-  schematic: string;
-  /** The installer image for that schematic and the spec's Talos version. */
-  installer: string;
+  /** Per node: the schematic ID its image resolves to and the installer for it at the spec's Talos version. */
+  target: (node: PlanNode) => { schematic: string; installer: string };
   /** Kubelet versions the cluster runs (from the Kubernetes API; empty when unknown). */
   runningKubernetes?: string[];
 }
@@ -78,6 +76,7 @@ export function planTalosUpgrade(input: TalosUpgradeInput): TalosUpgradePlan {
   const ordered = [...plan.nodes.filter((n) => n.role === 'controlplane'), ...plan.nodes.filter((n) => n.role !== 'controlplane')];
   for (const n of ordered) {
     const o = observed.get(n.name);
+    const want = input.target(n);
     if (!o?.version) {
       unknown.push(n.name);
       continue;
@@ -88,7 +87,7 @@ export function planTalosUpgrade(input: TalosUpgradeInput): TalosUpgradePlan {
       drift.push(`${n.name} runs Talos ${from}, newer than the spec's ${to}: not downgraded (set versions.talos to ${from})`);
       continue;
     }
-    if (cmp === 0 && o.schematic === input.schematic) continue;
+    if (cmp === 0 && o.schematic === want.schematic) continue;
     if (minorOf(to) - minorOf(from) > 1) {
       refusals.push({
         path: 'versions.talos',
@@ -97,9 +96,9 @@ export function planTalosUpgrade(input: TalosUpgradeInput): TalosUpgradePlan {
       });
       continue;
     }
-    const schematicChange = o.schematic !== input.schematic ? ` (schematic ${short(o.schematic)} → ${short(input.schematic)})` : ` (schematic ${short(input.schematic)})`;
+    const schematicChange = o.schematic !== want.schematic ? ` (schematic ${short(o.schematic)} → ${short(want.schematic)})` : ` (schematic ${short(want.schematic)})`;
     upgrades.push({
-      node: n.name, role: n.role, from, to, schematicFrom: o.schematic, schematicTo: input.schematic, image: input.installer,
+      node: n.name, role: n.role, from, to, schematicFrom: o.schematic, schematicTo: want.schematic, image: want.installer,
       api: upgradeApiFor(from), summary: `upgrade ${from} → ${to}${schematicChange}`,
     });
   }

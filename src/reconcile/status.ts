@@ -5,6 +5,7 @@
 import type { Session } from './session.js';
 import { clusterBundle, talosCredentials } from './session.js';
 import { probeTalos } from './talos-ops.js';
+import { upgradeTarget } from './talos-versions.js';
 
 export interface NodeStatusRow {
   name: string;
@@ -14,6 +15,11 @@ export interface NodeStatusRow {
   vm: string;
   address: string | null;
   talos: string;
+  /** Running Talos version and schematic (null when not read), and what the spec wants. */
+  talosVersion: string | null;
+  talosWanted: string;
+  schematic: string | null;
+  schematicWanted: string;
   etcd: 'member' | 'no' | '-' | 'error';
   kubernetes: 'Ready' | 'NotReady' | 'absent' | 'unknown' | 'error';
   /** What could not be read for this node. */
@@ -77,6 +83,7 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
   );
 
   const talos = new Map<string, string>();
+  const running = new Map<string, { version: string; schematic: string | null }>();
   const etcd = new Set<string>();
   let etcdError: string | null = null;
   let kubeError: string | null = null;
@@ -89,6 +96,12 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
         if (!addr) return;
         const st = await probeTalos(addr, creds, { port: session.talosPort, timeoutMs: 2000 });
         talos.set(n.name, st.state === 'configured' ? `${st.version} configured` : st.state === 'maintenance' ? 'maintenance' : 'unreachable');
+        if (st.state === 'configured') {
+          const c = TalosClient.secure(addr, creds, { port: session.talosPort, timeoutMs: 3000, retryForMs: 0 });
+          const { installedSchematic } = await import('../providers/talos/upgrade.js');
+          running.set(n.name, { version: st.version, schematic: await installedSchematic(c).catch(() => null) });
+          c.close();
+        }
         // A running VM whose Talos API does not answer is a finding, not a blank.
         if (st.state === 'unreachable' && vmOf(n.name, n.vmid)?.status === 'running') fail(n.name, `Talos API at ${addr}: ${st.reason}`);
       }),
@@ -117,6 +130,15 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
       }
     }
   }
+  const want = upgradeTarget(plan);
+  for (const n of plan.nodes) {
+    const r = running.get(n.name);
+    const w = want(n);
+    if (r && (r.version !== plan.cluster.talosVersion || r.schematic !== w.schematic)) {
+      const short = (x: string | null) => (x ? x.slice(0, 12) : 'unknown');
+      drift.push(`${n.name}: runs Talos ${r.version} (schematic ${short(r.schematic)}), the spec wants ${plan.cluster.talosVersion} (schematic ${short(w.schematic)})`);
+    }
+  }
   const nodes: NodeStatusRow[] = plan.nodes.map((n) => {
     const vm = vmOf(n.name, n.vmid);
     const k = kubeNodes?.find((x) => x.name === n.name);
@@ -131,6 +153,10 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
       vm: vm ? vm.status : 'absent',
       address: addresses.get(n.name) ?? null,
       talos: talos.get(n.name) ?? (creds ? 'unreachable' : 'unknown (no secrets)'),
+      talosVersion: running.get(n.name)?.version ?? null,
+      talosWanted: plan.cluster.talosVersion,
+      schematic: running.get(n.name)?.schematic ?? null,
+      schematicWanted: want(n).schematic,
       etcd: n.role !== 'controlplane' ? '-' : etcdError ? 'error' : etcd.has(n.name) ? 'member' : 'no',
       kubernetes: kubeError ? 'error' : kubeNodes === null ? 'unknown' : !k ? 'absent' : k.ready ? 'Ready' : 'NotReady',
       errors: rowErrors,

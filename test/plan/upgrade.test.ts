@@ -22,12 +22,12 @@ const all = (plan: Plan, o: ObservedTalos) => new Map(plan.nodes.map((n) => [n.n
 test('every node differing is planned, control planes first, with the API its running version expects', () => {
   const plan = ha('v1.13.4');
   const observed = all(plan, { version: 'v1.12.11', schematic: S_OLD });
-  const r = planTalosUpgrade({ plan, observed, schematic: S_OLD, installer: `f/nocloud-installer/${S_OLD}:v1.13.4` });
+  const r = planTalosUpgrade({ plan, observed, target: () => ({ schematic: S_OLD, installer: `f/nocloud-installer/${S_OLD}:v1.13.4` }) });
   assert.deepEqual(r.refusals, []);
   assert.deepEqual(r.upgrades.map((u) => [u.node, u.role]), plan.nodes.map((n) => [n.name, n.role]));
   assert.equal(r.upgrades[0]!.summary, 'upgrade v1.12.11 → v1.13.4 (schematic aaaaaaaaaaaa)');
   assert.ok(r.upgrades.every((u) => u.api === 'legacy'), 'nodes on 1.12 get MachineService.Upgrade');
-  const r2 = planTalosUpgrade({ plan: ha('v1.14.1'), observed: all(plan, { version: 'v1.13.4', schematic: S_OLD }), schematic: S_OLD, installer: 'i' });
+  const r2 = planTalosUpgrade({ plan: ha('v1.14.1'), observed: all(plan, { version: 'v1.13.4', schematic: S_OLD }), target: () => ({ schematic: S_OLD, installer: 'i' }) });
   assert.ok(r2.upgrades.every((u) => u.api === 'lifecycle'), 'nodes on 1.13 get the lifecycle service');
 });
 
@@ -35,18 +35,18 @@ test('a schematic change alone (extensions, kernel args) is an upgrade to the sa
   const plan = ha('v1.13.4');
   const observed = all(plan, { version: 'v1.13.4', schematic: S_OLD });
   observed.set(plan.nodes[0]!.name, { version: 'v1.13.4', schematic: S_NEW });
-  const r = planTalosUpgrade({ plan, observed, schematic: S_NEW, installer: 'i' });
+  const r = planTalosUpgrade({ plan, observed, target: () => ({ schematic: S_NEW, installer: 'i' }) });
   assert.equal(r.upgrades.length, plan.nodes.length - 1);
   assert.equal(r.upgrades[0]!.summary, 'upgrade v1.13.4 → v1.13.4 (schematic aaaaaaaaaaaa → bbbbbbbbbbbb)');
 });
 
 test('refusals: a skipped minor names the version to go through; running Kubernetes outside the target range', () => {
   const plan = ha('v1.13.4');
-  const skip = planTalosUpgrade({ plan, observed: all(plan, { version: 'v1.11.5', schematic: S_OLD }), schematic: S_OLD, installer: 'i' });
+  const skip = planTalosUpgrade({ plan, observed: all(plan, { version: 'v1.11.5', schematic: S_OLD }), target: () => ({ schematic: S_OLD, installer: 'i' }) });
   assert.equal(skip.upgrades.length, 0);
   assert.match(skip.refusals[0]!.message, /runs Talos v1\.11\.5; going to v1\.13\.4 skips a minor release/);
   assert.match(skip.refusals[0]!.hint ?? '', /latest v1\.12\.x first/);
-  const k8s = planTalosUpgrade({ plan, observed: all(plan, { version: 'v1.12.11', schematic: S_OLD }), schematic: S_OLD, installer: 'i', runningKubernetes: ['v1.30.4'] });
+  const k8s = planTalosUpgrade({ plan, observed: all(plan, { version: 'v1.12.11', schematic: S_OLD }), target: () => ({ schematic: S_OLD, installer: 'i' }), runningKubernetes: ['v1.30.4'] });
   assert.match(k8s.refusals.map((p) => p.message).join('\n'), /runs Kubernetes 1\.30\.4, which Talos v1\.13\.4 does not support/);
 });
 
@@ -56,7 +56,7 @@ test('2 control planes: refused; a node newer than the spec is drift, never down
   const observed = all(plan, { version: 'v1.12.11', schematic: S_OLD });
   observed.set(plan.nodes[2]!.name, { version: 'v1.14.0', schematic: S_OLD });
   observed.set(plan.nodes[3]!.name, { version: null, schematic: null });
-  const r = planTalosUpgrade({ plan, observed, schematic: S_OLD, installer: 'i' });
+  const r = planTalosUpgrade({ plan, observed, target: () => ({ schematic: S_OLD, installer: 'i' }) });
   assert.match(r.refusals[0]!.message, /2 control planes/);
   assert.match(r.drift[0]!, /runs Talos v1\.14\.0, newer than the spec's v1\.13\.4: not downgraded/);
   assert.deepEqual(r.unknown, [plan.nodes[3]!.name]);

@@ -1,0 +1,35 @@
+// Owns reading what Talos each node runs (version and the schematic it booted from) and what the spec wants for
+// it (the schematic of its image and that schematic's installer at the spec's version): the inputs of the upgrade
+// plan, of `status` and of the upgrade refusals.
+import type { Plan, PlanNode } from '../plan/types.js';
+import type { ObservedTalos } from '../plan/upgrade.js';
+import { imageUrls, schematicId } from '../render/image/schematic.js';
+import type { TalosClient } from '../providers/talos/client.js';
+import { installedSchematic } from '../providers/talos/upgrade.js';
+
+/** The schematic and installer the spec wants on a node (its own schematic when it has one, else the cluster's). */
+export function upgradeTarget(plan: Plan): (node: PlanNode) => { schematic: string; installer: string } {
+  const cache = new Map<string, { schematic: string; installer: string }>();
+  return (node) => {
+    const id = schematicId(node.schematic ?? plan.image.schematic);
+    let t = cache.get(id);
+    if (!t) cache.set(id, (t = { schematic: id, installer: imageUrls(plan, id).installer }));
+    return t;
+  };
+}
+
+/** Version and schematic per node name; a node that does not answer is `{ version: null }` (not planned, not refused). */
+export async function observeTalosVersions(nodes: { name: string; address: string | undefined }[], client: (address: string) => Promise<TalosClient>): Promise<Map<string, ObservedTalos>> {
+  const out = new Map<string, ObservedTalos>();
+  await Promise.all(nodes.map(async (n) => {
+    if (!n.address) return out.set(n.name, { version: null, schematic: null });
+    try {
+      const c = await client(n.address);
+      const v = await c.version();
+      out.set(n.name, { version: v.tag, schematic: await installedSchematic(c).catch(() => null) });
+    } catch {
+      out.set(n.name, { version: null, schematic: null });
+    }
+  }));
+  return out;
+}
