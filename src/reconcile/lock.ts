@@ -3,7 +3,7 @@
 // lock (pool endpoints GET/PUT/DELETE /pools?poolid= of PVE 8.1; /pools/{poolid} is deprecated, C4). The pool's comment is the holder's record (user, host, pid, a random id); the lock belongs to that record:
 // release, renewal and stale takeover act only on the record they read, and a takeover is checked afterwards for
 // a run that raced it. A holder renews the record every LOCK_RENEW_MS; a lock from another host whose record was
-// not renewed for LOCK_EXPIRY_MS is a dead run's and may be taken over (docs/operations.md).
+// not renewed for LOCK_EXPIRY_MS is a dead run's and may be taken over (docs/apply.md, "Interruptions and concurrency").
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { CloudlabError } from '../core/errors.js';
