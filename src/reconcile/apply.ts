@@ -9,6 +9,7 @@ import type { Session } from './session.js';
 import { clusterBundle, resolveSecretRef, talosCredentials } from './session.js';
 import { createParams, cloneUpdateParams, updateParams } from './vm-spec.js';
 import { assertOwned } from './ownership.js';
+import { pickNodeAddress } from '../providers/proxmox/agent-address.js';
 import { applyToConfigured, bootstrapOnce, fetchKubeconfig, isBootstrapped, probeTalos } from './talos-ops.js';
 import type { TalosCredentials } from '../providers/talos/client.js';
 import type { SecretsBundle } from '../render/talos/secrets.js';
@@ -284,8 +285,8 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
         } catch (e) {
           throw new CloudlabError({ code: 'ADDRESS_DISCOVERY', message: `no address for ${n.name} from the QEMU guest agent`, hint: 'check that the image has the siderolabs/qemu-guest-agent extension, that the VM got a DHCP lease on its bridge/VLAN, and that the agent is enabled in the VM options', cause: e });
         }
-        const mine = ifaces.find((i) => i.mac?.toUpperCase() === n.mac) ?? ifaces.find((i) => i.ipv4.length > 0 && i.name !== 'lo');
-        const ip = mine?.ipv4.find((a) => !a.startsWith('169.254.'));
+        // The node's own address, never the VIP the holder also carries on eth0 (C7).
+        const ip = pickNodeAddress(ifaces.map((i) => ({ name: i.name, ...(i.mac ? { mac: i.mac } : {}), ipv4: i.addresses })), n.mac, [plan.cluster.vip]);
         if (!ip) throw new CloudlabError({ code: 'ADDRESS_DISCOVERY', message: `the guest agent of ${n.name} reports no IPv4 address for MAC ${n.mac}`, hint: 'check the DHCP server for the bridge/VLAN' });
         addresses.set(n.name, ip);
         plan = resolveAddresses(plan, Object.fromEntries(addresses));

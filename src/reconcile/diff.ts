@@ -54,7 +54,7 @@ export function diffWorld(plan: Plan, world: ObservedWorld): Diff {
     const vm = byVmid.get(node.vmid);
     const sameName = world.vms.find((v) => v.name === node.name && v.vmid !== node.vmid);
     if (sameName && !sameName.ours) {
-      problems.push({ message: `a VM named ${node.name} already exists (VMID ${sameName.vmid} on ${sameName.host}) and is not managed by this cluster`, hint: 'rename or remove that VM, or change the cluster name so node names differ' });
+      problems.push({ message: `a ${sameName.type === 'lxc' ? 'container (LXC)' : 'VM'} named ${node.name} already exists (VMID ${sameName.vmid} on ${sameName.host}) and is not managed by this cluster`, hint: `rename or remove that ${sameName.type === 'lxc' ? 'container' : 'VM'}, or change the cluster name so node names differ` });
     } else if (sameName && sameName.ours) {
       problems.push({ message: `${node.name} exists as VMID ${sameName.vmid} but the plan gives it VMID ${node.vmid}`, hint: 'VMIDs are derived from vm.vmid / vmidBase: restore the previous base, or destroy the cluster first' });
     }
@@ -63,8 +63,8 @@ export function diffWorld(plan: Plan, world: ObservedWorld): Diff {
       continue;
     }
     if (!vm.ours) {
-      const whose = vm.template ? 'a template' : vm.managed ? 'another cloudlab cluster\'s VM' : 'an unmanaged VM';
-      problems.push({ message: `VMID ${node.vmid} planned for ${node.name} is taken by ${whose} "${vm.name}" on ${vm.host}`, hint: 'cloudlab never touches VMs it does not manage: pick other VMIDs (vm.vmid, vmidBase) or move that VM' });
+      const whose = vm.type === 'lxc' ? 'a container (LXC)' : vm.template ? 'a template' : vm.managed ? 'another cloudlab cluster\'s VM' : 'an unmanaged VM';
+      problems.push({ message: `VMID ${node.vmid} planned for ${node.name} is taken by ${whose} "${vm.name}" on ${vm.host}`, hint: 'cloudlab never touches guests it does not manage: pick other VMIDs (vm.vmid, vmidBase) or move that guest' });
       continue;
     }
     if (vm.name !== node.name) {

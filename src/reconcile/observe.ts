@@ -10,6 +10,8 @@ import { tagsAreOurs } from './ownership.js';
 
 export interface ObservedVm {
   vmid: number;
+  /** `lxc` for a container: it shares the VMID space (and names) with VMs and is never cloudlab's. */
+  type: 'qemu' | 'lxc';
   host: string;
   name: string;
   status: string;
@@ -88,15 +90,17 @@ export async function observeProxmox(client: ProxmoxClient, cluster: string): Pr
     .filter((r) => r.type === 'node' && r.node)
     .map((r) => ({ name: r.node!, online: r.status === 'online', cores: r.maxcpu ?? 0, memoryMiB: Math.floor((r.maxmem ?? 0) / 1024 / 1024) }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  const vmRes = resources.filter((r) => r.type === 'qemu' && r.vmid !== undefined);
+  // Containers hold VMIDs and names too (B4): observed so a plan never "creates" over one, never ours.
+  const vmRes = resources.filter((r) => (r.type === 'qemu' || r.type === 'lxc') && r.vmid !== undefined);
   const vms = await Promise.all(
     vmRes.map(async (r) => {
       const tags = parseTags(r.tags);
-      const managed = tags.includes(MANAGED_TAG);
+      const type = r.type === 'lxc' ? 'lxc' as const : 'qemu' as const;
+      const managed = type === 'qemu' && tags.includes(MANAGED_TAG);
       const template = r.template === 1;
-      const ours = tagsAreOurs(tags, cluster) && !template;
-      const ourTemplate = template && tags.includes(MANAGED_TAG) && tags.includes(clusterTag(cluster));
-      const base = { vmid: r.vmid!, host: r.node!, name: r.name ?? '', status: r.status ?? 'unknown', tags, ours, ourTemplate, managed, template, lock: r.lock ?? null };
+      const ours = type === 'qemu' && tagsAreOurs(tags, cluster) && !template;
+      const ourTemplate = type === 'qemu' && template && tags.includes(MANAGED_TAG) && tags.includes(clusterTag(cluster));
+      const base = { vmid: r.vmid!, type, host: r.node!, name: r.name ?? '', status: r.status ?? 'unknown', tags, ours, ourTemplate, managed, template, lock: r.lock ?? null };
       if (!ours) return vmFromConfig(base, null, null);
       // One call gives both: the current value of every option and what waits for a restart.
       const rows = await client.vmPending(r.node!, r.vmid!);

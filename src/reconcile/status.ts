@@ -2,6 +2,7 @@
 // Kubernetes Ready) plus drift between the plan and what runs. Read-only. A question that failed (a Talos or
 // Kubernetes call, a running node that does not answer) is an error on its row and in `errors`, never a silent
 // "no" or "unknown"; VMs that collide with the plan and templates with this cluster's tags are reported.
+import { agentNics, pickNodeAddress } from '../providers/proxmox/agent-address.js';
 import type { Session } from './session.js';
 import { clusterBundle, talosCredentials } from './session.js';
 import { probeTalos } from './talos-ops.js';
@@ -76,8 +77,8 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
         fail(n.name, `guest agent: ${msg(e)}`);
         return null;
       });
-      const mine = ifaces?.result.find((i) => i['hardware-address']?.toUpperCase() === n.mac);
-      const ip = mine?.['ip-addresses']?.find((a) => a['ip-address-type'] === 'ipv4')?.['ip-address'];
+      // The node's own address, never the VIP the holder also carries on eth0 (C7).
+      const ip = ifaces ? pickNodeAddress(agentNics(ifaces.result ?? []), n.mac, [plan.cluster.vip]) : null;
       if (ip) addresses.set(n.name, ip);
     }),
   );

@@ -695,7 +695,7 @@ export class ProxmoxClient {
    * Waits until the guest agent reports an IPv4 address on a non-loopback interface (the simulator's loopback
    * addresses count: they sit on the VM's eth0). Polls with backoff; fails fast on 403 or a missing agent.
    */
-  async waitForAgentAddresses(node: string, vmid: number, opts: { timeoutMs?: number } = {}): Promise<{ name: string; mac?: string; ipv4: string[]; ipv6: string[] }[]> {
+  async waitForAgentAddresses(node: string, vmid: number, opts: { timeoutMs?: number } = {}): Promise<{ name: string; mac?: string; ipv4: string[]; ipv6: string[]; addresses: { ip: string; prefix: number }[] }[]> {
     const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
     const start = Date.now();
     let wait = Math.max(this.timing.pollInitialMs, 500);
@@ -708,6 +708,7 @@ export class ProxmoxClient {
           mac: i['hardware-address'],
           ipv4: (i['ip-addresses'] ?? []).filter((a) => a['ip-address-type'] === 'ipv4').map((a) => a['ip-address']),
           ipv6: (i['ip-addresses'] ?? []).filter((a) => a['ip-address-type'] === 'ipv6' && !a['ip-address'].toLowerCase().startsWith('fe80')).map((a) => a['ip-address']),
+          addresses: (i['ip-addresses'] ?? []).filter((a) => a['ip-address-type'] === 'ipv4').map((a) => ({ ip: a['ip-address'], prefix: Number(a.prefix ?? 32) })),
         }));
         if (ifs.some((i) => i.ipv4.length)) return ifs;
         last = 'the agent answered but reports no IPv4 address yet';

@@ -69,6 +69,15 @@ export interface VmState {
   pending?: Record<string, string>;
 }
 
+/** An LXC container: not managed by the simulator beyond existing, but it shares the VMID space with VMs. */
+export interface ContainerState {
+  vmid: number;
+  node: string;
+  hostname: string;
+  status: 'running' | 'stopped';
+  tags?: string;
+}
+
 export interface TaskState {
   upid: string;
   node: string;
@@ -151,6 +160,8 @@ export function isLoopbackHost(host: string): boolean {
 export class ProxmoxSimEngine {
   readonly nodes = new Map<string, NodeState>();
   readonly vms = new Map<number, VmState>();
+  /** LXC containers (pct): they hold VMIDs and names, and /cluster/resources?type=vm lists them next to VMs. */
+  readonly containers = new Map<number, ContainerState>();
   readonly tasks = new Map<string, TaskState>();
   access = new Access();
   readonly leases = new Map<string, string>();
@@ -192,12 +203,14 @@ export class ProxmoxSimEngine {
       volumes: [...this.nodes.values()].flatMap((n) => [...n.storages.entries()].map(([sid, st]) => ({ node: n.spec.name, storage: sid, volumes: [...st.volumes.values()] }))),
       tasks: [...this.tasks.values()].filter((t) => t.status === 'stopped').map(({ abort: _a, ...t }) => t),
       leases: Object.fromEntries([...this.leases].sort()),
+      containers: [...this.containers.values()].sort((a, b) => a.vmid - b.vmid),
       pools: [...this.pools.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([id, p]) => ({ id, comment: p.comment, vms: [...p.vms].sort((x, y) => x - y), storage: [...p.storage].sort() })),
       counters: { pid: this.pidCounter, mac: this.macCounter },
     };
   }
 
-  loadState(s: { vms?: { vmid: number; node: string; config: Record<string, string>; status: 'running' | 'stopped'; address: string | null }[]; volumes?: { node: string; storage: string; volumes: Volume[] }[]; tasks?: TaskState[]; leases?: Record<string, string>; pools?: { id: string; comment?: string; vms: number[]; storage: string[] }[]; counters?: { pid: number; mac: number } }, access?: AccessState): void {
+  loadState(s: { containers?: ContainerState[]; vms?: { vmid: number; node: string; config: Record<string, string>; status: 'running' | 'stopped'; address: string | null }[]; volumes?: { node: string; storage: string; volumes: Volume[] }[]; tasks?: TaskState[]; leases?: Record<string, string>; pools?: { id: string; comment?: string; vms: number[]; storage: string[] }[]; counters?: { pid: number; mac: number } }, access?: AccessState): void {
+    for (const ct of s.containers ?? []) if (this.nodes.has(ct.node)) this.containers.set(ct.vmid, ct);
     for (const p of s.pools ?? []) this.pools.set(p.id, { comment: p.comment, vms: new Set(p.vms), storage: new Set(p.storage) });
     for (const v of s.vms ?? []) {
       if (!this.nodes.has(v.node)) continue;
@@ -227,6 +240,29 @@ export class ProxmoxSimEngine {
     const n = this.nodes.get(name);
     if (!n) throw new SimHttpError(595, `Errors during connection establishment, proxy handler: hostname lookup '${name}' failed - failed to get address info for: ${name}: Name or service not known`);
     return n;
+  }
+
+  /** Adds an LXC container (what `pct create` leaves behind); throws like pve-cluster when the VMID is taken. */
+  addContainer(ct: { vmid: number; node: string; hostname: string; status?: 'running' | 'stopped'; tags?: string }): void {
+    this.node(ct.node);
+    const taken = this.guestAt(ct.vmid);
+    if (taken) throw new SimHttpError(500, `unable to create CT ${ct.vmid} - ${taken.type === 'lxc' ? 'CT' : 'VM'} ${ct.vmid} already exists on node '${taken.node}'`);
+    this.containers.set(ct.vmid, { status: 'running', ...ct });
+    this.changed();
+  }
+
+  /** Whatever guest holds a VMID (pve-cluster's vmlist: qemu and lxc share one id space). */
+  guestAt(vmid: number): { type: 'qemu' | 'lxc'; node: string } | null {
+    const v = this.vms.get(vmid);
+    if (v) return { type: 'qemu', node: v.node };
+    const ct = this.containers.get(vmid);
+    return ct ? { type: 'lxc', node: ct.node } : null;
+  }
+
+  /** pve-cluster check_vmid_unused: "<VM|CT> <vmid> already exists on node '<node>'", or null when free. */
+  vmidTaken(vmid: number): string | null {
+    const g = this.guestAt(vmid);
+    return g ? `${g.type === 'lxc' ? 'CT' : 'VM'} ${vmid} already exists on node '${g.node}'` : null;
   }
 
   vm(node: string, vmid: number): VmState {
@@ -549,10 +585,17 @@ export class ProxmoxSimEngine {
     const mac = this.mac(v).toLowerCase();
     const stats = { 'rx-bytes': 0, 'rx-dropped': 0, 'rx-errs': 0, 'rx-packets': 0, 'tx-bytes': 0, 'tx-dropped': 0, 'tx-errs': 0, 'tx-packets': 0 };
     const prefix = v.address && this.o.dhcpNetwork && this.leases.get(this.mac(v)) === v.address ? Number(this.o.dhcpNetwork.split('/')[1] ?? 24) : Number(/ip=[^/]+\/(\d+)/.exec(v.config.ipconfig0 ?? '')?.[1] ?? 24);
+    // What a Talos node's agent reports (S11): eth0 carries the VIP on the holder — listed first here, the order
+    // the kernel gives when the lease address is re-added after the VIP (inferred) — and, once Kubernetes runs,
+    // flannel.1, cni0 and veth* links appear (qemu-guest-agent guest-network-get-interfaces lists every link).
+    const extra = this.o.guests?.links?.(v.vmid) ?? { eth0: [], links: [] };
+    const v4 = (a: { ip: string; prefix: number }): { 'ip-address': string; 'ip-address-type': 'ipv4'; prefix: number } => ({ 'ip-address': a.ip, 'ip-address-type': 'ipv4', prefix: a.prefix });
+    const linkLocal = (m: string): { 'ip-address': string; 'ip-address-type': 'ipv6'; prefix: number } => ({ 'ip-address': `fe80::${m.split(':').slice(3).join('')}`, 'ip-address-type': 'ipv6', prefix: 64 });
     return {
       result: [
         { name: 'lo', 'hardware-address': '00:00:00:00:00:00', 'ip-addresses': [{ 'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', prefix: 8 }, { 'ip-address': '::1', 'ip-address-type': 'ipv6', prefix: 128 }], statistics: stats },
-        { name: 'eth0', 'hardware-address': mac, 'ip-addresses': v.address ? [{ 'ip-address': v.address, 'ip-address-type': 'ipv4', prefix }] : [], statistics: stats },
+        { name: 'eth0', 'hardware-address': mac, 'ip-addresses': v.address ? [...extra.eth0.map(v4), { 'ip-address': v.address, 'ip-address-type': 'ipv4', prefix }, linkLocal(mac)] : [], statistics: stats },
+        ...extra.links.map((l) => ({ name: l.name, 'hardware-address': l.mac, 'ip-addresses': [...l.ipv4.map(v4), linkLocal(l.mac)], statistics: stats })),
       ],
     };
   }

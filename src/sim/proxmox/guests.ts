@@ -27,10 +27,18 @@ export interface SimImageInfo {
 }
 
 /** Runs guests: start() when a VM has booted, stop() when it stops, remove() when it is deleted (its disks are gone). */
+/** Addresses a running guest adds on top of its VM's own: extra ones on eth0 and further links (S11). */
+export interface GuestLinks {
+  eth0: { ip: string; prefix: number }[];
+  links: { name: string; mac: string; ipv4: { ip: string; prefix: number }[] }[];
+}
+
 export interface GuestRuntime {
   start(vm: SimVmBoot): Promise<void>;
   stop(vmid: number): Promise<void>;
   remove?(vmid: number): Promise<void>;
+  /** What the guest agent reports beyond eth0's own address (a Talos node: VIP, cni0, flannel.1, veth*). */
+  links?(vmid: number): GuestLinks;
 }
 
 export type ImageCatalog = (url: string, filename: string) => SimImageInfo | null | Promise<SimImageInfo | null>;

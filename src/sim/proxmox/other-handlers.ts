@@ -80,11 +80,18 @@ export function clusterResources(c: Ctx): unknown {
     }
   }
   if (!type || type === 'vm') {
-    for (const v of [...e.vms.values()].sort((a, b) => a.vmid - b.vmid)) {
+    // Containers share the `vm` type filter with VMs (pve-manager PVE/API2/Cluster.pm resources), in VMID order.
+    const guests: Record<string, unknown>[] = [];
+    for (const v of e.vms.values()) {
       if (!e.access.has(c.authid, `/vms/${v.vmid}`, 'VM.Audit')) continue;
       const s = vmSummary(e, v, false);
-      out.push({ id: `qemu/${v.vmid}`, type: 'qemu', node: v.node, template: v.config.template === '1' ? 1 : 0, maxcpu: s.cpus, pool: e.poolOf(v.vmid), ...s });
+      guests.push({ id: `qemu/${v.vmid}`, type: 'qemu', node: v.node, template: v.config.template === '1' ? 1 : 0, maxcpu: s.cpus, pool: e.poolOf(v.vmid), ...s });
     }
+    for (const ct of e.containers.values()) {
+      if (!e.access.has(c.authid, `/vms/${ct.vmid}`, 'VM.Audit')) continue;
+      guests.push({ id: `lxc/${ct.vmid}`, type: 'lxc', node: ct.node, vmid: ct.vmid, name: ct.hostname, status: ct.status, template: 0, maxcpu: 1, maxmem: 512 * MiB, maxdisk: 8 * GiB, mem: 0, disk: 0, cpu: 0, uptime: 0, netin: 0, netout: 0, diskread: 0, diskwrite: 0, ...(ct.tags ? { tags: ct.tags } : {}), pool: e.poolOf(ct.vmid) });
+    }
+    out.push(...guests.sort((a, b) => Number(a.vmid) - Number(b.vmid)));
   }
   return out.map((r) => Object.fromEntries(Object.entries(r).filter(([, val]) => val !== undefined)));
 }
@@ -93,10 +100,10 @@ export function nextId(c: Ctx): unknown {
   const e = c.engine;
   if (c.params.vmid !== undefined) {
     const id = Number(c.params.vmid);
-    if (e.vms.has(id)) throw new SimHttpError(400, 'Parameter verification failed.', { vmid: `VM ${id} already exists` });
+    if (e.guestAt(id)) throw new SimHttpError(400, 'Parameter verification failed.', { vmid: `VM ${id} already exists` });
     return String(id);
   }
-  for (let i = 100; i < 1_000_000; i++) if (!e.vms.has(i)) return String(i);
+  for (let i = 100; i < 1_000_000; i++) if (!e.guestAt(i)) return String(i);
   throw new SimHttpError(500, 'unable to get any free VMID in range [100, 999999]');
 }
 

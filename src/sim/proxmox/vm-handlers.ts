@@ -230,11 +230,12 @@ export async function createVm(c: Ctx): Promise<string> {
   const opts = optionsFrom(c.params, ['node', 'vmid', 'pool', 'start', 'storage', 'import-working-storage', 'bwlimit', 'unique', 'live-restore', 'ha-managed', 'force']);
   if (c.params.storage !== undefined) perm(e, c.authid, `/storage/${c.params.storage}`, ['Datastore.AllocateSpace']);
   checkOptions(c, node, vmid, opts);
-  const existing = e.vms.get(vmid);
-  if (existing) throw new SimHttpError(500, `unable to create VM ${vmid} - VM ${vmid} already exists on node '${existing.node}'`);
+  const taken = e.vmidTaken(vmid);
+  if (taken) throw new SimHttpError(500, `unable to create VM ${vmid} - ${taken}`);
   const v: VmState = { vmid, node, config: { lock: 'create' }, status: 'stopped', booted: false, address: null };
   await e.locks.with(Locks.vmLockFile(vmid), 5000, () => {
-    if (e.vms.has(vmid)) throw new SimHttpError(500, `unable to create VM ${vmid} - VM ${vmid} already exists on node '${e.vms.get(vmid)!.node}'`);
+    const now = e.vmidTaken(vmid);
+    if (now) throw new SimHttpError(500, `unable to create VM ${vmid} - ${now}`);
     e.vms.set(vmid, v);
     if (pool) e.pools.get(pool)!.vms.add(vmid);
   }).catch(lockErr);
@@ -308,7 +309,7 @@ export async function cloneVm(c: Ctx): Promise<string> {
     }
   }
   if (src.config.lock) throw new SimHttpError(500, `VM is locked (${src.config.lock})`);
-  if (e.vms.has(newid)) throw new SimHttpError(500, `unable to create VM ${newid}: config file already exists`);
+  if (e.guestAt(newid)) throw new SimHttpError(500, `unable to create VM ${newid}: config file already exists`);
   return e.startTask(node, 'qmclone', String(vmid), c.authid, async (log) => {
     const created: Volume[] = [];
     const nv: VmState = { vmid: newid, node: target, config: { lock: 'clone' }, status: 'stopped', booted: false, address: null };
@@ -316,7 +317,7 @@ export async function cloneVm(c: Ctx): Promise<string> {
       await e.faultPoint();
       await e.locks.with(Locks.vmLockFile(vmid), 1000, async () => {
         await e.locks.with(Locks.vmLockFile(newid), 1000, async () => {
-          if (e.vms.has(newid)) throw new Error(`unable to create VM ${newid}: config file already exists`);
+          if (e.guestAt(newid)) throw new Error(`unable to create VM ${newid}: config file already exists`);
           e.vms.set(newid, nv);
           const cfg: Record<string, string> = {};
           for (const [k, val] of Object.entries(src.config)) {

@@ -30,6 +30,8 @@ export interface ClusterView {
   readonly id: string;
   readonly bootstrapped: boolean;
   readonly kubeServing: boolean;
+  /** The control plane that carries the shared VIP now (null without a VIP or before it is taken). */
+  readonly vipHolder: string | null;
   readonly members: ReadonlyMap<string, EtcdMemberState>;
   knownOsCa: CertPair | null;
   attach(node: ClusterMember): void;
