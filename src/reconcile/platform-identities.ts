@@ -6,6 +6,7 @@ import type { Plan } from '../plan/types.js';
 import type { ProxmoxClient } from '../providers/proxmox/client.js';
 import { addonIdentity, checkAddonToken, ensureAddonIdentity, missingAdminPrivileges, pveumCommands, type AddonIdentity, type AddonJob } from '../providers/proxmox/identities.js';
 import { getSecretValue, setSecretValue, SECRETS_FILE } from '../sops/cluster.js';
+import type { DoctorCheck } from '../providers/proxmox/doctor.js';
 
 export interface IdentityOutcome {
   job: AddonJob;
@@ -90,4 +91,28 @@ export async function ensureIdentities(ctx: IdentityContext): Promise<IdentityOu
     out.push({ job: s.identity.job, tokenId: s.identity.tokenId, privileges: s.identity.privileges, changes: r.changes });
   }
   return out;
+}
+
+/**
+ * Doctor checks for the add-on identities: ok when each token works with exactly its privileges, or when this
+ * token may create them; an error naming the missing admin privileges (and the pveum commands) otherwise, so that
+ * apply stops before it changes anything.
+ */
+export async function identityChecks(ctx: IdentityContext): Promise<DoctorCheck[]> {
+  const states = await planIdentities(ctx);
+  const todo = states.filter((s) => s.state !== 'ok');
+  const missing = todo.length ? await missingAdminPrivileges(ctx.proxmox) : [];
+  return states.map((s) => {
+    const title = `${s.identity.job.toUpperCase()} identity ${s.identity.tokenId}`;
+    if (s.state === 'ok') return { id: `identity-${s.identity.job}`, title, ok: true, severity: 'error' as const, detail: `works, with exactly ${s.identity.privileges.join(', ')}` };
+    if (!missing.length) return { id: `identity-${s.identity.job}`, title, ok: true, severity: 'error' as const, detail: `${s.state === 'missing' ? 'not created yet' : s.state === 'rejected' ? 'its stored secret is rejected' : 'its privileges differ'}; apply will set it up with this token` };
+    return {
+      id: `identity-${s.identity.job}`,
+      title,
+      ok: false,
+      severity: 'error' as const,
+      detail: `${s.state === 'missing' ? 'not created yet' : s.state === 'rejected' ? 'its stored secret is rejected' : 'its privileges differ'}, and ${ctx.proxmox.tokenId} may not set it up: it lacks ${missing.join(', ')}`,
+      fix: [...pveumCommands(s.identity), `cloudlab secrets set ${s.identity.secretKey}`].join('; '),
+    };
+  });
 }

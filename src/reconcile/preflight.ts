@@ -7,6 +7,7 @@ import type { ProxmoxClient } from '../providers/proxmox/client.js';
 import { runDoctor, type DoctorInput, type DoctorReport } from '../providers/proxmox/doctor.js';
 import type { ProxmoxOperation } from '../providers/proxmox/privileges.js';
 import { lockPoolId } from './lock.js';
+import { identityChecks, identityJobs } from './platform-identities.js';
 
 /** The doctor's input for a plan; `toCreate` are the nodes whose VMs do not exist yet (they need capacity). */
 export function doctorInputFor(plan: Plan, toCreate: readonly PlanNode[]): DoctorInput {
@@ -36,8 +37,17 @@ export function doctorInputFor(plan: Plan, toCreate: readonly PlanNode[]): Docto
   };
 }
 
-export async function preflightReport(client: ProxmoxClient, plan: Plan, toCreate: readonly PlanNode[]): Promise<DoctorReport> {
-  return runDoctor(client, doctorInputFor(plan, toCreate));
+export async function preflightReport(client: ProxmoxClient, plan: Plan, toCreate: readonly PlanNode[], env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
+  const report = await runDoctor(client, doctorInputFor(plan, toCreate));
+  // The add-ons' Proxmox identities (CCM/CSI): checked once the API itself is usable.
+  if (identityJobs(plan).length && report.checks.every((c) => c.ok || c.severity !== 'error')) {
+    try {
+      report.checks.push(...(await identityChecks({ proxmox: client, plan, dir: plan.baseDir, env })));
+    } catch (e) {
+      report.checks.push({ id: 'identities', title: 'CCM/CSI identities', ok: false, severity: 'error', detail: `could not be checked: ${(e as Error).message}`, ...(e instanceof CloudlabError && e.hint ? { fix: e.hint } : {}) });
+    }
+  }
+  return report;
 }
 
 /** Turns failed error-severity checks into one input error listing each with its fix; null when all pass. */

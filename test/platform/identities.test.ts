@@ -130,3 +130,38 @@ test('a stored secret the token no longer accepts is replaced: the token is re-c
     await sim.close();
   }
 });
+
+test('preflight (doctor -f): a CCM identity this token cannot create fails before anything changes, naming the pveum commands', async () => {
+  const { parseSpec } = await import('../../src/spec/load.js');
+  const { planCluster } = await import('../../src/plan/planner.js');
+  const { preflightReport, preflightError } = await import('../../src/reconcile/preflight.js');
+  const sim = await fastSim();
+  const cd = await clusterDir();
+  sim.state.access.users.add('prov@pve');
+  const tok = sim.state.access.createToken('prov@pve', 'provision', { privsep: false });
+  // Exactly the role `doctor` prints for cloudlab's own token: enough to provision, not to create identities.
+  const { CLOUDLAB_ROLE, rolePrivileges } = await import('../../src/providers/proxmox/privileges.js');
+  sim.state.access.customRoles.set(CLOUDLAB_ROLE, rolePrivileges(9));
+  sim.state.access.acl.push({ path: '/', ugid: 'prov@pve', kind: 'user', roleid: CLOUDLAB_ROLE, propagate: true });
+  const limited = clientFor(sim, { tokenId: tok.id, tokenSecret: tok.secret });
+  const admin = clientFor(sim);
+  try {
+    const yaml = `apiVersion: cloudlab.dev/v1alpha1\nkind: Cluster\nname: idt\nversions: { talos: v1.12.6 }\nproxmox:\n  endpoint: ${sim.endpoint}\n  tokenId: ${tok.id}\n  hosts: [{ name: pve1 }]\n  ccm: true\nnetwork: { cidr: 127.9.1.0/24, gateway: 127.9.1.1 }\n`;
+    const plan = planCluster(parseSpec(yaml, join(cd.dir, 'cluster.yaml')));
+    const report = await preflightReport(limited, plan, [], cd.env);
+    const check = report.checks.find((c) => c.id === 'identity-ccm');
+    assert.ok(check, JSON.stringify(report.checks.filter((c) => !c.ok)));
+    assert.equal(check.ok, false);
+    assert.match(check.detail, /lacks Sys.Modify on \/access/);
+    assert.match(check.fix ?? '', /pveum user add idt-ccm@pve/);
+    assert.ok(preflightError(report), 'apply stops at the preflight');
+    // With an admin token the same check passes and says apply will set it up.
+    const ok = await preflightReport(admin, plan, [], cd.env);
+    assert.match(ok.checks.find((c) => c.id === 'identity-ccm')?.detail ?? '', /apply will set it up/);
+  } finally {
+    cd.done();
+    await limited.close();
+    await admin.close();
+    await sim.close();
+  }
+});
