@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { register as configs } from './configs.js';
 import { register as demo } from './demo.js';
+import { register as etcd } from './etcd.js';
 import { register as gen } from './gen.js';
 import { register as image } from './image.js';
 import { register as init } from './init.js';
@@ -26,6 +27,7 @@ const groups: Register[] = [
   cluster,
   configs,
   demo,
+  etcd,
   gen,
   image,
   init,

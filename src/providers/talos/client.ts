@@ -295,6 +295,47 @@ export class TalosClient {
     }));
   }
 
+  /** A server-streaming common.Data RPC from the basic table (snapshot, logs): chunks go to onChunk as they arrive. */
+  async streamBytes(name: MethodName, req: Record<string, unknown>, op: string, onChunk: (b: Buffer) => void, timeoutMs: number): Promise<void> {
+    await this.streamData(name, req, op, onChunk, timeoutMs);
+  }
+
+  /**
+   * A client-streaming RPC (EtcdRecover): sends each message of `messages` (encoded as spec.request), half-closes, and
+   * returns the single per-node reply message. Not retried: the source is consumed as it is sent.
+   */
+  async callClientStream<T>(spec: MethodSpec, messages: AsyncIterable<Record<string, unknown>>, op: string, timeoutMs: number): Promise<T> {
+    try {
+      const reply = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const c = this.channel.makeClientStreamRequest(spec.path, (v: Buffer) => v, passThrough, this.metadata(), { deadline: Date.now() + timeoutMs }, (err, value) => {
+          if (err) return reject(err);
+          try {
+            resolve(decode(spec.response, value ?? Buffer.alloc(0)));
+          } catch (e) {
+            reject(e);
+          }
+        });
+        void (async () => {
+          try {
+            for await (const m of messages) {
+              if (!c.write(encode(spec.request, m))) await new Promise<void>((r) => c.once('drain', () => r()));
+            }
+            c.end();
+          } catch (e) {
+            c.cancel();
+            reject(e);
+          }
+        })();
+      });
+      const first = ((reply.messages as (Record<string, unknown> & { metadata?: MetadataObj | null })[]) ?? [])[0];
+      if (!first) throw this.fail(new Error('the reply carried no message'), op);
+      if (first.metadata?.error) throw this.fail({ code: first.metadata.status?.code, details: first.metadata.error }, op);
+      return first as T;
+    } catch (e) {
+      throw e instanceof CloudlabError ? e : this.fail(await this.explain(e), op);
+    }
+  }
+
   /** Sends a machine configuration. In maintenance mode only auto/reboot/try are accepted (as on real Talos). */
   async applyConfiguration(data: string, mode: ApplyMode = 'auto', opts: { dryRun?: boolean; tryModeTimeoutMs?: number } = {}): Promise<ApplyResult> {
     const req: Record<string, unknown> = { data: Buffer.from(data), mode: MODE_TO_WIRE[mode], dry_run: opts.dryRun ?? false };

@@ -1,0 +1,18 @@
+// Owns the `etcd` command group: snapshot (encrypted backup) and restore (disaster recovery).
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { DEFAULT_SPEC } from './spec.js';
+
+export function register(program: Command, ctx: CliContext): void {
+  const etcd = program.command('etcd').description('etcd backup and disaster recovery');
+
+  etcd
+    .command('snapshot')
+    .description("stream an etcd snapshot from a healthy control plane, check it, and write it age-encrypted to the cluster's recipients")
+    .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
+    .option('-o, --out <file>', 'where to write the encrypted snapshot (default backups/etcd-<cluster>-<UTC time>.snapshot.age)')
+    .action(async (o: { file: string; out?: string }) => {
+      const { runEtcdSnapshot } = await import('../etcd-command.js');
+      ctx.exitCode = await runEtcdSnapshot(ctx, o);
+    });
+}

@@ -1,0 +1,19 @@
+// Owns printing the results of the etcd commands (snapshot, restore); the work happens in src/reconcile/etcd/.
+import { relative } from 'node:path';
+import type { CliContext } from './context.js';
+
+export async function runEtcdSnapshot(ctx: CliContext, o: { file: string; out?: string }): Promise<number> {
+  const { loadSpec } = await import('../spec/load.js');
+  const { takeEtcdSnapshot } = await import('../reconcile/etcd/snapshot.js');
+  const loaded = loadSpec(o.file, ctx.cwd);
+  const r = await takeEtcdSnapshot(loaded, ctx.env, { ...(o.out ? { out: o.out } : {}), onProgress: (m) => ctx.info(ctx.c.dim(m)) });
+  if (ctx.flags.json) {
+    ctx.json({ file: r.file, metaFile: r.metaFile, ...r.meta });
+    return 0;
+  }
+  const rel = (p: string) => relative(ctx.cwd, p) || p;
+  ctx.out(`Snapshot of etcd (cluster ${r.meta.cluster}, revision ${r.meta.revision}, from ${r.meta.member}) written encrypted to ${rel(r.file)}`);
+  ctx.out(`  ${r.meta.size} bytes, sha256 ${r.meta.sha256} (checked as etcd does); age recipients: ${r.meta.recipients.length}`);
+  ctx.out(`  metadata: ${rel(r.metaFile)}`);
+  return 0;
+}
