@@ -15,4 +15,16 @@ export function register(program: Command, ctx: CliContext): void {
       const { runEtcdSnapshot } = await import('../etcd-command.js');
       ctx.exitCode = await runEtcdSnapshot(ctx, o);
     });
+
+  etcd
+    .command('restore')
+    .description('disaster recovery: reset the control planes\' etcd and bootstrap it from an encrypted snapshot (only when quorum is lost)')
+    .argument('<snapshot>', 'a file written by `cloudlab etcd snapshot` (its .meta.json must be beside it)')
+    .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
+    .option('-y, --yes', 'do not ask to type the cluster name')
+    .option('--force', 'restore even though etcd still has quorum (rolls the cluster back to the snapshot)')
+    .action(async (snapshot: string, o: { file: string; yes?: boolean; force?: boolean }) => {
+      const { runEtcdRestore } = await import('../etcd-command.js');
+      ctx.exitCode = await runEtcdRestore(ctx, snapshot, o);
+    });
 }

@@ -1,0 +1,145 @@
+// Owns `etcd restore`, Talos' disaster-recovery procedure (siderolabs/docs disaster-recovery.mdx) driven through the
+// API: decrypt and check the snapshot, refuse a snapshot of other cluster secrets, refuse while quorum still holds
+// (unless forced), reset the control planes' EPHEMERAL so etcd waits in Preparing, upload the snapshot to the first
+// (EtcdRecover), Bootstrap{recover_etcd}, let the others join, then require a healthy etcd.
+import { existsSync, readFileSync } from 'node:fs';
+import { Decrypter } from 'age-encryption';
+import { CloudlabError, EXIT_INVALID } from '../../core/errors.js';
+import type { LoadedSpec } from '../../spec/load.js';
+import { checkSnapshot } from '../../providers/etcd/snapshot-check.js';
+import { readMvcc } from '../../providers/etcd/mvcc.js';
+import { bootstrapRecover, etcdRecover } from '../../providers/talos/etcd.js';
+import { findAgeIdentities } from '../../sops/index.js';
+import { probeEtcd, talosAccess, type EtcdProbe, type TalosAccess } from './access.js';
+import { encryptionKeysFingerprint } from './fingerprint.js';
+import { SNAPSHOT_META_SUFFIX, type SnapshotMeta } from './snapshot.js';
+
+export interface RestoreOptions {
+  /** Restore even though quorum still holds (the cluster's current etcd data is replaced). */
+  force?: boolean;
+  /** How long to wait for each phase (ms); default 10 min. */
+  timeoutMs?: number;
+  onProgress?: (m: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface RestoreResult {
+  cluster: string;
+  revision: string;
+  recoveredOn: string;
+  reset: string[];
+  joined: string[];
+  unreachable: string[];
+}
+
+function readMeta(file: string): SnapshotMeta {
+  const metaFile = `${file}${SNAPSHOT_META_SUFFIX}`;
+  if (!existsSync(metaFile)) {
+    throw new CloudlabError({ code: 'SNAPSHOT_META_MISSING', exitCode: EXIT_INVALID, message: `${metaFile} is missing: without it the snapshot cannot be matched to this cluster's secrets`, hint: 'keep the .meta.json that `cloudlab etcd snapshot` writes beside each snapshot' });
+  }
+  try {
+    const m = JSON.parse(readFileSync(metaFile, 'utf8')) as SnapshotMeta;
+    if (m.kind !== 'cloudlab-etcd-snapshot') throw new Error(`kind is ${String(m.kind)}`);
+    return m;
+  } catch (e) {
+    throw new CloudlabError({ code: 'SNAPSHOT_META_INVALID', exitCode: EXIT_INVALID, message: `${metaFile} is not cloudlab snapshot metadata: ${(e as Error).message}`, cause: e });
+  }
+}
+
+async function decryptSnapshot(file: string, env: NodeJS.ProcessEnv): Promise<Buffer> {
+  const identities = findAgeIdentities(env);
+  if (!identities.length) throw new CloudlabError({ code: 'AGE_KEY_MISSING', exitCode: EXIT_INVALID, message: `no age identity to decrypt ${file}`, hint: 'set SOPS_AGE_KEY_FILE to the cluster key file (as for sops)' });
+  const d = new Decrypter();
+  for (const i of identities) d.addIdentity(i);
+  try {
+    return Buffer.from(await d.decrypt(readFileSync(file)));
+  } catch (e) {
+    throw new CloudlabError({ code: 'SNAPSHOT_DECRYPT', message: `${file} cannot be decrypted with the available age identities: ${(e as Error).message}`, cause: e, hint: 'use the age key of the cluster the snapshot was taken from' });
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
+  const t = setTimeout(resolve, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); reject(new CloudlabError({ code: 'CANCELLED', message: 'etcd restore interrupted', exitCode: 130 })); }, { once: true });
+});
+
+/** Polls the control planes until `ok` holds for all of `names` (or the deadline passes, naming what is missing). */
+async function waitFor(access: TalosAccess, names: string[], what: string, ok: (p: EtcdProbe) => boolean, o: RestoreOptions): Promise<void> {
+  const until = Date.now() + (o.timeoutMs ?? 600_000);
+  for (;;) {
+    const probes = (await probeEtcd(access)).filter((p) => names.includes(p.name));
+    const missing = probes.filter((p) => !ok(p));
+    if (!missing.length) return;
+    if (Date.now() > until) {
+      throw new CloudlabError({
+        code: 'ETCD_RESTORE_TIMEOUT', message: `timed out waiting for ${what}: ${missing.map((p) => `${p.name} ${p.reachable ? `etcd ${p.etcdState || 'missing'}${p.detail ? ` (${p.detail})` : ''}` : 'unreachable'}`).join('; ')}`,
+        hint: 'check the nodes with `cloudlab status`; running the restore again resumes it',
+      });
+    }
+    await sleep(1000, o.signal);
+  }
+}
+
+export async function restoreEtcd(loaded: LoadedSpec, env: NodeJS.ProcessEnv, file: string, o: RestoreOptions = {}): Promise<RestoreResult> {
+  const access = await talosAccess(loaded, env);
+  const cluster = access.plan.cluster.name;
+  const meta = readMeta(file);
+  const fingerprint = encryptionKeysFingerprint(access.bundle);
+  if (meta.encryptionKeys !== fingerprint) {
+    throw new CloudlabError({
+      code: 'SNAPSHOT_FOREIGN', exitCode: EXIT_INVALID,
+      message: `${file} was taken under other cluster secrets (cluster ${meta.cluster}, encryption keys ${meta.encryptionKeys}); this cluster's keys are ${fingerprint}: its Secrets would be unreadable after a restore`,
+      hint: 'restore it with the talos-secrets.enc.yaml of the cluster it was taken from',
+    });
+  }
+  const bytes = await decryptSnapshot(file, env);
+  const digest = checkSnapshot(bytes);
+  if (digest.sha256 !== meta.sha256) throw new CloudlabError({ code: 'SNAPSHOT_MISMATCH', message: `${file} decrypts to a snapshot with sha256 ${digest.sha256}, but its metadata says ${meta.sha256}`, hint: 'the file and its .meta.json do not belong together' });
+  const { revision } = readMvcc(bytes.subarray(0, bytes.length - 32));
+
+  const probes = await probeEtcd(access);
+  const healthy = probes.filter((p) => p.healthy);
+  const quorumHolds = healthy.length * 2 > access.controlPlanes.length;
+  if (quorumHolds && !o.force) {
+    throw new CloudlabError({
+      code: 'ETCD_QUORUM_HOLDS', exitCode: EXIT_INVALID,
+      message: `etcd of cluster ${cluster} still has quorum (${healthy.length} of ${access.controlPlanes.length} members healthy: ${healthy.map((p) => p.name).join(', ')}); a restore would replace its data with revision ${revision} of ${meta.takenAt}`,
+      hint: 'replace failed nodes with `cloudlab apply` / `cloudlab node replace` instead; pass --force only to roll the whole cluster back',
+    });
+  }
+  const reachable = probes.filter((p) => p.reachable);
+  const unreachable = probes.filter((p) => !p.reachable).map((p) => p.name);
+  if (!reachable.length) {
+    throw new CloudlabError({ code: 'ETCD_RESTORE_NO_NODE', message: `no control plane of cluster ${cluster} answers on the Talos API; a snapshot needs a running control plane to be restored onto`, hint: 'start or re-create the control plane VMs (`cloudlab apply`), then run the restore again' });
+  }
+  const names = reachable.map((p) => p.name);
+
+  // Every reachable control plane whose etcd holds data (anything but Preparing) gets its EPHEMERAL wiped.
+  const reset: string[] = [];
+  for (const p of reachable.filter((x) => x.etcdState !== 'Preparing')) {
+    o.onProgress?.(`resetting EPHEMERAL on ${p.name} (${p.address}) so its etcd starts empty`);
+    const c = access.client(p.address, { timeoutMs: 30_000 });
+    try {
+      await c.reset({ graceful: false, reboot: true, systemPartitionsToWipe: ['EPHEMERAL'] });
+    } finally {
+      c.close();
+    }
+    reset.push(p.name);
+  }
+  o.onProgress?.(`waiting for etcd to be Preparing on ${names.join(', ')}`);
+  await waitFor(access, names, 'etcd to wait for bootstrap (Preparing)', (p) => p.reachable && p.etcdState === 'Preparing', o);
+
+  const target = reachable[0]!;
+  o.onProgress?.(`uploading the snapshot (${bytes.length} bytes, revision ${revision}) to ${target.name} and bootstrapping etcd from it`);
+  const c = access.client(target.address, { timeoutMs: 60_000, retryForMs: 30_000 });
+  try {
+    await etcdRecover(c, [bytes]);
+    await bootstrapRecover(c);
+  } finally {
+    c.close();
+  }
+  bytes.fill(0);
+  o.onProgress?.(`waiting for etcd to be healthy on ${names.join(', ')}`);
+  await waitFor(access, names, 'etcd to be healthy on every reachable control plane', (p) => p.healthy, o);
+  return { cluster, revision: revision.toString(), recoveredOn: target.name, reset, joined: names.filter((n) => n !== target.name), unreachable };
+}
