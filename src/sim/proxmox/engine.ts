@@ -67,6 +67,8 @@ export interface VmState {
   pid?: number;
   /** Changes written while the VM ran that need a restart (Proxmox's [PENDING] section); applied at the next start. */
   pending?: Record<string, string>;
+  /** Test hook (failVm): the guest is dead — its OS never comes up again until the VM is deleted and re-created. */
+  broken?: boolean;
 }
 
 /** An LXC container: not managed by the simulator beyond existing, but it shares the VMID space with VMs. */
@@ -541,6 +543,7 @@ export class ProxmoxSimEngine {
     const t = setTimeout(() => {
       this.timers.delete(t);
       if (this.closed || v.status !== 'running' || v.startedAt !== startedAt || !this.vms.has(v.vmid)) return;
+      if (v.broken) return;
       v.booted = true;
       if (this.o.guests) {
         const rec = this.bootRecord(v);
@@ -563,6 +566,18 @@ export class ProxmoxSimEngine {
     v.startedAt = Date.now();
     v.pid = ++this.pidCounter;
     this.scheduleBoot(v);
+  }
+
+  /**
+   * Test hook: the VM fails for good (a lost disk, a guest that no longer boots). Proxmox still lists it with its
+   * status; its OS stops answering now and after every start, until the VM is deleted and created again.
+   */
+  async failVm(vmid: number): Promise<void> {
+    const v = this.vms.get(vmid);
+    if (!v) throw new Error(`failVm: VM ${vmid} does not exist`);
+    v.broken = true;
+    v.booted = false;
+    if (this.o.guests) await this.o.guests.stop(vmid).catch((e: Error) => this.o.log(`guest runtime failed to stop VM ${vmid}: ${e.message}`));
   }
 
   async powerOff(v: VmState, graceful: boolean): Promise<void> {
