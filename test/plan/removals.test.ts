@@ -23,3 +23,15 @@ test('scale-down: workers go first, highest-numbered first; control planes one a
   assert.ok(r[1]!.steps.includes('leave etcd (or remove its member through a healthy peer)'));
   assert.ok(!r[0]!.steps.some((s) => /etcd/.test(s)));
 });
+
+test("scale-down quorum rule (etcd runtime-configuration docs, Omni's CanScaleDown): 3→2→1 with healthy members, never below quorum", async () => {
+  const { quorumAfterRemoval } = await import('../../src/reconcile/removal.js');
+  assert.equal(quorumAfterRemoval(3, 3, true).ok, true);
+  assert.equal(quorumAfterRemoval(2, 2, true).ok, true);
+  assert.equal(quorumAfterRemoval(1, 1, true).ok, false);
+  // A dead member can go when the rest keep quorum; a healthy one cannot when another is already dead.
+  assert.equal(quorumAfterRemoval(3, 2, false).ok, true);
+  assert.deepEqual(quorumAfterRemoval(3, 2, true), { ok: false, reason: '1 healthy of 2 members would remain, below quorum 2' });
+  assert.equal(quorumAfterRemoval(5, 3, false).ok, true);
+  assert.equal(quorumAfterRemoval(3, 1, false).ok, false);
+});

@@ -1,0 +1,151 @@
+// Owns removing one node from a live cluster, in the order Talos' scale-down docs, CACPPT and Omni use: for a control
+// plane a quorum check first (Omni's CanScaleDown: quorum holds now and after the removal), cordon and drain through
+// the eviction API, etcd leadership forfeited and the node's member left from the node itself (or removed through a
+// healthy peer when the node is dead), a best-effort Talos reset wiping STATE and EPHEMERAL, the VM stopped and deleted
+// with its disks, and the Kubernetes Node deleted. Every step first looks whether it is already done, so a removal
+// killed at any point is finished by the next run.
+import { CloudlabError } from '../core/errors.js';
+import type { Removal } from '../plan/removals.js';
+import type { DrainApi } from '../providers/kube/drain.js';
+import { drainNode } from '../providers/kube/drain.js';
+import type { EtcdMemberInfo, TalosClient } from '../providers/talos/client.js';
+import { forfeitEtcdLeadership } from '../providers/talos/upgrade.js';
+
+export interface RemovalDeps {
+  /** A short-deadline client whose calls land on the node at an address. */
+  talos(address: string): TalosClient;
+  /** The control planes that stay (name, address), for a healthy peer. */
+  remaining: { name: string; address: string }[];
+  /** The Kubernetes API (null when it does not answer: drain and Node deletion are skipped with a note). */
+  kube: (DrainApi & { deleteNode(name: string): Promise<boolean> }) | null;
+  /** Proxmox: whether the VM still exists, and stop + delete with its disks. */
+  vmExists(): Promise<boolean>;
+  stopAndDeleteVm(): Promise<void>;
+  drainTimeoutMs?: number;
+  signal?: AbortSignal;
+  progress?(m: string): void;
+}
+
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** etcd's rule for removing a member (runtime-configuration docs; Omni pkg/check/etcd.go CanScaleDown). */
+export function quorumAfterRemoval(total: number, healthy: number, targetHealthy: boolean): { ok: boolean; reason: string } {
+  const need = Math.floor(total / 2) + 1;
+  if (healthy < need) return { ok: false, reason: `only ${healthy} of ${total} etcd members are healthy, below quorum ${need}` };
+  const totalAfter = total - 1;
+  const healthyAfter = healthy - (targetHealthy ? 1 : 0);
+  const needAfter = Math.floor(totalAfter / 2) + 1;
+  if (totalAfter < 1) return { ok: false, reason: 'it is the last etcd member' };
+  if (healthyAfter < needAfter) return { ok: false, reason: `${healthyAfter} healthy of ${totalAfter} members would remain, below quorum ${needAfter}` };
+  return { ok: true, reason: '' };
+}
+
+async function tryClose<T>(c: TalosClient, fn: (c: TalosClient) => Promise<T>): Promise<T> {
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+/** The member list and health as the staying control planes see it: the first that answers is the peer. */
+async function etcdView(deps: RemovalDeps): Promise<{ peer: { name: string; address: string }; members: EtcdMemberInfo[]; healthy: Set<string> } | null> {
+  const healthy = new Set<string>();
+  let found: { peer: { name: string; address: string }; members: EtcdMemberInfo[] } | null = null;
+  for (const cp of deps.remaining) {
+    try {
+      await tryClose(deps.talos(cp.address), async (c) => {
+        const etcd = (await c.serviceList()).find((s) => s.id === 'etcd');
+        if (etcd?.state === 'Running' && etcd.healthy) healthy.add(cp.name);
+        if (!found) found = { peer: cp, members: await c.etcdMemberList() };
+      });
+    } catch {
+      // Not answering: not healthy, not a peer.
+    }
+  }
+  return found ? { ...(found as { peer: { name: string; address: string }; members: EtcdMemberInfo[] }), healthy } : null;
+}
+
+/** Removes one node; returns a one-line account of what was done. */
+export async function removeNode(r: Removal, deps: RemovalDeps): Promise<string> {
+  const done: string[] = [];
+  const say = (m: string) => deps.progress?.(m);
+  const talos = r.address ? deps.talos(r.address) : null;
+  const reachable = talos ? await talos.version().then(() => true, () => false) : false;
+  try {
+    let member: EtcdMemberInfo | undefined;
+    let view: Awaited<ReturnType<typeof etcdView>> = null;
+    if (r.role === 'controlplane') {
+      view = await etcdView(deps);
+      if (!view) {
+        throw new CloudlabError({ code: 'ETCD_NO_PEER', message: `cannot remove ${r.name}: none of the control planes that stay (${deps.remaining.map((c) => c.name).join(', ')}) answers for etcd`, hint: 'if quorum is lost, restore etcd (`cloudlab etcd restore`); nothing was changed' });
+      }
+      member = view.members.find((m) => m.hostname === r.name);
+      if (member) {
+        let targetHealthy = false;
+        if (reachable && talos) {
+          const etcd = (await talos.serviceList().catch(() => [])).find((s) => s.id === 'etcd');
+          targetHealthy = Boolean(etcd && etcd.state === 'Running' && etcd.healthy);
+        }
+        const healthy = view.members.filter((m) => view!.healthy.has(m.hostname)).length + (targetHealthy ? 1 : 0);
+        const q = quorumAfterRemoval(view.members.length, healthy, targetHealthy);
+        if (!q.ok) {
+          throw new CloudlabError({ code: 'ETCD_QUORUM_WOULD_BREAK', message: `removing ${r.name} is refused: ${q.reason}`, hint: 'bring the other control planes back to healthy first (cloudlab status); nothing was changed for this node' });
+        }
+      }
+    }
+    if (deps.kube && (await deps.vmExists())) {
+      say('cordon and drain');
+      try {
+        const d = await drainNode(deps.kube, r.name, { ...(deps.drainTimeoutMs ? { timeoutMs: deps.drainTimeoutMs } : {}), ...(deps.signal ? { signal: deps.signal } : {}) });
+        done.push(`drained (${d.evicted.length} pod(s) evicted)`);
+      } catch (e) {
+        // A Node that no longer exists has nothing to drain.
+        if (!(e instanceof CloudlabError && /\b404\b|not found/i.test(e.message))) throw e;
+      }
+    }
+    if (member && view) {
+      if (reachable && talos) {
+        say('forfeit etcd leadership and leave etcd');
+        if (view.members.length > 1) await forfeitEtcdLeadership(talos).catch(() => '');
+        try {
+          await talos.etcdLeaveCluster();
+          done.push('left etcd');
+        } catch (e) {
+          say(`leaving etcd from the node failed (${msg(e)}); removing its member through ${view.peer.name}`);
+          await tryClose(deps.talos(view.peer.address), (c) => c.etcdRemoveMemberByID(member!.id));
+          done.push(`etcd member removed through ${view.peer.name}`);
+        }
+      } else {
+        say(`the node does not answer: removing its etcd member through ${view.peer.name}`);
+        await tryClose(deps.talos(view.peer.address), (c) => c.etcdRemoveMemberByID(member!.id));
+        done.push(`etcd member removed through ${view.peer.name}`);
+      }
+    }
+    if (reachable && talos) {
+      say('reset Talos (wipe STATE and EPHEMERAL)');
+      try {
+        // A control plane has left etcd already: a graceful reset would try to leave again and fail (research day2 §3.4).
+        await talos.reset({ graceful: r.role === 'worker', reboot: false, systemPartitionsToWipe: ['STATE', 'EPHEMERAL'] });
+        done.push('reset');
+      } catch (e) {
+        done.push(`reset skipped (${msg(e)})`);
+      }
+    }
+    if (await deps.vmExists()) {
+      say('stop and delete the VM with its disks');
+      await deps.stopAndDeleteVm();
+      done.push('VM deleted');
+    }
+    if (deps.kube) {
+      try {
+        if (await deps.kube.deleteNode(r.name)) done.push('Node deleted');
+      } catch (e) {
+        done.push(`Node not deleted (${msg(e)})`);
+      }
+    }
+    return done.join(', ') || 'already removed';
+  } finally {
+    talos?.close();
+  }
+}
