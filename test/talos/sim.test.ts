@@ -27,14 +27,16 @@ describe('Talos simulator: VIP, Kubernetes nodes, faults', () => {
   const CP1 = `${NET}.11`;
   const CP2 = `${NET}.12`;
   const W = `${NET}.13`;
+  const CP3 = `${NET}.14`;
   let fleet: TalosSimFleet;
   let cl: TestCluster;
 
   before(async () => {
     fleet = new TalosSimFleet({ speed: 200, bootDelayMs: 2000, installDelayMs: 2000, faults: `stuck=${NET}.20,seed=3` });
     cl = await makeCluster({ name: 'vip', endpoint: `https://${VIP}:6443`, vip: VIP });
-    await configure(fleet, cl, [[CP1, 'controlplane', 'cp1'], [CP2, 'controlplane', 'cp2'], [W, 'worker', 'w']], VIP);
-    for (const a of [CP1, CP2, W]) await waitForConfigured(a, cl.creds, WAIT);
+    // Three control planes: losing one keeps etcd's quorum, so the VIP (elected through etcd) can move.
+    await configure(fleet, cl, [[CP1, 'controlplane', 'cp1'], [CP2, 'controlplane', 'cp2'], [W, 'worker', 'w'], [CP3, 'controlplane', 'cp3']], VIP);
+    for (const a of [CP1, CP2, W, CP3]) await waitForConfigured(a, cl.creds, WAIT);
   });
   after(async () => {
     await fleet.close();
@@ -48,7 +50,7 @@ describe('Talos simulator: VIP, Kubernetes nodes, faults', () => {
     assert.equal(fleet.cluster(cl.bundle.cluster.id)?.vipHolder, null);
     await until('bootstrap', async () => { await cp1.bootstrap(); return true; });
     await waitForReady(cp1, WAIT);
-    await until('two members', async () => ((await cp1.etcdMemberList()).length === 2 ? true : undefined));
+    await until('three members', async () => ((await cp1.etcdMemberList()).length === 3 ? true : undefined));
     assert.equal((await until('readyz', async () => ((await kube.readyz()).ok ? true : undefined))), true);
     const cluster = fleet.cluster(cl.bundle.cluster.id);
     assert.equal(cluster?.vipHolder, CP1);
@@ -56,7 +58,7 @@ describe('Talos simulator: VIP, Kubernetes nodes, faults', () => {
     await until('the VIP on cp2', async () => (cluster?.vipHolder === CP2 ? true : undefined));
     assert.equal((await kube.readyz()).ok, true);
     const nodes = await kube.listNodes();
-    assert.deepEqual(nodes.map((n) => n.name), ['cp2', 'w'], 'a powered-off node is not listed');
+    assert.deepEqual(nodes.map((n) => n.name), ['cp2', 'cp3', 'w'], 'a powered-off node is not listed');
     cp1.close();
     // With 2 etcd members, a control-plane upgrade is refused unless forced or preserving data (v1.12 machined,
     // internal/pkg/etcd/etcd.go ValidateForUpgrade, wrapped by v1alpha1_server.go Upgrade as gRPC Unknown).
@@ -92,11 +94,11 @@ describe('Talos simulator: VIP, Kubernetes nodes, faults', () => {
 
   it('a graceful reset of a control plane leaves etcd first, then the node powers off', async () => {
     const cp1 = TalosClient.secure(CP1, cl.creds, { timeoutMs: 3000 });
-    await until('cp1 and cp2 members', async () => ((await cp1.etcdMemberList()).length === 2 ? true : undefined));
+    await until('three members', async () => ((await cp1.etcdMemberList()).length === 3 ? true : undefined));
     const cp2 = TalosClient.secure(CP2, cl.creds, { timeoutMs: 3000 });
     await cp2.reset({ graceful: true, reboot: false, wipeMode: 'all' });
     cp2.close();
-    assert.deepEqual((await cp1.etcdMemberList()).map((m) => m.hostname), ['cp1']);
+    assert.deepEqual((await cp1.etcdMemberList()).map((m) => m.hostname).sort(), ['cp1', 'cp3']);
     await until('cp2 powered off', async () => (fleet.node(CP2)?.state === 'stopped' ? true : undefined));
     assert.equal(fleet.node(CP2)?.activeConfig, null, 'the configuration was wiped');
     cp1.close();

@@ -190,7 +190,7 @@ describe('Talos wire format (field numbers from upstream machine.proto / common.
   });
 
   it('RPC paths are machine.MachineService/<Name>, with Kubeconfig, EtcdSnapshot and Read server-streaming', () => {
-    const paths = Object.fromEntries(Object.entries(METHODS).map(([k, v]) => [k, [v.path, v.responseStream]]));
+    const paths = Object.fromEntries(Object.entries(METHODS).filter(([, v]) => !('requestStream' in v)).map(([k, v]) => [k, [v.path, v.responseStream]]));
     assert.deepEqual(paths, {
       ApplyConfiguration: ['/machine.MachineService/ApplyConfiguration', false],
       Bootstrap: ['/machine.MachineService/Bootstrap', false],
@@ -211,5 +211,7 @@ describe('Talos wire format (field numbers from upstream machine.proto / common.
       LifecycleUpgrade: ['/machine.LifecycleService/Upgrade', true],
       CosiList: ['/cosi.resource.State/List', true],
     });
+    // The one client stream: EtcdRecover(stream common.Data) returns (EtcdRecoverResponse).
+    assert.deepEqual(METHODS.EtcdRecover, { path: '/machine.MachineService/EtcdRecover', request: 'common.Data', response: 'machine.EtcdRecoverResponse', responseStream: false, requestStream: true });
   });
 });

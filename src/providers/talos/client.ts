@@ -1,7 +1,5 @@
 // Owns the native Talos API client: gRPC over TLS to port 50000, insecure in maintenance mode and mutual TLS (client
 // certificate from the talosconfig) once configured, with the `node` proxy metadata, deadlines, and retries while a node reboots.
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
@@ -413,26 +411,6 @@ export class TalosClient {
 
   async etcdLeaveCluster(): Promise<void> {
     await this.unary('EtcdLeaveCluster', {}, 'etcd leave cluster');
-  }
-
-  /** Streams an etcd snapshot into a file (0600, written to a temporary name and renamed when complete); returns its size. */
-  async etcdSnapshot(toFile: string, opts: { timeoutMs?: number } = {}): Promise<{ bytes: number }> {
-    const tmp = `${toFile}.partial-${process.pid}`;
-    const out = createWriteStream(tmp, { mode: 0o600 });
-    let bytes = 0;
-    const opened = new Promise<void>((res, rej) => { out.once('open', () => res()); out.once('error', rej); });
-    try {
-      await opened;
-      await this.streamData('EtcdSnapshot', {}, 'etcd snapshot', (b) => { bytes += b.length; out.write(b); }, opts.timeoutMs ?? Math.max(this.timeoutMs, 300_000));
-      await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
-      if (bytes === 0) throw this.fail(new Error('the node sent an empty snapshot'), 'etcd snapshot');
-      await rename(tmp, toFile);
-      return { bytes };
-    } catch (e) {
-      out.destroy();
-      await unlink(tmp).catch(() => undefined);
-      throw e instanceof CloudlabError ? e : this.fail(e, 'etcd snapshot');
-    }
   }
 
   /** Starts an upgrade to an installer image; the node reboots into it asynchronously. */

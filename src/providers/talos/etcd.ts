@@ -2,23 +2,8 @@
 // (server stream of common.Data from the node's local etcd), EtcdRecover (client stream of common.Data the node stores
 // as /var/lib/etcd.snapshot; talosctl sends 4 KiB chunks, pkg/machinery/client/client.go) and Bootstrap with
 // recover_etcd / recover_skip_hash_check.
-import { root, type MethodSpec } from './proto.js';
-import protobuf from 'protobufjs';
+import { METHODS } from './proto.js';
 import type { TalosClient } from './client.js';
-
-const MACHINE_ETCD = `
-syntax = "proto3";
-package machine;
-message EtcdRecover { common.Metadata metadata = 1; }
-message EtcdRecoverResponse { repeated EtcdRecover messages = 1; }
-`;
-protobuf.parse(MACHINE_ETCD, root, { keepCase: true });
-root.resolveAll();
-
-/** EtcdRecover(stream common.Data) returns (EtcdRecoverResponse): the only client-streaming call cloudlab makes. */
-export const ETCD_RECOVER: MethodSpec & { requestStream: true } = {
-  path: '/machine.MachineService/EtcdRecover', request: 'common.Data', response: 'machine.EtcdRecoverResponse', responseStream: false, requestStream: true,
-};
 
 /** talosctl's chunk size for EtcdRecover uploads. */
 export const RECOVER_CHUNK = 4096;
@@ -36,11 +21,10 @@ async function* dataMessages(source: AsyncIterable<Uint8Array> | Iterable<Uint8A
 
 /** Uploads a snapshot for recovery (the node keeps it on EPHEMERAL until Bootstrap{recover_etcd} uses it). */
 export async function etcdRecover(c: TalosClient, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: { timeoutMs?: number } = {}): Promise<void> {
-  await c.callClientStream(ETCD_RECOVER, dataMessages(source), 'etcd recover (snapshot upload)', opts.timeoutMs ?? 600_000);
+  await c.callClientStream(METHODS.EtcdRecover, dataMessages(source), 'etcd recover (snapshot upload)', opts.timeoutMs ?? 600_000);
 }
 
 /** Bootstrap from the uploaded snapshot: etcd restores it into a new single-member cluster on this node. */
 export async function bootstrapRecover(c: TalosClient, opts: { skipHashCheck?: boolean } = {}): Promise<void> {
-  await c.callUnary({ path: '/machine.MachineService/Bootstrap', request: 'machine.BootstrapRequest', response: 'machine.BootstrapResponse', responseStream: false },
-    { recover_etcd: true, recover_skip_hash_check: opts.skipHashCheck ?? false }, 'bootstrap (recover etcd)');
+  await c.callUnary(METHODS.Bootstrap, { recover_etcd: true, recover_skip_hash_check: opts.skipHashCheck ?? false }, 'bootstrap (recover etcd)');
 }

@@ -69,6 +69,8 @@ message EtcdLeaveClusterRequest {}
 message EtcdLeaveCluster { common.Metadata metadata = 1; }
 message EtcdLeaveClusterResponse { repeated EtcdLeaveCluster messages = 1; }
 message EtcdSnapshotRequest {}
+message EtcdRecover { common.Metadata metadata = 1; }
+message EtcdRecoverResponse { repeated EtcdRecover messages = 1; }
 message ResetPartitionSpec { string label = 1; bool wipe = 2; }
 message ResetRequest {
   enum WipeMode { ALL = 0; SYSTEM_DISK = 1; USER_DISKS = 2; }
@@ -202,6 +204,8 @@ export interface MethodSpec {
   request: string;
   response: string;
   responseStream: boolean;
+  /** A client stream (EtcdRecover): the request is a stream of `request` messages. */
+  requestStream?: boolean;
 }
 
 function m(service: string, name: string, request: string, response: string, responseStream = false): MethodSpec {
@@ -220,6 +224,7 @@ export const METHODS = {
   EtcdRemoveMemberByID: m(MS, 'EtcdRemoveMemberByID', 'machine.EtcdRemoveMemberByIDRequest', 'machine.EtcdRemoveMemberByIDResponse'),
   EtcdLeaveCluster: m(MS, 'EtcdLeaveCluster', 'machine.EtcdLeaveClusterRequest', 'machine.EtcdLeaveClusterResponse'),
   EtcdSnapshot: m(MS, 'EtcdSnapshot', 'machine.EtcdSnapshotRequest', 'common.Data', true),
+  EtcdRecover: { ...m(MS, 'EtcdRecover', 'common.Data', 'machine.EtcdRecoverResponse'), requestStream: true },
   Upgrade: m(MS, 'Upgrade', 'machine.UpgradeRequest', 'machine.UpgradeResponse'),
   Reboot: m(MS, 'Reboot', 'machine.RebootRequest', 'machine.RebootResponse'),
   Reset: m(MS, 'Reset', 'machine.ResetRequest', 'machine.ResetResponse'),

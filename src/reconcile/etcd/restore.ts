@@ -134,7 +134,17 @@ export async function restoreEtcd(loaded: LoadedSpec, env: NodeJS.ProcessEnv, fi
   const c = access.client(target.address, { timeoutMs: 60_000, retryForMs: 30_000 });
   try {
     await etcdRecover(c, [bytes]);
-    await bootstrapRecover(c);
+    // Talos answers "bootstrap is not available yet" until its etcd service waits for bootstrap.
+    const until = Date.now() + (o.timeoutMs ?? 600_000);
+    for (;;) {
+      try {
+        await bootstrapRecover(c);
+        break;
+      } catch (e) {
+        if (!(e instanceof CloudlabError && e.code === 'TALOS_PRECONDITION' && /not available yet/.test(e.message)) || Date.now() > until) throw e;
+        await sleep(1000, o.signal);
+      }
+    }
   } finally {
     c.close();
   }

@@ -62,8 +62,11 @@ export class TalosApiServers {
     const impl: grpc.UntypedServiceImplementation = {};
     const id = (b: Buffer) => b;
     for (const [name, spec] of Object.entries(METHODS) as [MethodName, (typeof METHODS)[MethodName]][]) {
-      definition[name] = { path: spec.path, requestStream: false, responseStream: spec.responseStream, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id, originalName: name };
-      if (spec.responseStream) {
+      const requestStream = 'requestStream' in spec && spec.requestStream === true;
+      definition[name] = { path: spec.path, requestStream, responseStream: spec.responseStream, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id, originalName: name };
+      if (requestStream) {
+        impl[name] = (call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => void this.onClientStream(node, name, call, cb, mode);
+      } else if (spec.responseStream) {
         impl[name] = (call: grpc.ServerWritableStream<Buffer, Buffer>) => void this.onStream(node, name, call, mode);
       } else {
         impl[name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => void this.onUnary(node, name, call, cb, mode);
@@ -87,8 +90,10 @@ export class TalosApiServers {
   }
 
   private async handle(node: SimTalosNode, name: MethodName, raw: Buffer, call: ServerSurfaceCall, mode: ApiMode): Promise<Reply> {
-    const spec = METHODS[name];
-    const req = decode<Req>(spec.request, raw);
+    return this.handleRequest(node, name, decode<Req>(METHODS[name].request, raw), call, mode);
+  }
+
+  private async handleRequest(node: SimTalosNode, name: MethodName, req: Req, call: ServerSurfaceCall, mode: ApiMode): Promise<Reply> {
     if (this.env.faults.failOp(name)) throw fail(S.UNAVAILABLE, `simulated fault: ${name} is unavailable`);
     if (mode === 'maintenance') return maintenanceCall(node, name, req, this.env);
     const roles = this.callerRoles(call);
@@ -148,6 +153,34 @@ export class TalosApiServers {
       const err = e instanceof RpcError ? e : fail(S.UNKNOWN, (e as Error).message);
       cb({ code: err.code, details: err.details, metadata: new grpc.Metadata() });
     }
+  }
+
+  /** A client stream of common.Data (EtcdRecover): the chunks are joined into one request `{ bytes }`. */
+  private onClientStream(node: SimTalosNode, name: MethodName, call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>, mode: ApiMode): void {
+    const chunks: Buffer[] = [];
+    const reply = (e: unknown): void => {
+      const err = e instanceof RpcError ? e : fail(S.UNKNOWN, (e as Error).message);
+      cb({ code: err.code, details: err.details, metadata: new grpc.Metadata() });
+    };
+    call.on('data', (raw: Buffer) => {
+      try {
+        chunks.push(decode<{ bytes: Buffer }>('common.Data', raw).bytes);
+      } catch (e) {
+        reply(e);
+      }
+    });
+    call.on('error', () => undefined);
+    call.on('end', () => {
+      void (async () => {
+        try {
+          const r = await this.handleRequest(node, name, { bytes: Buffer.concat(chunks) }, call, mode);
+          if (!('unary' in r)) throw fail(S.INTERNAL, 'stream reply for a client-stream call');
+          cb(null, encode(METHODS[name].response, r.unary));
+        } catch (e) {
+          reply(e);
+        }
+      })();
+    });
   }
 
   private async onStream(node: SimTalosNode, name: MethodName, call: grpc.ServerWritableStream<Buffer, Buffer>, mode: ApiMode): Promise<void> {

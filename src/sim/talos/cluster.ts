@@ -6,6 +6,7 @@ import { issueCertificate } from '../../render/talos/pki.js';
 import type { CertPair } from './config.js';
 import { startKubeApi, type SimKubeNode } from './kube-api.js';
 import type { ClusterMember, ClusterView, EtcdMemberState } from './ports.js';
+import { SimEtcdStore } from '../etcd/store.js';
 
 export type { EtcdMemberState } from './ports.js';
 
@@ -13,6 +14,10 @@ export class SimCluster implements ClusterView {
   readonly nodes = new Set<ClusterMember>();
   bootstrapped = false;
   readonly members = new Map<string, EtcdMemberState>();
+  /** The etcd keyspace (null before bootstrap); a restore replaces it. */
+  etcd: SimEtcdStore | null = null;
+  /** Bumped by every bootstrap or restore: nodes holding older data are not members of this etcd. */
+  private generation = 0;
   vipHolder: string | null = null;
   /** Kubernetes node names deleted through the API, with the boot id they were deleted at (a reboot re-registers them). */
   readonly deletedKubeNodes = new Map<string, string>();
@@ -49,9 +54,25 @@ export class SimCluster implements ClusterView {
     return [...this.nodes].sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
   }
 
-  /** Control planes that are up and hold an etcd member. */
+  /** The member runs: its node is a running control plane whose EPHEMERAL holds the current etcd data. */
+  memberUp(m: EtcdMemberState): boolean {
+    const n = this.sortedNodes().find((x) => x.address === m.address);
+    return Boolean(n && n.isRunning && n.activeConfig?.type === 'controlplane' && n.etcdData === this.generation && !n.etcdFailure);
+  }
+
+  /** etcd answers only while a majority of its members run (quorum). */
+  hasQuorum(): boolean {
+    const up = [...this.members.values()].filter((m) => this.memberUp(m)).length;
+    return this.members.size > 0 && up * 2 > this.members.size;
+  }
+
+  /** Control planes that are up and hold a running etcd member, while etcd has quorum (none without: etcd stops serving). */
   healthyControlPlanes(): ClusterMember[] {
-    return this.sortedNodes().filter((n) => n.isRunning && n.activeConfig?.type === 'controlplane' && this.memberOf(n.address) !== undefined);
+    if (!this.hasQuorum()) return [];
+    return this.sortedNodes().filter((n) => {
+      const m = this.memberOf(n.address);
+      return m !== undefined && this.memberUp(m);
+    });
   }
 
   memberOf(address: string): EtcdMemberState | undefined {
@@ -59,21 +80,41 @@ export class SimCluster implements ClusterView {
     return undefined;
   }
 
-  /** Bootstraps etcd with this node as the first member. */
-  bootstrap(node: ClusterMember): void {
+  private startEtcd(node: ClusterMember, store: SimEtcdStore): void {
     this.bootstrapped = true;
+    this.generation += 1;
+    this.etcd = store;
+    this.members.clear();
     const id = this.nextId();
     this.members.set(id, { id, address: node.address, hostname: node.hostname });
+    node.etcdData = this.generation;
   }
 
-  /** Adds running control planes that are not members yet (they join once etcd exists). */
+  /** Bootstraps etcd with this node as the first member. */
+  bootstrap(node: ClusterMember): void {
+    this.startEtcd(node, new SimEtcdStore());
+  }
+
+  /** Restores etcd from a snapshot on this node: a new single-member cluster (etcd's snapshot restore). */
+  recover(node: ClusterMember, store: SimEtcdStore): void {
+    this.startEtcd(node, store);
+  }
+
+  /**
+   * Running control planes with an empty etcd data directory join while etcd has quorum. As Talos' etcd service does
+   * (internal/app/machined/pkg/system/services/etcd.go, addMember), a stale member with the same hostname is removed
+   * first, then the node is added (the learner promotion is immediate here).
+   */
   joinPending(): void {
-    if (!this.bootstrapped || this.healthyControlPlanes().length === 0) return;
+    if (!this.bootstrapped) return;
     for (const n of this.sortedNodes()) {
-      if (n.isRunning && n.activeConfig?.type === 'controlplane' && !n.etcdRemoved && !this.memberOf(n.address)) {
-        const id = this.nextId();
-        this.members.set(id, { id, address: n.address, hostname: n.hostname });
-      }
+      if (!this.hasQuorum()) return;
+      if (!n.isRunning || n.activeConfig?.type !== 'controlplane' || n.etcdRemoved || n.etcdData !== null) continue;
+      for (const m of [...this.members.values()]) if (m.hostname === n.hostname || m.address === n.address) this.members.delete(m.id);
+      if (!this.hasQuorum()) return;
+      const id = this.nextId();
+      this.members.set(id, { id, address: n.address, hostname: n.hostname });
+      n.etcdData = this.generation;
     }
   }
 

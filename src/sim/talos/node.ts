@@ -31,6 +31,12 @@ export class SimTalosNode implements ClusterMember {
   bootedAt = 0;
   /** This control plane's etcd member was removed (it does not rejoin until its etcd data is wiped). */
   etcdRemoved = false;
+  /** The etcd generation the node's EPHEMERAL holds data of (see ClusterMember.etcdData); null when empty. */
+  etcdData: number | null = null;
+  /** Why etcd failed to start from a recovery snapshot (cleared by wiping EPHEMERAL). */
+  etcdFailure: string | null = null;
+  /** A snapshot uploaded with EtcdRecover (/var/lib/etcd.snapshot on EPHEMERAL), used by Bootstrap{recover_etcd}. */
+  recoverySnapshot: Buffer | null = null;
   private server: ApiServerHandle | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** An install, reboot or reset was accepted and has not happened yet. */
@@ -292,7 +298,12 @@ export class SimTalosNode implements ClusterMember {
       await this.goDown('resetting');
       this.applying = false;
       // Wiping EPHEMERAL clears the local etcd data; a non-graceful reset leaves its member behind (as on real Talos).
-      if (opts.wipeEtcd) this.etcdRemoved = false;
+      if (opts.wipeEtcd) {
+        this.etcdRemoved = false;
+        this.etcdData = null;
+        this.etcdFailure = null;
+        this.recoverySnapshot = null;
+      }
       if (opts.wipeConfig) {
         const cluster = this.cluster;
         this.activeConfig = null;

@@ -1,5 +1,6 @@
 // Owns the small interfaces the Talos simulator's parts talk through, so no part imports another's module: what a node
 // needs from its fleet (NodeHost) and its cluster (ClusterView), and what a cluster needs from a node (ClusterMember).
+import type { SimEtcdStore } from '../etcd/store.js';
 import type { CertPair, SimMachineConfig } from './config.js';
 import type { TalosFaults } from './faults.js';
 
@@ -20,6 +21,13 @@ export interface ClusterMember {
   readonly isRunning: boolean;
   readonly activeConfig: SimMachineConfig | null;
   readonly etcdRemoved: boolean;
+  /**
+   * Which etcd data the node's EPHEMERAL holds: the cluster's etcd generation it joined or bootstrapped (a restore
+   * starts a new one), or null for an empty data directory.
+   */
+  etcdData: number | null;
+  /** Why the node's etcd failed to start (a snapshot that did not restore), null when it did not. */
+  readonly etcdFailure: string | null;
   readonly bootId: string;
   kubeletState(): { registered: boolean; ready: boolean };
   uidFor(name: string): string;
@@ -33,6 +41,8 @@ export interface ClusterView {
   /** The control plane that carries the shared VIP now (null without a VIP or before it is taken). */
   readonly vipHolder: string | null;
   readonly members: ReadonlyMap<string, EtcdMemberState>;
+  /** The etcd keyspace (null before bootstrap); replaced by a restore. */
+  readonly etcd: SimEtcdStore | null;
   knownOsCa: CertPair | null;
   attach(node: ClusterMember): void;
   detach(node: ClusterMember): void;
@@ -40,6 +50,12 @@ export interface ClusterView {
   memberOf(address: string): EtcdMemberState | undefined;
   healthyControlPlanes(): ClusterMember[];
   bootstrap(node: ClusterMember): void;
+  /** Bootstrap{recover_etcd}: a new single-member etcd on this node holding the snapshot's keyspace. */
+  recover(node: ClusterMember, store: SimEtcdStore): void;
+  /** A majority of the members run with the current data on a running control plane. */
+  hasQuorum(): boolean;
+  /** The member is on a running control plane holding the current etcd data. */
+  memberUp(m: EtcdMemberState): boolean;
   removeMember(id: string): EtcdMemberState | undefined;
   /** The etcd leader's member id: kept while its node is healthy, else elected among healthy members (null: none). */
   leaderId(): string | null;

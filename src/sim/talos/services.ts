@@ -20,21 +20,28 @@ export function nodeServices(node: SimTalosNode): Msg[] {
   return ids.map((id, i) => {
     const startAt = id === 'kubelet' ? step * 2 : id === 'etcd' ? step : Math.min(i, 2) * step * 0.5;
     const events: Msg[] = [{ msg: 'Starting service', state: 'Preparing', ts: ts(0) }];
+    let unhealthyReason = '';
     if (id === 'etcd') {
-      const member = node.cluster?.memberOf(node.address);
-      if (!member) {
-        const waitMsg = node.etcdRemoved ? 'etcd member was removed from the cluster' : node.cluster?.bootstrapped ? 'Waiting to join the etcd cluster' : 'Waiting for bootstrap';
-        const st = node.etcdRemoved ? 'Failed' : 'Preparing';
+      const cluster = node.cluster;
+      const member = cluster?.memberOf(node.address);
+      const up = Boolean(cluster && member && cluster.memberUp(member));
+      if (node.etcdFailure || (!up && (node.etcdRemoved || node.etcdData === null))) {
+        const waitMsg = node.etcdFailure ?? (node.etcdRemoved ? 'etcd member was removed from the cluster' : cluster?.bootstrapped ? 'Waiting to join the etcd cluster' : 'Waiting for bootstrap');
+        const st = node.etcdFailure || node.etcdRemoved ? 'Failed' : 'Preparing';
         events.push({ msg: waitMsg, state: st, ts: ts(Math.min(t, step)) });
         return { id, state: st, events: { events }, health: { unknown: true, healthy: false, last_message: waitMsg } };
       }
+      // Data of an etcd that no longer exists (restored elsewhere), or a member without quorum: running, not healthy.
+      if (!up) unhealthyReason = 'failed to reach the other etcd members: the data directory belongs to a cluster that was replaced';
+      else if (!cluster!.hasQuorum()) unhealthyReason = 'etcdserver: no leader (quorum lost)';
     }
     if (t < startAt) {
       events.push({ msg: 'Waiting for service dependencies', state: 'Waiting', ts: ts(0) });
       return { id, state: 'Waiting', events: { events }, health: { unknown: true, healthy: false, last_message: '' } };
     }
     events.push({ msg: 'Service started', state: 'Running', ts: ts(startAt) });
-    const healthy = t >= startAt + step * 0.5;
+    const healthy = t >= startAt + step * 0.5 && !unhealthyReason;
+    if (unhealthyReason) return { id, state: 'Running', events: { events }, health: { unknown: false, healthy: false, last_message: unhealthyReason } };
     if (healthy) events.push({ msg: 'Health check successful', state: 'Running', ts: ts(startAt + step * 0.5) });
     return { id, state: 'Running', events: { events }, health: { unknown: !healthy, healthy, last_message: healthy ? '' : 'waiting for the first health check' } };
   });

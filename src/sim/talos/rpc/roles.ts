@@ -15,6 +15,7 @@ export const ROLE_NEEDS: Record<MethodName, string[]> = {
   EtcdRemoveMemberByID: ['os:admin'],
   EtcdLeaveCluster: ['os:admin'],
   EtcdSnapshot: ['os:admin', 'os:operator', 'os:etcd:backup'],
+  EtcdRecover: ['os:admin'],
   Upgrade: ['os:admin'],
   Reboot: ['os:admin', 'os:operator'],
   Reset: ['os:admin'],
