@@ -85,6 +85,7 @@ export class SimCluster implements ClusterView {
     this.generation += 1;
     this.etcd = store;
     this.members.clear();
+    this.leader = null;
     const id = this.nextId();
     this.members.set(id, { id, address: node.address, hostname: node.hostname });
     node.etcdData = this.generation;
@@ -110,7 +111,7 @@ export class SimCluster implements ClusterView {
     for (const n of this.sortedNodes()) {
       if (!this.hasQuorum()) return;
       if (!n.isRunning || n.activeConfig?.type !== 'controlplane' || n.etcdRemoved || n.etcdData !== null) continue;
-      for (const m of [...this.members.values()]) if (m.hostname === n.hostname || m.address === n.address) this.members.delete(m.id);
+      for (const m of [...this.members.values()]) if (m.hostname === n.hostname || m.address === n.address) this.removeMember(m.id);
       if (!this.hasQuorum()) return;
       const id = this.nextId();
       this.members.set(id, { id, address: n.address, hostname: n.hostname });
