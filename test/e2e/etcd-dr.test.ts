@@ -76,6 +76,8 @@ test('etcd snapshot → quorum lost → etcd restore brings the keyspace back (a
       c.close();
     }
     await until('quorum lost', async () => (!cluster.hasQuorum() && !cluster.kubeServing ? true : undefined), 30_000);
+    // The wiped control planes are back up, their etcd waiting to join a cluster that has no quorum.
+    await until('cp-2 and cp-3 back', async () => (['127.6.1.12', '127.6.1.13'].every((a) => h.world.talos.node(a)?.isRunning) ? true : undefined), 60_000);
     const noSource = await h.run(['etcd', 'snapshot', '-o', 'backups/s2.snapshot.age']);
     assert.equal(noSource.code, 1);
     assert.match(noSource.stderr, /no control plane of cluster e2edr runs a healthy etcd member/);
