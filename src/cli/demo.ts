@@ -3,8 +3,8 @@
 import { copyFileSync, mkdirSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
+import { packagePath } from '../core/package-root.js';
 import type { CliContext } from './context.js';
 import { table } from './table.js';
 
@@ -13,7 +13,7 @@ export async function runDemo(ctx: CliContext, o: { dir?: string; speed: string 
   if (!(speed > 0)) throw new CloudlabError({ code: 'BAD_SPEED', exitCode: EXIT_INVALID, message: `--speed must be a positive number, got ${o.speed}` });
   const dir = o.dir ? resolve(ctx.cwd, o.dir) : mkdtempSync(join(tmpdir(), 'cloudlab-demo-'));
   mkdirSync(dir, { recursive: true });
-  const example = fileURLToPath(new URL('../../../examples/simulated.yaml', import.meta.url));
+  const example = packagePath('examples', 'simulated.yaml');
   const spec = join(dir, 'cluster.yaml');
   if (!existsSync(spec)) copyFileSync(example, spec);
   const keyFile = join(dir, 'age-key.txt');

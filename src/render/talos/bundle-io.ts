@@ -2,29 +2,14 @@
 // bundles (a top-level `sops:` key) go through src/sops; plaintext bundles (talosctl output) are read as-is.
 import { resolve } from 'node:path';
 import YAML from 'yaml';
-import { CloudlabError, EXIT_INVALID } from '../../core/errors.js';
 import { readTextFile, writeSecretFile } from '../../core/files.js';
 import { parseSecretsBundle, serializeSecretsBundle, type SecretsBundle } from './secrets.js';
 
 export type Env = Record<string, string | undefined>;
 
-interface SopsModule {
-  readSecretFile(path: string, env: Env): Promise<string>;
-  writeEncryptedFile(path: string, plaintext: string, env: Env, opts?: Record<string, unknown>): Promise<void>;
-}
-
-/** Loads src/sops lazily; null when that module (or its functions) is not available. */
-async function loadSops(): Promise<SopsModule | null> {
-  const spec = '../../sops/index.js';
-  try {
-    const m = (await import(spec)) as Partial<SopsModule>;
-    if (typeof m.readSecretFile === 'function' && typeof m.writeEncryptedFile === 'function') return m as SopsModule;
-    return null;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND') return null;
-    throw e;
-  }
+/** src/sops, loaded on first use (plaintext bundles never pay for it). */
+async function loadSops(): Promise<typeof import('../../sops/index.js')> {
+  return import('../../sops/index.js');
 }
 
 /** True when the text is a SOPS-encrypted YAML document (it has a top-level `sops:` mapping). */
@@ -43,14 +28,6 @@ export async function readBundle(path: string, env: Env = {}): Promise<SecretsBu
   const text = readTextFile(abs, 'secrets bundle');
   if (!isSopsEncrypted(text)) return parseSecretsBundle(text, path);
   const sops = await loadSops();
-  if (!sops) {
-    throw new CloudlabError({
-      code: 'SOPS_UNAVAILABLE',
-      message: `${path} is SOPS-encrypted but this build has no SOPS support`,
-      hint: 'Decrypt it with `sops -d` and pass the plaintext bundle.',
-      exitCode: EXIT_INVALID,
-    });
-  }
   const plaintext = await sops.readSecretFile(abs, env);
   return parseSecretsBundle(plaintext, path);
 }
@@ -67,12 +44,5 @@ export async function writeBundle(path: string, bundle: SecretsBundle, env: Env 
     return;
   }
   const sops = await loadSops();
-  if (!sops) {
-    throw new CloudlabError({
-      code: 'SOPS_UNAVAILABLE',
-      message: `cannot write ${path} encrypted: SOPS support is not available`,
-      hint: 'Write a plaintext bundle instead (cloudlab gen secrets -o FILE).',
-    });
-  }
-  await sops.writeEncryptedFile(abs, text, env, opts.sops);
+  await sops.writeEncryptedFile(abs, text, env, opts.sops as never);
 }

@@ -1,0 +1,75 @@
+// Tests the npm package as a user gets it: `npm pack` then `npm install -g ./cloudlab-*.tgz` on a fresh prefix,
+// offline (the CLI and library are bundled, so the package has no runtime dependency to fetch): the installed
+// `cloudlab` works, main/exports resolve, the tarball has a LICENSE, no source maps or tests, and every relative
+// README link points at a shipped file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+interface PackEntry {
+  filename: string;
+  files: Array<{ path: string }>;
+}
+
+test('npm pack + npm install -g on a fresh prefix (offline) gives a working cloudlab; the tarball is clean', { timeout: 240_000 }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'cloudlab-pack-'));
+  const npmEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_loglevel: 'error' };
+  // The bundle is what the package ships; build it from the current sources (what `prepack` runs after tsc).
+  execFileSync(process.execPath, ['scripts/bundle.js'], { cwd: ROOT, stdio: 'pipe' });
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, env: npmEnv }).toString()) as PackEntry[];
+  const files = packed[0]!.files.map((f) => f.path);
+  for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/cloudlab.js', 'dist/bundle/cli.js', 'dist/bundle/index.js', 'dist/src/index.d.ts', 'schema/cluster.schema.json', 'examples/ha.yaml', 'docs/secrets.md']) assert.ok(files.includes(f), `ships ${f}`);
+  assert.deepEqual(files.filter((f) => /\.map$|^dist\/test\/|^test\/|^src\/|\.ts$/.test(f) && !f.endsWith('.d.ts')), [], 'no maps, tests or TypeScript sources');
+  assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
+  for (const f of files.filter((p) => p.endsWith('.js'))) assert.doesNotMatch(readFileSync(join(ROOT, f), 'utf8'), /sourceMappingURL=/, `${f} points at no source map`);
+
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies?: Record<string, string>; scripts: Record<string, string> };
+  assert.deepEqual(Object.keys(pkg.dependencies ?? {}), [], 'everything the code imports is bundled: no runtime dependency to install (or leave unused)');
+  assert.ok(pkg.scripts.prepack && !pkg.scripts.prepare && !pkg.scripts.install && !pkg.scripts.postinstall, 'built at pack time, not at install time');
+
+  // Every relative link in the README resolves inside the package.
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const links = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/.test(l));
+  assert.ok(links.length > 0);
+  for (const l of links) assert.ok(files.includes(l.replace(/^\.\//, '')), `README link ${l} is shipped`);
+
+  const prefix = join(tmp, 'prefix');
+  const install = spawnSync('npm', ['install', '-g', '--offline', '--prefix', prefix, join(tmp, packed[0]!.filename)], { env: npmEnv, encoding: 'utf8' });
+  assert.equal(install.status, 0, install.stderr);
+  const bin = join(prefix, 'bin', 'cloudlab');
+  const pkgDir = join(prefix, 'lib', 'node_modules', 'cloudlab');
+  const run = (args: string[], cwd = tmp) => spawnSync(bin, args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: join(tmp, 'home') } });
+  assert.equal(run(['--version']).stdout.trim(), pkg.version);
+  const v = run(['validate', '-f', join(pkgDir, 'examples', 'ha.yaml')]);
+  assert.equal(v.status, 0, v.stderr);
+  const plan = run(['plan', '--offline', '-f', join(pkgDir, 'examples', 'multi-host.yaml')]);
+  assert.equal(plan.status, 0, plan.stderr);
+  // init from the installed package: the schema comment resolves into it.
+  const init = run(['init', 'lab', '--yes', '--no-hooks']);
+  assert.equal(init.status, 0, init.stderr);
+  const schema = /\$schema=(\S+)/.exec(readFileSync(join(tmp, 'lab', 'cluster.yaml'), 'utf8'))![1]!;
+  assert.equal(resolve(tmp, 'lab', schema), join(pkgDir, 'schema', 'cluster.schema.json'));
+  // scan (the bundled secretlint preset) and sops through the installed bundle.
+  writeFileSync(join(tmp, 'lab', 'leak.env'), `GITHUB_TOKEN=${'ghp_' + 'wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx'}\n`);
+  const scan = run(['scan', 'leak.env'], join(tmp, 'lab'));
+  assert.equal(scan.status, 1, scan.stderr);
+  assert.match(scan.stdout, /leak\.env:1:\d+: secretlint\/github/);
+  const set = spawnSync(bin, ['secrets', 'set', 'proxmox.tokenSecret', '--from-env', 'TOK'], { cwd: join(tmp, 'lab'), encoding: 'utf8', env: { PATH: process.env.PATH, HOME: join(tmp, 'home'), TOK: 'x-y-z' } });
+  assert.equal(set.status, 0, set.stderr);
+  assert.match(readFileSync(join(tmp, 'lab', 'secrets.enc.yaml'), 'utf8'), /tokenSecret: ENC\[AES256_GCM,/);
+
+  // The library: main and exports resolve from a project that depends on the package.
+  const app = join(tmp, 'app');
+  mkdirSync(join(app, 'node_modules'), { recursive: true });
+  symlinkSync(pkgDir, join(app, 'node_modules', 'cloudlab'));
+  const lib = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('cloudlab'); const s = await import('cloudlab/schema/cluster.schema.json', { with: { type: 'json' } }); const p = m.planCluster(m.loadSpec('node_modules/cloudlab/examples/ha.yaml')); console.log(typeof m.scan, p.nodes.length, typeof s.default.properties)"], { cwd: app, encoding: 'utf8' });
+  assert.equal(lib.status, 0, lib.stderr);
+  assert.equal(lib.stdout.trim(), 'function 5 object');
+  assert.ok(readdirSync(join(pkgDir, 'dist', 'bundle')).includes('cli.js'));
+});
