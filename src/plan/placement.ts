@@ -80,9 +80,21 @@ export function placeNodes(input: PlacementInput): PlacementResult {
       const short: string[] = [];
       if (need.cores > have.cores) short.push(`${need.cores - have.cores} vCPU`);
       if (need.memoryMiB > have.memoryMiB) short.push(gib(need.memoryMiB - have.memoryMiB));
+      // Point at the sizes that add up (per control plane set and worker pool) and at the hosts' capacity.
+      const field = need.memoryMiB > have.memoryMiB ? 'memory' : 'cores';
+      const groups = new Map<string, { path: (string | number)[]; count: number; n: NodeIdentity }>();
+      for (const n of input.nodes) {
+        const key = n.role === 'controlplane' ? 'cp' : `w${n.poolIndex}`;
+        const g = groups.get(key) ?? { path: n.role === 'controlplane' ? ['controlPlane', field] : ['workers', n.poolIndex, field], count: 0, n };
+        g.count++;
+        groups.set(key, g);
+      }
+      for (const g of groups.values()) problem(g.path, `${g.count} × ${field === 'memory' ? gib(g.n.memoryMiB) : `${g.n.cores} vCPU`} (${g.n.role === 'controlplane' ? 'control planes' : `worker pool ${g.n.poolIndex}`})`);
+      problem(['proxmox', 'hosts'], `${hosts.length} host${hosts.length === 1 ? '' : 's'} allow ${field === 'memory' ? gib(have.memoryMiB) : `${have.cores} vCPU`} in total`);
       throw new CloudlabError({
         code: 'CAPACITY',
         exitCode: EXIT_INVALID,
+        problems,
         message: `the cluster needs ${need.cores} vCPU and ${gib(need.memoryMiB)} but all hosts together allow ${have.cores} vCPU and ${gib(have.memoryMiB)} (over-commit cpu ×${overcommit.cpu}, memory ×${overcommit.memory}): short by ${short.join(' and ')}`,
         hint: 'reduce node counts or sizes, add a host, or raise placement.overcommit',
       });
