@@ -7,6 +7,7 @@ import { register as demo } from './demo.js';
 import { register as etcd } from './etcd.js';
 import { register as gen } from './gen.js';
 import { register as image } from './image.js';
+import { register as node } from './node.js';
 import { register as init } from './init.js';
 import { register as render } from './render.js';
 import { register as scan } from './scan.js';
@@ -30,6 +31,7 @@ const groups: Register[] = [
   etcd,
   gen,
   image,
+  node,
   init,
   render,
   meta,
