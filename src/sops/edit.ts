@@ -33,7 +33,7 @@ function runEditor(editor: string, file: string, env: NodeJS.ProcessEnv, timeout
     }, timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new CloudlabError({ code: 'SECRETS_EDITOR', message: `cannot start the editor ${editor}: ${e.message}`, hint: 'set EDITOR (or VISUAL) to an editor command that waits, e.g. "vim" or "code --wait"' }));
+      reject(new CloudlabError({ code: 'SECRETS_EDITOR', message: `cannot start the editor ${editor}: ${e.message}`, hint: 'set SOPS_EDITOR (or EDITOR) to an editor command that waits, e.g. "vim" or "code --wait"' }));
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -61,7 +61,8 @@ export async function editEncryptedFile(path: string, env: NodeJS.ProcessEnv, op
   const file = join(dir, `plaintext${extname(path) || '.txt'}`);
   try {
     writeFileSync(file, before, { mode: 0o600 });
-    const editor = env.VISUAL || env.EDITOR || 'vi';
+    // sops: SOPS_EDITOR, then EDITOR (cmd/sops/edit.go); VISUAL as other Unix tools before the fallback.
+    const editor = env.SOPS_EDITOR || env.EDITOR || env.VISUAL || 'vi';
     await runEditor(editor, file, env, opts.timeoutMs);
     const after = readFileSync(file, 'utf8');
     if (after === before) return false;

@@ -1,6 +1,8 @@
-// Owns where age identities come from, as sops looks for them (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, the user
-// key file under the config directory), key file parsing and permission checks, and writing key files.
+// Owns where age identities come from, as sops looks for them (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
+// the user key file under the config directory), key file parsing and permission checks, and writing key files.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, existsSync } from 'node:fs';
+import { parse as shellParse } from 'shell-quote';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
@@ -72,13 +74,35 @@ export function readKeyFile(path: string, opts: KeyLookupOptions = {}): string[]
 }
 
 /**
+ * Runs SOPS_AGE_KEY_CMD as sops does (age/keysource.go): split like a shell would (shlex), executed without a shell,
+ * its standard output read as identities. A failing command is an error that names it (never its output).
+ */
+export function identitiesFromCommand(command: string, env: NodeJS.ProcessEnv): string[] {
+  const words = shellParse(command, (name) => `$${name}`);
+  if (!words.length || words.some((w) => typeof w !== 'string')) {
+    throw new CloudlabError({ code: 'SOPS_AGE_KEY_CMD', exitCode: EXIT_INVALID, message: `SOPS_AGE_KEY_CMD ${JSON.stringify(command)} is not a plain command line`, hint: 'as in sops, the command runs without a shell: no pipes or redirections; wrap them in a script' });
+  }
+  const [bin, ...args] = words as string[];
+  let out: string;
+  try {
+    out = execFileSync(bin!, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).toString('utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { status?: number };
+    throw new CloudlabError({ code: 'SOPS_AGE_KEY_CMD', message: `failed to execute command ${command} from SOPS_AGE_KEY_CMD: ${err.code === 'ENOENT' ? 'not found' : err.status !== undefined ? `exit status ${err.status}` : err.message}`, hint: 'run the command by hand; it must print AGE-SECRET-KEY-1… lines' });
+  }
+  return parseIdentities(out, 'SOPS_AGE_KEY_CMD output');
+}
+
+/**
  * All age identities sops would load, merged in its order: SOPS_AGE_KEY (whitespace-separated keys),
- * SOPS_AGE_KEY_FILE (must exist when set), then the default user key file (when it exists).
+ * SOPS_AGE_KEY_FILE (must exist when set), SOPS_AGE_KEY_CMD's output, then the default user key file (when it
+ * exists).
  */
 export function findAgeIdentities(env: NodeJS.ProcessEnv, opts: KeyLookupOptions = {}): string[] {
   const out: string[] = [];
   if (env.SOPS_AGE_KEY) out.push(...parseIdentities(env.SOPS_AGE_KEY, 'SOPS_AGE_KEY'));
   if (env.SOPS_AGE_KEY_FILE) out.push(...readKeyFile(env.SOPS_AGE_KEY_FILE, opts));
+  if (env.SOPS_AGE_KEY_CMD) out.push(...identitiesFromCommand(env.SOPS_AGE_KEY_CMD, env));
   const def = defaultAgeKeyFile(env, opts.platform);
   if (def && def !== env.SOPS_AGE_KEY_FILE && existsSync(def)) out.push(...readKeyFile(def, opts));
   return [...new Set(out)];

@@ -18,6 +18,7 @@ import { register as doctor } from './doctor.js';
 import { register as secrets } from './secrets.js';
 import { register as sim } from './sim.js';
 import { register as sops } from './sops.js';
+import { register as sopsTools } from './sops-tools.js';
 import { register as spec } from './spec.js';
 import { register as talos } from './talos.js';
 
@@ -41,6 +42,7 @@ const groups: Register[] = [
   secrets,
   sim,
   sops,
+  sopsTools,
   spec,
   talos,
 ];

@@ -1,5 +1,6 @@
 // Owns the `sops` command group: encrypt, decrypt, updatekeys and rotate with sops's familiar flags,
 // reading and writing files compatible with the real sops (3.9+) and Flux.
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
 
@@ -16,6 +17,12 @@ interface CryptFlags {
   macOnlyEncrypted?: boolean;
   config?: string;
   ignoreMac?: boolean;
+  filenameOverride?: string;
+}
+
+/** The file's bytes; `-` and `/dev/stdin` read standard input (whatever kind of descriptor it is). */
+function readInput(file: string, path: string, what: string, readRaw: (p: string, w: string) => Buffer): Buffer {
+  return file === '-' || file === '/dev/stdin' ? readFileSync(0) : readRaw(path, what);
 }
 
 function typeOptions(cmd: Command): Command {
@@ -40,32 +47,35 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--encrypted-suffix <suffix>', 'encrypt only keys ending with this suffix')
       .option('--unencrypted-suffix <suffix>', 'leave keys ending with this suffix in clear (default _unencrypted)')
       .option('--mac-only-encrypted', 'the MAC covers only encrypted values')
-      .option('--config <file>', '.sops.yaml to use (default: searched upward, or SOPS_CONFIG)'),
+      .option('--config <file>', '.sops.yaml to use (default: searched upward, or SOPS_CONFIG)')
+      .option('--filename-override <name>', 'use this name instead of <file> to pick the format and the .sops.yaml rule (e.g. with /dev/stdin)'),
   ).action(async (file: string, o: CryptFlags) => {
     const { resolve, dirname } = await import('node:path');
     const s = await import('../../sops/index.js');
     const { resolveSopsConfigPath } = await import('../../sops/config.js');
     const { writeFileAtomic } = await import('../../core/files.js');
     const path = resolve(ctx.cwd, file);
-    const format = o.inputType ? s.parseFormat(o.inputType, '--input-type') : s.formatFromPath(path);
+    // sops --filename-override: the name that decides the format and the creation rule.
+    const named = o.filenameOverride ? resolve(ctx.cwd, o.filenameOverride) : path;
+    const format = o.inputType ? s.parseFormat(o.inputType, '--input-type') : s.formatFromPath(named);
     let recipients = o.age ? o.age.split(',').map((r) => r.trim()).filter(Boolean) : undefined;
     let rules: import('../../sops/index.js').EncryptionRules = {};
     const flagRules = { ...(o.encryptedRegex ? { encryptedRegex: o.encryptedRegex } : {}), ...(o.unencryptedRegex ? { unencryptedRegex: o.unencryptedRegex } : {}), ...(o.encryptedSuffix ? { encryptedSuffix: o.encryptedSuffix } : {}), ...(o.unencryptedSuffix ? { unencryptedSuffix: o.unencryptedSuffix } : {}) };
     if (!recipients && ctx.env.SOPS_AGE_RECIPIENTS) recipients = ctx.env.SOPS_AGE_RECIPIENTS.split(/[\s,]+/).filter(Boolean);
     if (!recipients) {
-      const cfgPath = resolveSopsConfigPath({ ...(o.config ? { explicit: o.config } : {}), env: ctx.env, cwd: ctx.cwd, startDirs: [ctx.cwd, dirname(path)] });
+      const cfgPath = resolveSopsConfigPath({ ...(o.config ? { explicit: o.config } : {}), env: ctx.env, cwd: ctx.cwd, startDirs: [ctx.cwd, dirname(named)] });
       if (!cfgPath) {
         const { CloudlabError, EXIT_INVALID } = await import('../../core/errors.js');
         throw new CloudlabError({ code: 'SOPS_NO_RECIPIENTS', exitCode: EXIT_INVALID, message: `no recipients for ${file}: no --age flag and no .sops.yaml found`, hint: 'pass --age age1…, or run `cloudlab secrets init` to write .sops.yaml' });
       }
-      const rule = s.matchCreationRule(s.loadSopsConfig(cfgPath), path);
+      const rule = s.matchCreationRule(s.loadSopsConfig(cfgPath), named);
       recipients = rule.recipients;
       rules = rule.rules;
     }
     // Flags override the rule's crypt rule.
     if (Object.keys(flagRules).length) rules = { ...(rules.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}), ...flagRules };
     if (o.macOnlyEncrypted) rules.macOnlyEncrypted = true;
-    let input: Buffer = s.readRaw(path, 'file');
+    let input: Buffer = readInput(file, path, 'file', s.readRaw);
     const outFormat = o.outputType ? s.parseFormat(o.outputType, '--output-type') : format;
     if (outFormat !== format) input = s.convertPlain(input, format, outFormat, file);
     const out = await s.encryptBytes(input, { format: outFormat, recipients, rules, file });
@@ -83,15 +93,16 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--output <file>', 'write the plaintext here (mode 0600)')
       .option('--ignore-mac', 'do not verify the MAC (like sops --ignore-mac)')
       .option('--force', 'with --in-place/--output: write plaintext even inside a git work tree where git does not ignore the file')
-      .option('--extract <path>', 'print only this value or subtree, e.g. \'["proxmox"]["tokenSecret"]\''),
+      .option('--extract <path>', 'print only this value or subtree, e.g. \'["proxmox"]["tokenSecret"]\'')
+      .option('--filename-override <name>', 'use this name instead of <file> to pick the format (e.g. with /dev/stdin)'),
   ).action(async (file: string, o: CryptFlags & { extract?: string; force?: boolean }) => {
     const { resolve } = await import('node:path');
     const s = await import('../../sops/index.js');
     const { writeSecretFile } = await import('../../core/files.js');
     const path = resolve(ctx.cwd, file);
-    const format = o.inputType ? s.parseFormat(o.inputType, '--input-type') : s.formatFromPath(path);
+    const format = o.inputType ? s.parseFormat(o.inputType, '--input-type') : s.formatFromPath(o.filenameOverride ? resolve(ctx.cwd, o.filenameOverride) : path);
     const identities = s.findAgeIdentities(ctx.env, { warn: (m) => ctx.warn(m) });
-    let out = await s.decryptBytes(s.readRaw(path, 'encrypted file'), { format, identities, file, ...(o.ignoreMac ? { ignoreMac: true } : {}), warn: (m) => ctx.warn(m), ...(o.outputType ? { outputFormat: s.parseFormat(o.outputType, '--output-type') } : {}) });
+    let out = await s.decryptBytes(readInput(file, path, 'encrypted file', s.readRaw), { format, identities, file, ...(o.ignoreMac ? { ignoreMac: true } : {}), warn: (m) => ctx.warn(m), ...(o.outputType ? { outputFormat: s.parseFormat(o.outputType, '--output-type') } : {}) });
     if (o.extract) {
       const { extractValue } = await import('../../sops/extract.js');
       out = extractValue(out, o.outputType ? s.parseFormat(o.outputType, '--output-type') : format, o.extract);
