@@ -28,7 +28,7 @@ function endpointUsed(session: Session, withSource = false): string {
 }
 
 /** `plan` without --offline: the Proxmox diff plus the Talos steps a dry-run apply would take. */
-export async function runLivePlanCommand(ctx: CliContext, o: { file: string; simulate?: boolean; detailedExitcode?: boolean }): Promise<number> {
+export async function runLivePlanCommand(ctx: CliContext, o: { file: string; simulate?: boolean; detailedExitcode?: boolean; out?: string }): Promise<number> {
   return withLiveSession(ctx, o, async (session) => {
     const { runApply } = await import('../reconcile/apply.js');
     const result = await runApply(session, { dryRun: true });
@@ -55,14 +55,43 @@ export async function runLivePlanCommand(ctx: CliContext, o: { file: string; sim
       ctx.out('');
       ctx.out(changed ? 'Run `cloudlab apply` to make these changes.' : 'No changes: the cluster matches the spec.');
     }
+    if (o.out) {
+      const { resolve } = await import('node:path');
+      const { savedPlanOf, writeSavedPlan } = await import('../reconcile/saved-plan.js');
+      const target = resolve(ctx.cwd, o.out);
+      writeSavedPlan(target, savedPlanOf(session, result.wouldRun));
+      ctx.info(`Saved the plan to ${o.out}: \`cloudlab apply ${o.out}\` carries out exactly this plan, or refuses if the cluster or the spec changed.`);
+    }
     if (o.detailedExitcode && changed) ctx.changes = true;
     return o.detailedExitcode ? (changed ? 2 : 0) : 0;
   });
 }
 
-export async function runApplyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string }): Promise<number> {
+export async function runApplyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; planFile?: string }): Promise<number> {
   const waitMs = parseDuration(o.wait, '--wait');
+  let saved: import('../reconcile/saved-plan.js').SavedPlan | null = null;
+  if (o.planFile) {
+    const { resolve } = await import('node:path');
+    const { readSavedPlan } = await import('../reconcile/saved-plan.js');
+    saved = readSavedPlan(resolve(ctx.cwd, o.planFile));
+    o = { ...o, file: saved.spec.file, yes: true };
+  }
   return withLiveSession(ctx, o, async (session) => {
+    if (saved) {
+      // The plan was reviewed when it was saved: carry out exactly it, or refuse if anything moved since.
+      const { runApply } = await import('../reconcile/apply.js');
+      const { planDifferences, savedPlanOf } = await import('../reconcile/saved-plan.js');
+      const now = savedPlanOf(session, (await runApply(session, { dryRun: true })).wouldRun);
+      const moved = planDifferences(saved, now);
+      if (moved.length) {
+        throw new CloudlabError({
+          code: 'PLAN_STALE',
+          message: `the saved plan ${o.planFile} no longer matches the cluster: ${moved.join('; ')}`,
+          hint: `nothing was changed; run \`cloudlab plan --out ${o.planFile}\` again, review it, then apply it`,
+          details: { differences: moved },
+        });
+      }
+    }
     if (o.dryRun) return runDryRun(ctx, session);
     if (!ctx.flags.json) {
       ctx.info(ctx.c.bold(`Cluster ${session.plan.cluster.name}:`));

@@ -44,6 +44,8 @@ export function buildProgram(ctx: CliContext): Command {
 
 /** Runs the CLI with the given arguments and returns the exit code (never calls process.exit). */
 export async function runCli(argv: string[], io: CliIO = processIO()): Promise<number> {
+  // terraform's single-dash `-out=FILE` / `-out FILE` (commander knows only --out).
+  argv = argv.map((a) => (a === '-out' ? '--out' : a.startsWith('-out=') ? `--out=${a.slice(5)}` : a));
   const ctx = new CliContext(io);
   if (argv.includes('--debug')) ctx.flags.debug = true;
   if (argv.includes('--json')) ctx.flags.json = true;

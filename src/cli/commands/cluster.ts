@@ -18,9 +18,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--allow-reboot', 'reboot VMs whose CPU/memory change needs it')
     .option('--wait <duration>', 'wait this long for another apply to release the cluster lock', '0s')
     .option('--simulate', 'run against the built-in Proxmox and Talos simulators (started for this run)')
-    .action(async (o: CommonOpts & { yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string }) => {
+    .argument('[plan]', 'a plan saved by `plan --out`: carry out exactly it (no prompt), or refuse if the cluster or spec changed')
+    .action(async (planFile: string | undefined, o: CommonOpts & { yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string }) => {
       const { runApplyCommand } = await import('../apply-command.js');
-      ctx.exitCode = await runApplyCommand(ctx, o);
+      ctx.exitCode = await runApplyCommand(ctx, { ...o, ...(planFile ? { planFile } : {}) });
     });
 
   program

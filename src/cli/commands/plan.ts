@@ -12,14 +12,19 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--graph', 'print the provisioning step graph as Mermaid')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are changes, 1 on error')
     .option('--simulate', 'plan against the built-in simulators (started for this run)')
-    .action(async (o: { file: string; offline?: boolean; graph?: boolean; detailedExitcode?: boolean; simulate?: boolean }) => {
+    .option('-o, --out <file>', 'save the plan (also -out=FILE): `cloudlab apply FILE` carries out exactly it, or refuses if the world moved')
+    .action(async (o: { file: string; offline?: boolean; graph?: boolean; detailedExitcode?: boolean; simulate?: boolean; out?: string }) => {
       if (o.detailedExitcode && o.offline) {
         const { CloudlabError } = await import('../../core/errors.js');
         throw new CloudlabError({ code: 'PLAN_DETAILED_OFFLINE', message: '--detailed-exitcode compares with the live cluster, and --offline contacts nothing: there is nothing to compare', hint: 'drop --offline for a drift check (exit 0 no changes, 2 changes, 1 error), or drop --detailed-exitcode to see the offline plan' });
       }
+      if (o.out && (o.offline || o.graph)) {
+        const { CloudlabError, EXIT_INVALID } = await import('../../core/errors.js');
+        throw new CloudlabError({ code: 'PLAN_OUT_OFFLINE', exitCode: EXIT_INVALID, message: '--out saves a plan against the live cluster; --offline/--graph do not make one', hint: 'drop --offline to save a plan apply can carry out' });
+      }
       if (!o.offline && !o.graph) {
         const { runLivePlan } = await import('../live-plan.js');
-        ctx.exitCode = await runLivePlan(ctx, o.file, { detailedExitcode: Boolean(o.detailedExitcode), ...(o.simulate ? { simulate: true } : {}) });
+        ctx.exitCode = await runLivePlan(ctx, o.file, { detailedExitcode: Boolean(o.detailedExitcode), ...(o.simulate ? { simulate: true } : {}), ...(o.out ? { out: o.out } : {}) });
         return;
       }
       const { loadSpec } = await import('../../spec/load.js');
