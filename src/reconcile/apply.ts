@@ -343,32 +343,15 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
         talosState.set(n.name, st.state);
         if (st.state === 'maintenance') {
           ctx.progress('applying config (maintenance mode)');
-          const { TalosClient } = await import('../providers/talos/client.js');
-          // Sent once, never retried blindly: a node that took the config reboots at once, so a lost reply
-          // is checked by probing (configured with our credentials = it landed) before anything is re-sent.
-          let warnings: string[] = [];
-          for (let attempt = 1; ; attempt++) {
-            const m = TalosClient.maintenance(addr, { port, timeoutMs: 30_000, retryForMs: 0 });
-            try {
-              warnings = (await m.applyConfiguration(config, 'auto')).warnings;
-              break;
-            } catch (e) {
-              const now = await probeTalos(addr, c, { port });
-              if (now.state === 'configured') break;
-              if (now.state !== 'maintenance' && attempt < 5 && !ctx.signal.aborted) {
-                await sleep(1000);
-                continue;
-              }
-              if (now.state === 'maintenance' && attempt < 3) continue;
-              throw e;
-            } finally {
-              m.close();
-            }
-          }
-          for (const w of warnings) ctx.warn(`${n.name}: ${w}`);
+          const { sendMaintenanceConfig, waitInstalled } = await import('./install.js');
+          const target = { name: n.name, address: addr, vmid: n.vmid, host: n.host };
+          const io = { port, installMs: t.installMs, signal: ctx.signal, progress: (d: string) => ctx.progress(d), setting: 'CLOUDLAB_TIMEOUT_SCALE (multiplies every apply timeout; default 1)' };
+          // Sent once per maintenance answer; a lost reply is waited out, not re-sent (the node is installing).
+          const warnings = await sendMaintenanceConfig(target, c, config, io);
+          for (const w of warnings ?? []) ctx.warn(`${n.name}: ${w}`);
           ctx.progress('installing and rebooting');
-          const { waitForConfigured } = await import('../providers/talos/readiness.js');
-          const v = await waitForConfigured(addr, c, { timeoutMs: t.installMs, port, signal: ctx.signal, intervalMs: 1000, onAttempt: () => ctx.progress('installing and rebooting') });
+          const version = await waitInstalled(target, c, io);
+          const v = { tag: version };
           talosState.set(n.name, 'configured');
           summary.configured.push(n.name);
           return `installed Talos ${v.tag}`;

@@ -148,6 +148,7 @@ export class TalosApiServers {
     try {
       const r = await this.handle(node, name, call.request, call, mode);
       if (!('unary' in r)) throw fail(S.INTERNAL, 'stream reply for unary call');
+      if (this.env.faults.loseReply(name)) throw fail(S.UNAVAILABLE, `simulated fault: the reply to ${name} was lost (the call took effect)`);
       cb(null, encode(METHODS[name].response, r.unary));
     } catch (e) {
       const err = e instanceof RpcError ? e : fail(S.UNKNOWN, (e as Error).message);

@@ -1,6 +1,7 @@
 // Owns the Talos simulator's seeded faults: slow boot, nodes that never leave maintenance, dropped streams and errors
-// from named operations, an upgrade that rolls back, parsed from `slowboot=3,stuck=127.0.10.12,drop=0.2,error=Bootstrap:1,
-// rollback=127.0.10.13,seed=42` (plus the shared keys).
+// from named operations, replies lost after the call took effect, an upgrade that rolls back, parsed from
+// `slowboot=3,stuck=127.0.10.12,drop=0.2,error=Bootstrap:1,lostreply=ApplyConfiguration:1,rollback=127.0.10.13,seed=42`
+// (plus the shared keys).
 import { invalidInput } from '../../core/errors.js';
 import { SeededStreams, parseFaultPlan, type FaultPlan } from '../faults.js';
 
@@ -18,9 +19,14 @@ export interface TalosFaultPlan {
   errors: Record<string, number>;
   /** Addresses whose first boot into a newly installed slot fails, so the node falls back to the old slot (A/B rollback). */
   rollbackAddresses: string[];
+  /**
+   * Probability per operation name that the call takes effect but its reply is lost (the client sees Unavailable, as
+   * when a node that accepted a maintenance-mode config goes down to install before the reply is flushed).
+   */
+  lostReplies: Record<string, number>;
 }
 
-export const NO_TALOS_FAULTS: TalosFaultPlan = Object.freeze({ seed: 1, slowBoot: 1, stuckAddresses: [], stuckRate: 0, drop: 0, errors: {}, rollbackAddresses: [] });
+export const NO_TALOS_FAULTS: TalosFaultPlan = Object.freeze({ seed: 1, slowBoot: 1, stuckAddresses: [], stuckRate: 0, drop: 0, errors: {}, rollbackAddresses: [], lostReplies: {} });
 
 function prob(key: string, v: string): number {
   const n = Number(v);
@@ -36,7 +42,7 @@ export function parseTalosFaults(spec: string | FaultPlan | TalosFaultPlan | und
     // A shared plan: its drop rate drops streams, its 5xx rate fails any operation.
     return { ...NO_TALOS_FAULTS, seed: spec.seed, drop: spec.drop, errors: spec.rate5xx ? { '*': spec.rate5xx } : {} };
   }
-  const plan: TalosFaultPlan = { ...NO_TALOS_FAULTS, seed: defaultSeed, stuckAddresses: [], errors: {}, rollbackAddresses: [] };
+  const plan: TalosFaultPlan = { ...NO_TALOS_FAULTS, seed: defaultSeed, stuckAddresses: [], errors: {}, rollbackAddresses: [], lostReplies: {} };
   const shared: string[] = [];
   for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
     if (part === 'none') continue;
@@ -61,6 +67,13 @@ export function parseTalosFaults(spec: string | FaultPlan | TalosFaultPlan | und
         break;
       case 'rollback':
         plan.rollbackAddresses.push(...val.split('|').filter(Boolean));
+        break;
+      case 'lostreply':
+        for (const v of val.split('|').filter(Boolean)) {
+          const [op, p] = v.split(':');
+          if (!op) throw invalidInput('FAULTS_INVALID', `faults: lostreply=${val}: expected Operation:probability, e.g. lostreply=ApplyConfiguration:1`);
+          plan.lostReplies[op] = p === undefined ? 1 : prob(`lostreply ${op}`, p);
+        }
         break;
       case 'error':
         for (const v of val.split('|').filter(Boolean)) {
@@ -118,6 +131,12 @@ export class TalosFaults {
 
   dropStream(): boolean {
     return this.plan.drop > 0 && this.rng('drop')() < this.plan.drop;
+  }
+
+  /** The call took effect; its reply is lost. */
+  loseReply(op: string): boolean {
+    const p = this.plan.lostReplies[op] ?? 0;
+    return p > 0 && this.rng(`lostreply:${op}`)() < p;
   }
 
   failOp(op: string): boolean {
