@@ -143,3 +143,36 @@ test('init outside a git repository: no hook, and says how to add one', async ()
   assert.match(r.stdout, /not in a git repository/);
   assert.ok(!existsSync(join(root, 'c', '.githooks')));
 });
+
+test('init on a terminal asks for name, endpoint, token id, hosts and network (defaults from the template), flags skip their question', async () => {
+  const { repo, env } = setup();
+  const { PassThrough } = await import('node:stream');
+  const { runCli } = await import('../../src/cli/main.js');
+  const stdin = Object.assign(new PassThrough(), { isTTY: true });
+  let stderr = '';
+  let stdout = '';
+  // Answers, one per question: name, endpoint (default kept), hosts, network, gateway; --token-id is a flag.
+  const answers = ['lab2', '', 'pve-a,pve-b,pve-c', '10.9.0.0/24', '10.9.0.254'];
+  const io = {
+    stdout: { write: (s: string) => (stdout += s), isTTY: false },
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+        if (/\]: $/.test(s)) setImmediate(() => stdin.write(`${answers.shift() ?? ''}\n`));
+        return true;
+      },
+      isTTY: false,
+    },
+    stdin: stdin as unknown as NodeJS.ReadableStream & { isTTY?: boolean },
+    env: { ...env, NO_COLOR: '1' },
+    cwd: repo,
+  };
+  const code = await runCli(['init', 'asked', '-t', 'multi-host', '--token-id', 'ops@pve!x'], io);
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /Cluster name \[enterprise\]: /);
+  assert.match(stderr, /Proxmox endpoint \[https:\/\/pve1\.corp\.example:8006\]: /);
+  assert.doesNotMatch(stderr, /token id/i, '--token-id answered that question');
+  const text = readFileSync(join(repo, 'asked', 'cluster.yaml'), 'utf8');
+  for (const s of ['name: lab2', 'endpoint: https://pve1.corp.example:8006', 'tokenId: ops@pve!x', '- name: pve-b', 'cidr: 10.9.0.0/24', 'gateway: 10.9.0.254']) assert.ok(text.includes(s), s);
+  assert.match(stdout, /Cluster lab2/);
+});
