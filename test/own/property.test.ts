@@ -1,5 +1,5 @@
-// Property: whatever unmanaged guests share the Proxmox cluster — VMs and templates with look-alike names, tags of
-// other clusters or of no cluster, some running, some at planned VMIDs — apply and destroy leave every one of them
+// Property: whatever unmanaged guests share the Proxmox cluster — VMs, LXC containers (some with exactly our tags) and
+// templates with look-alike names, tags of other clusters or of no cluster, some running, some at planned VMIDs — apply and destroy leave every one of them
 // exactly as it was (config and power state), for every seeded world.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +25,8 @@ interface Guest {
   tags: string[];
   template: boolean;
   running: boolean;
+  /** An LXC container (never cloudlab's, whatever its tags say). */
+  lxc: boolean;
 }
 
 const PLANNED = [401, 501];
@@ -38,31 +40,36 @@ function seededGuests(seed: number): { guests: Guest[]; collide: 'none' | 'vmid'
   const used = new Set<number>();
   const guests: Guest[] = [];
   const count = 6 + Math.floor(r() * 5);
-  // In some worlds one guest stands where the plan needs room (a planned VMID or node name): apply must refuse.
-  const roll = r();
-  const collide = roll < 0.25 ? 'vmid' : roll < 0.5 ? 'name' : 'none';
+  // In a third of the worlds one guest stands at a planned VMID, in another third at a node's name: apply must refuse.
+  const collide = (['none', 'vmid', 'name'] as const)[seed % 3]!;
   for (let i = 0; i < count; i++) {
     let vmid = i === 0 && collide === 'vmid' ? pick(PLANNED) : 0;
     while (!vmid || used.has(vmid)) vmid = pick([402, 403, 410, 502, 503, 600, 601, 602, 650, 700, 701]);
     used.add(vmid);
-    const tags = [...new Set(tagPool.filter(() => r() < 0.3))].sort();
-    const template = r() < 0.25;
+    const lxc = i > 0 && r() < 0.3;
+    // A container may carry exactly our tags: it is still never ours.
+    const tags = lxc && r() < 0.5 ? ['cloudlab', 'cluster-prop'] : [...new Set(tagPool.filter(() => r() < 0.3))].sort();
+    const template = !lxc && r() < 0.25;
     // A non-template VM whose tags make it ours is ours by design: give it a second cluster, which makes it nobody's.
-    if (!template && tagsAreOurs(tags, 'prop')) tags.push('cluster-prop-b');
+    if (!lxc && !template && tagsAreOurs(tags, 'prop')) tags.push('cluster-prop-b');
     const name = i === 0 && collide === 'name' ? pick(['prop-cp-1', 'prop-worker-1']) : pick(names);
-    guests.push({ vmid, name, tags: tags.sort(), template, running: !template && r() < 0.4 });
+    guests.push({ vmid, name, tags: tags.sort(), template, running: !lxc && !template && r() < 0.4, lxc });
   }
   return { guests, collide };
 }
 
 async function snapshot(px: ProxmoxClient, guests: Guest[]): Promise<Record<number, unknown>> {
   const out: Record<number, unknown> = {};
-  for (const g of guests) out[g.vmid] = { config: await px.vmConfig('pve1', g.vmid), status: (await px.vmStatus('pve1', g.vmid)).status };
+  const rows = await px.clusterResources('vm');
+  for (const g of guests) {
+    const row = rows.find((x) => x.vmid === g.vmid);
+    out[g.vmid] = g.lxc ? { row: row ? { type: row.type, name: row.name, tags: row.tags, status: row.status } : null } : { config: await px.vmConfig('pve1', g.vmid), status: (await px.vmStatus('pve1', g.vmid)).status };
+  }
   return out;
 }
 
-for (const seed of [11, 12, 13, 14]) {
-  test(`D1/D2/D3/D12/D13 property (seed ${seed}): apply and destroy touch none of a random world's unmanaged guests`, async (t) => {
+for (const seed of [11, 12, 13, 14, 15, 16]) {
+  test(`D1/D2/D3/D12/D13 property (seed ${seed}): apply and destroy touch none of a random world's unmanaged guests (VMs, LXC, templates)`, async (t) => {
     const { guests, collide } = seededGuests(seed);
     const h = await harness(`${specHead('prop')}  hosts: [{ name: pve1 }]
 network:
@@ -75,6 +82,10 @@ workers:
     const px = h.proxmox();
     try {
       for (const g of guests) {
+        if (g.lxc) {
+          h.world.proxmox.state.addContainer({ vmid: g.vmid, node: 'pve1', hostname: g.name, ...(g.tags.length ? { tags: g.tags.join(';') } : {}) });
+          continue;
+        }
         await px.createVm('pve1', { vmid: g.vmid, name: g.name, scsi0: 'local-lvm:4', memory: 512, ...(g.tags.length ? { tags: g.tags.join(';') } : {}) } as never);
         if (g.template) await px.call('POST', `/nodes/pve1/qemu/${g.vmid}/template`, {});
         if (g.running) await px.startVm('pve1', g.vmid);
@@ -87,7 +98,7 @@ workers:
       } else {
         assert.equal(a.code, 0, `seed ${seed}: ${a.stderr}`);
       }
-      t.diagnostic(`seed ${seed}: ${guests.length} guests, collision: ${collide}, apply exit ${a.code}`);
+      t.diagnostic(`seed ${seed}: ${guests.length} guests (${guests.filter((g) => g.lxc).length} LXC, ${guests.filter((g) => g.template).length} templates), collision: ${collide}, apply exit ${a.code}`);
       assert.deepEqual(await snapshot(px, guests), before, `seed ${seed}: apply left every unmanaged guest as it was`);
       const d = await h.run(['destroy', '--yes']);
       assert.equal(d.code, 0, `seed ${seed}: ${d.stderr}`);
