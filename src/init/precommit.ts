@@ -32,8 +32,8 @@ export async function preCommit(cwd: string): Promise<PreCommitResult> {
   if (!root) throw new CloudlabError({ code: 'NOT_A_REPO', exitCode: EXIT_INVALID, message: `${cwd} is not inside a git repository`, hint: 'the pre-commit hook runs inside the repository git calls it from' });
   const { parseSpec } = await import('../spec/load.js');
   const { planCluster } = await import('../plan/planner.js');
-  const { formatFromPath, parseEncrypted } = await import('../sops/codec.js');
-  const { metadataOf } = await import('../sops/engine.js');
+  const { formatFromPath } = await import('../sops/codec.js');
+  const { plaintextValues } = await import('../sops/tools.js');
   const specs: PreCommitResult['specs'] = [];
   const encrypted: PreCommitResult['encrypted'] = [];
   for (const file of stagedFiles(root)) {
@@ -41,7 +41,8 @@ export async function preCommit(cwd: string): Promise<PreCommitResult> {
     const text = buf.toString('utf8');
     if (/\.enc\./.test(basename(file))) {
       try {
-        metadataOf(parseEncrypted(formatFromPath(file), buf, file), file);
+        const clear = plaintextValues(file, formatFromPath(file), buf);
+        if (clear.length) throw new CloudlabError({ code: 'SOPS_VALUE_IN_CLEAR', exitCode: EXIT_INVALID, message: `${file} has values in the clear that its rule says are encrypted: ${clear.join(', ')}`, hint: `set them with \`cloudlab sops set\` or \`cloudlab sops edit ${file}\` instead of editing the encrypted file by hand` });
         encrypted.push({ file });
       } catch (e) {
         encrypted.push({ file, error: toCloudlabError(e) });

@@ -10,6 +10,7 @@ import { registerSecret } from '../core/redact.js';
 import { convertPlain, decryptBytes, encryptBytes, parseEncrypted, type SopsFormat } from './codec.js';
 import { metadataOf } from './engine.js';
 import { parseExtractPath } from './extract.js';
+import { compileRules } from './rules.js';
 import { findAgeIdentities } from './keys.js';
 
 /** sops filestatus: encrypted when the file parses with sops metadata carrying a version and a MAC. */
@@ -22,6 +23,21 @@ export function fileStatus(path: string, format: SopsFormat): { encrypted: boole
     if (e instanceof CloudlabError && (e.code === 'SOPS_NOT_ENCRYPTED' || e.code === 'SOPS_BAD_METADATA')) return { encrypted: false };
     throw e;
   }
+}
+
+/**
+ * Stronger than filestatus, for the pre-commit hook: the paths of values the file's own crypt rule says must be
+ * encrypted but that are stored in the clear (a value added by hand after encryption). Throws when there is no
+ * sops metadata at all.
+ */
+export function plaintextValues(path: string, format: SopsFormat, raw: Buffer = readFileSync(path)): string[] {
+  const doc = parseEncrypted(format, raw, path);
+  const meta = metadataOf(doc, path);
+  const rule = compileRules(meta.rules, path);
+  return doc
+    .leaves()
+    .filter((l) => !l.comment && rule.test(l.path) && !(l.value.type === 'str' && l.value.bytes.toString('utf8').startsWith('ENC[AES256_GCM,')))
+    .map((l) => l.path.join('.'));
 }
 
 interface Opened {

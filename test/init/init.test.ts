@@ -176,3 +176,21 @@ test('init on a terminal asks for name, endpoint, token id, hosts and network (d
   for (const s of ['name: lab2', 'endpoint: https://pve1.corp.example:8006', 'tokenId: ops@pve!x', '- name: pve-b', 'cidr: 10.9.0.0/24', 'gateway: 10.9.0.254']) assert.ok(text.includes(s), s);
   assert.match(stdout, /Cluster lab2/);
 });
+
+test('pre-commit hook: a value added by hand to an encrypted file is refused; a Flux manifest with only data encrypted passes', async () => {
+  const { repo, env, git } = setup();
+  assert.equal((await cli(['init', '--yes'], { cwd: repo, env })).code, 0);
+  assert.equal((await cli(['secrets', 'set', 'proxmox.tokenSecret', '--from-env', 'T'], { cwd: repo, env: { ...env, T: 'sekret-value' } })).code, 0);
+  writeFileSync(join(repo, 'app.enc.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata:\n    name: app\nstringData:\n    password: hunter22\n');
+  assert.equal((await cli(['sops', 'encrypt', '-i', '--encrypted-regex', '^(data|stringData)$', 'app.enc.yaml'], { cwd: repo, env })).code, 0);
+  git('add', '-A');
+  const commit = (msg: string) => spawnSync('git', ['commit', '-q', '-m', msg], { cwd: repo, env, encoding: 'utf8' });
+  const ok = commit('cluster and secrets');
+  assert.equal(ok.status, 0, ok.stderr);
+  const enc = readFileSync(join(repo, 'secrets.enc.yaml'), 'utf8');
+  writeFileSync(join(repo, 'secrets.enc.yaml'), enc.replace('proxmox:\n', 'proxmox:\n    tokenId: added-by-hand\n'));
+  git('add', 'secrets.enc.yaml');
+  const hand = commit('hand edit');
+  assert.notEqual(hand.status, 0);
+  assert.match(hand.stderr, /secrets\.enc\.yaml .*values in the clear .*proxmox\.tokenId/);
+});
