@@ -91,3 +91,11 @@ controlPlane: { cores: 2, memory: 2GiB, disk: 10GiB }
     await h.close();
   }
 });
+
+test('D15: a Talos wait that timed out names the settings that bound it, not "raise the timeout"', async () => {
+  const { waitTimeout } = await import('../../src/providers/talos/errors.js');
+  const e = waitTimeout('the node to come up configured', '127.4.15.11', 90_000, new Error('connection refused'));
+  assert.match(e.hint ?? '', /--timeout/);
+  assert.match(e.hint ?? '', /CLOUDLAB_TIMEOUT_SCALE/);
+  assert.doesNotMatch(e.hint ?? '', /raise the timeout/);
+});

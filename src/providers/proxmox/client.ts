@@ -326,7 +326,7 @@ export class ProxmoxClient {
         });
       }
       if (Date.now() - start + wait > timeoutMs) {
-        throw new CloudlabError({ code: 'PROXMOX_TASK_TIMEOUT', message: `timed out after ${Math.round(timeoutMs / 1000)} s waiting for proxmox task ${what} (${upid}) to finish`, hint: 'The task is still running on the server; check it in the Proxmox UI, or raise the timeout.', details: { upid } });
+        throw new CloudlabError({ code: 'PROXMOX_TASK_TIMEOUT', message: `timed out after ${Math.round(timeoutMs / 1000)} s waiting for proxmox task ${what} (${upid}) to finish`, hint: `The task is still running on the server: follow it in the Proxmox UI (task ${upid}); once it has finished, run the command again (apply resumes where it stopped).`, details: { upid } });
       }
       wait = Math.min(this.timing.pollMaxMs, Math.round(wait * 1.5));
       await delay(backoffMs(0, wait, wait, 1));

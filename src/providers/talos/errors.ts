@@ -116,7 +116,7 @@ export function waitTimeout(what: string, node: string, timeoutMs: number, last?
   return new CloudlabError({
     code: 'TALOS_WAIT_TIMEOUT',
     message: `timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what} on Talos node ${node}${lastText ? ` (last: ${lastText})` : ''}`,
-    hint: 'Check the VM console in Proxmox; raise the timeout if the node is slow to boot or install.',
+    hint: 'Check the VM console in Proxmox. If the node is only slow: `cloudlab talos` commands take --timeout, and apply\'s waits scale with CLOUDLAB_TIMEOUT_SCALE.',
     details: { node, waitedFor: what, timeoutMs },
     cause: last,
   });
