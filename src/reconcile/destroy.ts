@@ -69,11 +69,14 @@ export async function runDestroy(session: Session, opts: DestroyOptions = {}): P
     for (const host of hosts) {
       steps.push({
         id: `images:${host}`,
-        title: `Delete cloudlab images on ${host}:${plan.proxmox.imageStorage}`,
+        title: `Delete this cluster's image on ${host}:${plan.proxmox.imageStorage}`,
         after: steps.filter((s) => s.id.startsWith('delete:')).map((s) => s.id),
         run: async () => {
+          // Only this cluster's image file: another cluster's images (other versions or schematics) stay (C8).
+          const { imageUrls, schematicId } = await import('../render/image/schematic.js');
+          const own = `${plan.proxmox.imageStorage}:import/${imageUrls(plan, schematicId(plan.image.schematic)).diskFile}`;
           const items = await proxmox.storageContent(host, plan.proxmox.imageStorage, { content: 'import' });
-          const mine = items.filter((i) => /\/talos-v[^/]*\.(qcow2|raw)$/.test(i.volid));
+          const mine = items.filter((i) => i.volid === own);
           for (const i of mine) {
             await proxmox.deleteVolume(host, plan.proxmox.imageStorage, i.volid);
             result.imagesDeleted.push(`${host}:${i.volid}`);

@@ -21,7 +21,7 @@ controlPlane: { cores: 2, memory: 2GiB, disk: 10GiB }
 // Runs as the CloudlabProvisioner role (the harness default, S4). B2: reading the lock holder needs no more than the
 // role (pve-manager PVE/API2/Pool.pm: GET /pools?poolid=; the deprecated GET /pools/{poolid} needs Pool.Audit).
 // B3: deleting an image volume needs Datastore.Allocate (pve-storage PVE/API2/Storage/Content.pm delete).
-test('B2/B3: a held lock refuses apply naming the holder; unlock clears it; a stale lock of a dead run is taken over; a wrong image file is replaced; purge-images removes it — all as the CloudlabProvisioner role', async () => {
+test('B2/B3/C8: a held lock refuses apply naming the holder; unlock clears it; a stale lock of a dead run is taken over; a wrong image file is replaced; purge-images removes it and only it — all as the CloudlabProvisioner role', async () => {
   const h = await harness(SPEC);
   const px = h.proxmox();
   // A small file on loopback, downloaded under the image's name: the wrong content.
@@ -58,10 +58,13 @@ test('B2/B3: a held lock refuses apply naming the holder; unlock clears it; a st
     assert.ok(img.size > 1024 * 1024, `replaced by the real image (${img.size} bytes)`);
     assert.equal((await px.call<{ poolid: string }[]>('GET', '/pools')).filter((p) => p.poolid.startsWith('cloudlab-lock')).length, 0, 'the lock is released');
 
+    // C8: another cluster's image (another Talos version) on the same storage is not this cluster's to purge.
+    const other = 'talos-v1.11.5-nocloud-amd64-376567988ad3.qcow2';
+    await px.ensureDownloaded('pve1', 'local', { url: 'https://factory.talos.dev/image/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba/v1.11.5/nocloud-amd64.qcow2', content: 'import', filename: other });
     const d = await h.run(['destroy', '--yes', '--purge-images']);
     assert.equal(d.code, 0, d.stderr);
     assert.match(d.stdout, /Deleted 1 VM\(s\) and 1 image\(s\)/);
-    assert.equal((await px.storageContent('pve1', 'local', { content: 'import' })).length, 0);
+    assert.deepEqual((await px.storageContent('pve1', 'local', { content: 'import' })).map((i) => i.volid), [`local:import/${other}`]);
   } finally {
     srv.close();
     await px.close();

@@ -4,7 +4,10 @@
 // flannel, flannel.1, cni0 and veth* links. cloudlab takes the node's own address, never the VIP.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { harness, specHead } from './harness.js';
+import { readSecretFile, KUBECONFIG_FILE } from '../../src/sops/index.js';
 
 const SPEC = `${specHead('viphold')}  hosts: [{ name: pve1 }]
 network:
@@ -14,12 +17,22 @@ network:
 controlPlane: { cores: 2, memory: 2GiB, disk: 10GiB }
 `;
 
-test('C7: with DHCP and a VIP, the node address is its own lease, not the VIP its eth0 also carries; cni0/flannel.1 are ignored', async () => {
+test('C7 + --record: with DHCP and a VIP, the node address is its own lease, not the VIP its eth0 also carries; cni0/flannel.1 are ignored', async () => {
   const h = await harness(SPEC);
   const px = h.proxmox();
   try {
-    const r = await h.run(['apply', '--yes']);
+    const r = await h.run(['apply', '--yes', '--record', 'apply-transcript.json']);
     assert.equal(r.code, 0, r.stderr);
+    // The transcript of the whole apply carries no secret, token, key, address or name of the run.
+    const transcript = readFileSync(join(h.dir, 'apply-transcript.json'), 'utf8');
+    const ageKey = /AGE-SECRET-KEY-1[0-9A-Z]+/.exec(readFileSync(join(h.dir, 'age-key.txt'), 'utf8'))![0];
+    const kubeconfig = await readSecretFile(join(h.dir, KUBECONFIG_FILE), h.env);
+    const kubeKey = /client-key-data: (\S+)/.exec(kubeconfig)![1]!;
+    for (const s of [h.env.CLOUDLAB_PROXMOX_TOKEN_SECRET!, h.env.CLOUDLAB_PROXMOX_TOKEN_ID!, ageKey, kubeKey, kubeKey.slice(0, 40), 'viphold', '127.2.9.', 'BEGIN', h.env.CLOUDLAB_PROXMOX_FINGERPRINT!]) {
+      assert.ok(!transcript.includes(s), `the apply transcript must not contain ${s.slice(0, 24)}…`);
+    }
+    const t = JSON.parse(transcript) as { exchanges: { api: string; rpc?: string }[] };
+    assert.ok(t.exchanges.some((e) => e.api === 'talos' && /MachineService\/ApplyConfiguration/.test(e.rpc ?? '')), 'Talos calls are recorded');
     // What the simulated agent reports on the VIP holder (the behaviour this test pins).
     const ifs = (await px.agentNetworkInterfaces('pve1', 401)).result;
     const eth0 = ifs.find((i) => i.name === 'eth0')!;

@@ -32,7 +32,7 @@ test('B1/S6: PVE 8.3 refuses a .qcow2 into import content, and the doctor refuse
   const c = clientFor(sim);
   try {
     assert.equal((await c.version()).version, '8.3.5');
-    await assert.rejects(c.downloadUrl('pve1', 'local', { url: URL, content: 'import', filename: 'talos.qcow2' }), (e: unknown) => e instanceof ProxmoxApiError && e.status === 500 && /invalid filename or wrong extension/.test(e.proxmoxMessage));
+    await assert.rejects(c.downloadUrl('pve1', 'local', { url: URL, content: 'import', filename: 'talos.qcow2' }), (e: unknown) => e instanceof ProxmoxApiError && e.status === 400 && /invalid filename or wrong extension/.test(e.errors.filename ?? ''));
     const r = await runDoctor(c, INPUT);
     const v = r.checks.find((x) => x.id === 'version')!;
     assert.equal(v.ok, false);

@@ -19,9 +19,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--wait <duration>', 'wait this long for another apply to release the cluster lock', '0s')
     .option('--simulate', 'run against the built-in Proxmox and Talos simulators (started for this run)')
     .argument('[plan]', 'a plan saved by `plan --out`: carry out exactly it (no prompt), or refuse if the cluster or spec changed')
-    .action(async (planFile: string | undefined, o: CommonOpts & { yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string }) => {
+    .option('--record <file>', 'write a redacted transcript of every Proxmox and Talos request and answer (for `cloudlab sim --replay`)')
+    .action(async (planFile: string | undefined, o: CommonOpts & { yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; record?: string }) => {
       const { runApplyCommand } = await import('../apply-command.js');
-      ctx.exitCode = await runApplyCommand(ctx, { ...o, ...(planFile ? { planFile } : {}) });
+      const { withRecording, specNames } = await import('../record.js');
+      ctx.exitCode = await withRecording(ctx, o.record, 'apply', await specNames(ctx, o.record ? o.file : undefined), () => runApplyCommand(ctx, { ...o, ...(planFile ? { planFile } : {}) }));
     });
 
   program

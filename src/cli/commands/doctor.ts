@@ -24,13 +24,16 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--memory <MiB>', 'total memory the plan needs', '0')
     .option('--disk <GiB>', 'total disk the plan needs', '0')
     .option('--ops <list>', 'operations to check privileges for', 'create,download,delete,agent')
-    .action(async (o: import('../../providers/proxmox/doctor-cli.js').DoctorFlags & { file?: string }) => {
-      if (o.file) {
-        const { runSpecDoctor } = await import('../doctor-spec.js');
-        ctx.exitCode = await runSpecDoctor(ctx, o.file);
-        return;
-      }
-      const { runDoctorCommand } = await import('../../providers/proxmox/doctor-cli.js');
-      ctx.exitCode = await runDoctorCommand(ctx, o);
+    .option('--record <file>', 'write a redacted transcript of every Proxmox request and answer (for `cloudlab sim --replay`)')
+    .action(async (o: import('../../providers/proxmox/doctor-cli.js').DoctorFlags & { file?: string; record?: string }) => {
+      const { withRecording, specNames } = await import('../record.js');
+      ctx.exitCode = await withRecording(ctx, o.record, 'doctor', [...(o.node ?? []), ...(await specNames(ctx, o.record ? o.file : undefined))], async () => {
+        if (o.file) {
+          const { runSpecDoctor } = await import('../doctor-spec.js');
+          return runSpecDoctor(ctx, o.file);
+        }
+        const { runDoctorCommand } = await import('../../providers/proxmox/doctor-cli.js');
+        return runDoctorCommand(ctx, o);
+      });
     });
 }

@@ -19,7 +19,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--dhcp-network <cidr>', 'loopback network DHCP leases come from (without -f)', '127.0.100.0/24')
     .option('--pve-version <x.y.z>', 'answer as this Proxmox VE release (GET /version, the import content type, pool endpoints); 8.0.0 … 9.x', '9.1.2')
     .option('--boot-delay <ms>', 'realistic OS boot time after a VM starts (without -f)', '8000')
-    .action(async (o: import('../../sim/proxmox/cli.js').SimFlags, cmd: Command) => {
+    .option('--replay <transcript>', 'play the Proxmox requests of a transcript (`--record`) against the simulator as the recorded release, list each difference, and exit (1 when any)')
+    .action(async (o: import('../../sim/proxmox/cli.js').SimFlags & { replay?: string }, cmd: Command) => {
+      if (o.replay) {
+        const { runReplayCommand } = await import('../replay-command.js');
+        ctx.exitCode = await runReplayCommand(ctx, o.replay, cmd.getOptionValueSource('pveVersion') === 'cli' ? o.pveVersion : undefined);
+        return;
+      }
       const { runSimCommand } = await import('../../sim/proxmox/cli.js');
       const explicit = Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === 'cli');
       ctx.exitCode = await runSimCommand(ctx, o, undefined, explicit);

@@ -4,6 +4,7 @@
 import { fetch, type Agent } from 'undici';
 import { CloudlabError, invalidInput } from '../../core/errors.js';
 import { registerSecret, redact } from '../../core/redact.js';
+import { currentRecorder } from '../record/transcript.js';
 import { ProxmoxApiError, ProxmoxTransportError, hintFor, isLockError, isNotFound, isTransient } from './errors.js';
 import { Semaphore, backoffMs, delay } from './limit.js';
 import { FingerprintMismatchError, createAgent, normalizeFingerprint, probeCertificate, type ProxmoxTls } from './transport.js';
@@ -182,7 +183,9 @@ export class ProxmoxClient {
       text = await res.text();
     } catch (e) {
       this.conn.onRequest?.({ method, path, status: 0, ms: Math.round(performance.now() - started) });
-      throw await this.transportError(method, path, e, timeoutMs ?? this.timing.requestTimeoutMs);
+      const err = await this.transportError(method, path, e, timeoutMs ?? this.timing.requestTimeoutMs);
+      currentRecorder()?.proxmox({ method, path, params: params ?? {}, status: 0, reason: '', headers: {}, body: null, transportError: err.message });
+      throw err;
     }
     this.conn.onRequest?.({ method, path, status: res.status, ms: Math.round(performance.now() - started) });
     let body: { data?: unknown; message?: string; errors?: Record<string, string> } = {};
@@ -196,6 +199,7 @@ export class ProxmoxClient {
         }
       } else body = { message: text.slice(0, 200) };
     }
+    currentRecorder()?.proxmox({ method, path, params: params ?? {}, status: res.status, reason: res.statusText, headers: { 'content-type': res.headers.get('content-type') ?? '', server: res.headers.get('server') ?? '' }, body });
     if (res.status >= 200 && res.status < 300) return body.data as T;
     const errors = body.errors && typeof body.errors === 'object' ? body.errors : undefined;
     const pmsg = body.message || res.statusText;

@@ -5,6 +5,7 @@ import { checkServerIdentity, createSecureContext, type PeerCertificate, type Se
 import * as grpc from '@grpc/grpc-js';
 import { CloudlabError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
+import { currentRecorder } from '../record/transcript.js';
 import { readTarGz } from './archive.js';
 import { diagnose, isTransient } from './errors.js';
 import { probeTls } from './probe.js';
@@ -199,9 +200,15 @@ export class TalosClient {
         this.metadata(),
         { deadline: Date.now() + timeoutMs },
         (err, value) => {
-          if (err) return reject(err);
+          const rec = currentRecorder();
+          if (err) {
+            rec?.talos({ rpc: spec.path, node: this.address, secure: this.isSecure, code: err.code ?? 2, details: err.details || err.message });
+            return reject(err);
+          }
           try {
-            resolve(decode(spec.response, value ?? Buffer.alloc(0)));
+            const decoded = decode(spec.response, value ?? Buffer.alloc(0));
+            rec?.talos({ rpc: spec.path, node: this.address, secure: this.isSecure, code: 0, response: decoded });
+            resolve(decoded);
           } catch (e) {
             reject(e);
           }

@@ -43,6 +43,8 @@ export interface Volume {
   sha256?: string;
   image?: SimImageInfo | null;
   parent?: string;
+  /** The disk size an image file imports as (qcow2: the size in its header); the file size otherwise. */
+  virtualSize?: number;
 }
 
 export interface StorageState {
@@ -144,9 +146,29 @@ export function syntheticContent(url: string): Buffer {
   const seed = createHash('sha256').update(`cloudlab-sim:${url}`).digest();
   const size = 2 * 1024 * 1024 + (seed.readUInt32BE(0) % (2 * 1024 * 1024));
   const out = createCipheriv('aes-256-ctr', seed, Buffer.alloc(16)).update(Buffer.alloc(size));
+  // A .qcow2 URL gets a real qcow2 header: the image a factory serves is a sparse 8 GiB disk (Talos
+  // pkg/imager/profile/default.go DefaultRAWDiskSize) in a file of a few MiB.
+  if (/\.qcow2(\?|$)/.test(url)) qcow2Header(8 * GiB).copy(out, 0);
   if (syntheticCache.size > 16) syntheticCache.delete(syntheticCache.keys().next().value as string);
   syntheticCache.set(url, out);
   return out;
+}
+
+/** The first 32 bytes of a qcow2 v3 image of `virtualSize` bytes (QEMU docs/interop/qcow2.txt: magic, version,
+ * backing file offset/size, cluster bits, size at offset 24). */
+export function qcow2Header(virtualSize: number): Buffer {
+  const h = Buffer.alloc(32);
+  h.write('QFI\xfb', 0, 'latin1');
+  h.writeUInt32BE(3, 4);
+  h.writeUInt32BE(16, 20);
+  h.writeBigUInt64BE(BigInt(virtualSize), 24);
+  return h;
+}
+
+/** The virtual size of a qcow2 image from its header, or null when the bytes are not qcow2. */
+export function qcow2VirtualSize(body: Buffer): number | null {
+  if (body.length < 32 || body.toString('latin1', 0, 4) !== 'QFI\xfb') return null;
+  return Number(body.readBigUInt64BE(24));
 }
 
 /** Checksum of what the simulator "downloads" for a URL (lets tests pass a matching checksum). */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { SimHttpError, dirPath, isLoopbackHost, syntheticContent, type ProxmoxSimEngine, type Volume } from './engine.js';
+import { SimHttpError, dirPath, isLoopbackHost, qcow2VirtualSize, syntheticContent, type ProxmoxSimEngine, type Volume } from './engine.js';
 import { perm, vmSummary, type Ctx } from './vm-handlers.js';
 import { importExtensions } from './versions.js';
 
@@ -241,9 +241,11 @@ export function downloadUrl(c: Ctx): string {
   if (st.spec.type !== 'dir' && st.spec.type !== 'nfs') throw new SimHttpError(500, `can't upload to storage type '${st.spec.type}', not a file based storage!`);
   if (!st.spec.content.includes(content)) throw new SimHttpError(500, `storage '${sid}' is not configured for content-type '${content}'`);
   const filename = String(c.params.filename).replace(/^.*\//, '').replace(/[^a-zA-Z0-9_.-]/g, '_');
-  if (content === 'iso' && !/\.(iso|img)$/i.test(filename)) throw new SimHttpError(500, `wrong file extension`);
-  if (content === 'import' && !importExtensions(e.o.version).test(filename)) throw new SimHttpError(500, 'invalid filename or wrong extension');
-  if (content === 'vztmpl' && !/\.tar\.(gz|xz|zst|bz2)$/.test(filename)) throw new SimHttpError(500, 'wrong file extension');
+  // pve-storage src/PVE/API2/Storage/Status.pm download_url: raise_param_exc, i.e. a 400 naming `filename`.
+  const badName = (msg: string): SimHttpError => new SimHttpError(400, 'Parameter verification failed.', { filename: msg });
+  if (content === 'iso' && !/\.(iso|img)$/i.test(filename)) throw badName('wrong file extension');
+  if (content === 'import' && !importExtensions(e.o.version).test(filename)) throw badName('invalid filename or wrong extension');
+  if (content === 'vztmpl' && !/\.tar\.(gz|xz|zst|bz2)$/.test(filename)) throw badName('wrong file extension');
   const url = String(c.params.url);
   const compression = c.params.compression !== undefined ? String(c.params.compression) : undefined;
   const checksum = c.params.checksum !== undefined ? String(c.params.checksum).toLowerCase() : undefined;
@@ -291,7 +293,8 @@ export function downloadUrl(c: Ctx): string {
     }
     if (compression) log(`decompressing ${filename}.${compression} to ${path}`);
     const image = await e.resolveImage(url, filename, volid);
-    const vol: Volume = { volid, content, format: content === 'iso' ? 'iso' : (filename.split('.').pop() ?? 'raw'), size: body.length, ctime: e.now(), sha256: createHash('sha256').update(body).digest('hex'), image };
+    const virtual = qcow2VirtualSize(body);
+    const vol: Volume = { volid, content, format: content === 'iso' ? 'iso' : (filename.split('.').pop() ?? 'raw'), size: body.length, ctime: e.now(), sha256: createHash('sha256').update(body).digest('hex'), image, ...(virtual !== null ? { virtualSize: virtual } : {}) };
     st.volumes.set(volid, vol);
     log(`download of '${url}' to '${path}' finished`);
     e.o.onChange();

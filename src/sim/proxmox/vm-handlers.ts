@@ -148,7 +148,8 @@ async function materialize(e: ProxmoxSimEngine, v: VmState, opts: Record<string,
       const src = e.findVolume(v.node, importFrom);
       if (!src) throw new Error(`volume '${importFrom}' does not exist`);
       log(`importing disk '${importFrom}' to VM ${v.vmid} ...`);
-      size = src.vol.size;
+      // qemu-img convert writes the image's virtual size (a qcow2 of a few MiB imports as its 8 GiB disk).
+      size = src.vol.virtualSize ?? src.vol.size;
       image = src.vol.image ?? null;
       await e.o.clock.sleep(1500 + size / (400 * 1024 * 1024) * 1000);
       log(`transferred ${formatSize(size)} of ${formatSize(size)} (100.00%)`);

@@ -1,0 +1,175 @@
+// Owns `cloudlab sim --replay FILE`: plays the Proxmox requests of a transcript against a fresh simulator that
+// answers as the recorded release, and lists every difference in status, body shape or wording. Placeholders map
+// onto the simulator ({node:1} → pve1, a token → the simulator's CloudlabProvisioner token); a task a recorded
+// call started is followed to the same end. Talos exchanges are listed as not replayed (they need a booted node).
+import { request } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { invalidInput } from '../core/errors.js';
+import { CLOUDLAB_ROLE, rolePrivileges } from '../providers/proxmox/privileges.js';
+import { startProxmoxSim } from './proxmox/index.js';
+import { Redactor, shapeOf, type ProxmoxExchange, type Shape, type Transcript } from '../providers/record/transcript.js';
+
+export interface ReplayDifference {
+  /** Index of the exchange in the transcript. */
+  index: number;
+  request: string;
+  kind: 'status' | 'shape' | 'wording' | 'task';
+  recorded: string;
+  simulator: string;
+}
+
+export interface ReplayReport {
+  pveVersion: string;
+  replayed: number;
+  notReplayed: number;
+  differences: ReplayDifference[];
+}
+
+export function readTranscript(file: string): Transcript {
+  let t: Transcript;
+  try {
+    t = JSON.parse(readFileSync(file, 'utf8')) as Transcript;
+  } catch (e) {
+    throw invalidInput('REPLAY_FILE', `cannot read the transcript ${file}: ${(e as Error).message}`, [], 'Pass a file written by `cloudlab doctor --record FILE` or `cloudlab apply --record FILE`.');
+  }
+  if (t?.kind !== 'cloudlab-transcript' || t.version !== 1 || !Array.isArray(t.exchanges)) {
+    throw invalidInput('REPLAY_FILE', `${file} is not a cloudlab transcript (kind cloudlab-transcript, version 1)`, [], 'Pass a file written by `cloudlab doctor --record FILE` or `cloudlab apply --record FILE`.');
+  }
+  return t;
+}
+
+/** Differences between two shapes, as `path: recorded vs simulator` lines. */
+export function shapeDifferences(rec: Shape, sim: Shape, at = 'data'): string[] {
+  if (typeof rec === 'string' || typeof sim === 'string') return rec === sim || JSON.stringify(rec) === JSON.stringify(sim) ? [] : [`${at}: ${JSON.stringify(rec)} vs ${JSON.stringify(sim)}`];
+  if (Array.isArray(rec) || Array.isArray(sim)) {
+    if (!Array.isArray(rec) || !Array.isArray(sim)) return [`${at}: ${Array.isArray(rec) ? 'array' : 'object'} vs ${Array.isArray(sim) ? 'array' : 'object'}`];
+    if (!rec.length || !sim.length) return rec.length === sim.length ? [] : [`${at}: ${rec.length ? 'items' : 'empty'} vs ${sim.length ? 'items' : 'empty'}`];
+    return shapeDifferences(rec[0]!, sim[0]!, `${at}[]`);
+  }
+  const out: string[] = [];
+  for (const k of Object.keys(rec)) {
+    if (!(k in sim)) out.push(`${at}.${k}: present vs missing`);
+    else out.push(...shapeDifferences(rec[k]!, sim[k]!, `${at}.${k}`));
+  }
+  for (const k of Object.keys(sim)) if (!(k in rec)) out.push(`${at}.${k}: missing vs present`);
+  return out;
+}
+
+interface Answer {
+  status: number;
+  reason: string;
+  body: { data?: unknown; message?: string; errors?: Record<string, string> } | null;
+}
+
+function send(endpoint: string, auth: string, method: string, path: string, params: Record<string, string>): Promise<Answer> {
+  const enc = new URLSearchParams(Object.entries(params)).toString();
+  const hasBody = method === 'POST' || method === 'PUT';
+  const u = new URL(`${endpoint}/api2/json${path.split('/').map((p) => encodeURIComponent(decodeURIComponent(p))).join('/')}${!hasBody && enc ? `?${enc}` : ''}`);
+  return new Promise((resolve, reject) => {
+    // The simulator's own self-signed certificate on loopback: nothing else is ever dialled here.
+    const req = request(u, { method, rejectUnauthorized: false, headers: { Authorization: auth, ...(hasBody ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: Answer['body'] = null;
+        try {
+          body = text ? (JSON.parse(text) as Answer['body']) : null;
+        } catch {
+          body = { message: text.slice(0, 200) };
+        }
+        resolve({ status: res.statusCode ?? 0, reason: res.statusMessage ?? '', body });
+      });
+    });
+    req.on('error', reject);
+    if (hasBody) req.end(enc);
+    else req.end();
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Plays a transcript against a simulator of its recorded release and lists the differences. */
+export async function replayTranscript(t: Transcript, opts: { version?: string; listen?: string } = {}): Promise<ReplayReport> {
+  const version = opts.version ?? t.target.pveVersion ?? '9.1.2';
+  const text = JSON.stringify(t.exchanges);
+  const nodeCount = Math.max(1, ...[...text.matchAll(/\{node:(\d+)\}/g)].map((m) => Number(m[1])));
+  const nodes = Array.from({ length: nodeCount }, (_, i) => ({ name: `pve${i + 1}`, cores: 16, memoryMiB: 65536, bridges: ['vmbr0'] }));
+  const sim = await startProxmoxSim({ listen: opts.listen ?? '127.0.0.1:0', nodes, version, speed: 50, authFailDelayMs: 0, role: { roleid: CLOUDLAB_ROLE, privs: rolePrivileges(Number(version.split('.')[0])) } });
+  try {
+    const toSim = (s: string): string => s
+      .replace(/\{node:(\d+)\}/g, (_, n: string) => `pve${n}`)
+      .replace(/\{name:(\d+)\}/g, (_, n: string) => `replay-name-${n}`)
+      .replace(/\{ip:(\d+)\}/g, (_, n: string) => `127.0.200.${Number(n) % 250}`)
+      .replace(/\{mac:(\d+)\}/g, (_, n: string) => `BC:24:11:00:00:${(Number(n) % 256).toString(16).padStart(2, '0').toUpperCase()}`)
+      .replace(/\{token:\d+\}/g, sim.tokenId)
+      .replace(/\{user:\d+\}/g, sim.tokenId.split('!')[0]!)
+      .replace(/\{host:\d+\}/g, 'downloads.invalid')
+      .replace(/\{secret\}/g, 'replay-secret')
+      .replace(/\{key\}/g, 'replay-key');
+    // The simulator's answers are redacted with the same placeholders, so texts compare as the transcript has them.
+    const seed = [
+      ...nodes.map((n, i) => ({ kind: 'node', value: n.name, placeholder: `{node:${i + 1}}` })),
+      ...Array.from({ length: 64 }, (_, i) => ({ kind: 'name', value: `replay-name-${i + 1}`, placeholder: `{name:${i + 1}}` })),
+    ];
+    const redactor = new Redactor(seed);
+    for (const n of nodes) redactor.learn(n.name, 'node');
+    for (let i = 1; i <= 64; i++) redactor.learn(`replay-name-${i}`);
+    const auth = `PVEAPIToken=${sim.tokenId}=${sim.tokenSecret}`;
+    const upids = new Map<string, string>();
+    const diffs: ReplayDifference[] = [];
+    let replayed = 0;
+    let notReplayed = 0;
+    for (const [index, x] of t.exchanges.entries()) {
+      if (x.api !== 'proxmox') {
+        notReplayed++;
+        continue;
+      }
+      const e = x as ProxmoxExchange;
+      if (e.status === 0) {
+        notReplayed++;
+        continue;
+      }
+      let path = e.path;
+      for (const [rec, real] of upids) path = path.split(rec).join(real);
+      path = toSim(path);
+      const params = Object.fromEntries(Object.entries(e.params).map(([k, v]) => [k, toSim(v)]));
+      let a = await send(sim.endpoint, auth, e.method, path, params);
+      if (e.task?.status === 'stopped' && /\/tasks\/[^/]+\/status$/.test(path)) {
+        for (let i = 0; i < 300 && a.status === 200 && (a.body?.data as { status?: string })?.status !== 'stopped'; i++) {
+          await sleep(100);
+          a = await send(sim.endpoint, auth, e.method, path, params);
+        }
+      }
+      replayed++;
+      const what = `${e.method} ${e.path}`;
+      const data = a.body?.data;
+      if (e.upid && typeof data === 'string') upids.set(e.upid, data);
+      if (a.status !== e.status) diffs.push({ index, request: what, kind: 'status', recorded: `${e.status} ${e.reason}`.trim(), simulator: `${a.status} ${redactor.text(a.reason)}`.trim() });
+      const recMsg = (e.message ?? '').trim();
+      const simMsg = redactor.text((a.body?.message ?? '').trim());
+      if (a.status === e.status && recMsg !== simMsg) diffs.push({ index, request: what, kind: 'wording', recorded: recMsg, simulator: simMsg });
+      for (const [k, v] of Object.entries(e.errors ?? {})) {
+        const s = redactor.text(String(a.body?.errors?.[k] ?? '').trim());
+        if (s !== v) diffs.push({ index, request: what, kind: 'wording', recorded: `${k}: ${v}`, simulator: `${k}: ${s || '(none)'}` });
+      }
+      if (a.status === e.status && a.status < 300 && !e.upid) {
+        for (const d of shapeDifferences(e.shape, shapeOf(data, (k) => redactor.text(k)))) diffs.push({ index, request: what, kind: 'shape', recorded: d.split(': ')[1]!.split(' vs ')[0]!, simulator: `${d.split(': ')[0]}: ${d.split(' vs ')[1]}` });
+      }
+      if (e.task?.exitstatus !== undefined && data && typeof data === 'object') {
+        const s = redactor.text(String((data as { exitstatus?: string }).exitstatus ?? ''));
+        if (s !== e.task.exitstatus) diffs.push({ index, request: what, kind: 'task', recorded: e.task.exitstatus, simulator: s || '(still running)' });
+      }
+    }
+    return { pveVersion: version, replayed, notReplayed, differences: diffs };
+  } finally {
+    await sim.close();
+  }
+}
+
+export function formatReplayReport(r: ReplayReport): string {
+  const lines = [`replayed ${r.replayed} Proxmox request(s) against the simulator as Proxmox VE ${r.pveVersion}${r.notReplayed ? ` (${r.notReplayed} not replayed: Talos calls and requests that got no answer)` : ''}`];
+  for (const d of r.differences) lines.push(`#${d.index} ${d.request}: ${d.kind} differs\n    recorded:  ${d.recorded}\n    simulator: ${d.simulator}`);
+  lines.push(r.differences.length ? `${r.differences.length} difference(s): the simulator does not answer as the recorded system did` : 'no differences: the simulator answers as the recorded system did');
+  return lines.join('\n');
+}
