@@ -71,6 +71,7 @@ export function diffWorld(plan: Plan, world: ObservedWorld): Diff {
       problems.push({ message: `VMID ${node.vmid} is this cluster's VM "${vm.name}", but the plan names it ${node.name}`, hint: 'node names come from the cluster and pool names; renaming a pool renames its nodes' });
       continue;
     }
+    if (vm.hostOffline) notes.push(`${node.name}: its host ${vm.host} is offline, so its VM could not be read; it is left as it is until the host is back`);
     if (vm.host !== node.host) notes.push(`${node.name} runs on ${vm.host} (planned for ${node.host}); cloudlab does not migrate running VMs, it stays where it is`);
     const changes: FieldChange[] = [];
     if (vm.cores !== null && vm.cores !== node.cores) changes.push({ field: 'cores', from: String(vm.cores), to: String(node.cores), needsReboot: true });

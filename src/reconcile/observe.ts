@@ -31,6 +31,8 @@ export interface ObservedVm {
   cpuType: string | null;
   /** Changes stored but not yet active (Proxmox "pending" values): a reboot applies them. */
   pendingReboot: boolean;
+  /** Its Proxmox host is down: the config could not be read (sizes are null, status 'unknown'). */
+  hostOffline?: boolean;
 }
 
 export interface ObservedHost {
@@ -90,6 +92,7 @@ export async function observeProxmox(client: ProxmoxClient, cluster: string): Pr
     .filter((r) => r.type === 'node' && r.node)
     .map((r) => ({ name: r.node!, online: r.status === 'online', cores: r.maxcpu ?? 0, memoryMiB: Math.floor((r.maxmem ?? 0) / 1024 / 1024) }))
     .sort((a, b) => a.name.localeCompare(b.name));
+  const onlineHosts = new Set(hosts.filter((h) => h.online).map((h) => h.name));
   // Containers hold VMIDs and names too (B4): observed so a plan never "creates" over one, never ours.
   const vmRes = resources.filter((r) => (r.type === 'qemu' || r.type === 'lxc') && r.vmid !== undefined);
   const vms = await Promise.all(
@@ -102,8 +105,17 @@ export async function observeProxmox(client: ProxmoxClient, cluster: string): Pr
       const ourTemplate = type === 'qemu' && template && tags.includes(MANAGED_TAG) && tags.includes(clusterTag(cluster));
       const base = { vmid: r.vmid!, type, host: r.node!, name: r.name ?? '', status: r.status ?? 'unknown', tags, ours, ourTemplate, managed, template, lock: r.lock ?? null };
       if (!ours) return vmFromConfig(base, null, null);
+      // A VM on a host that is down cannot be read: reported, not fatal for the VMs elsewhere (C9).
+      if (!onlineHosts.has(r.node!)) return { ...vmFromConfig(base, null, null), hostOffline: true };
       // One call gives both: the current value of every option and what waits for a restart.
-      const rows = await client.vmPending(r.node!, r.vmid!);
+      let rows: Awaited<ReturnType<typeof client.vmPending>>;
+      try {
+        rows = await client.vmPending(r.node!, r.vmid!);
+      } catch (e) {
+        // 59x: the proxy hop to that node failed (it went down since /cluster/resources answered).
+        if ((e as { status?: number }).status !== undefined && (e as { status: number }).status >= 595) return { ...vmFromConfig(base, null, null), hostOffline: true };
+        throw e;
+      }
       const cfg: VmConfig = {};
       const withPending: VmConfig = {};
       for (const row of rows) {

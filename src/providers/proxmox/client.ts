@@ -373,6 +373,11 @@ export class ProxmoxClient {
     return this.call('GET', '/cluster/resources', { type });
   }
 
+  /** SDN VNets this token may see (SDN.Audit); a VNet can be a NIC's bridge on every node. */
+  sdnVnets(): Promise<{ vnet: string; zone?: string; tag?: number }[]> {
+    return this.call('GET', '/cluster/sdn/vnets');
+  }
+
   /** The lowest free VMID, or `vmid` itself if it is free (throws a 400 ProxmoxApiError when taken). */
   async nextId(vmid?: number): Promise<number> {
     const v = await this.call<string | number>('GET', '/cluster/nextid', { vmid });

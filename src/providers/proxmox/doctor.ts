@@ -85,8 +85,13 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
       `Upgrade the cluster to Proxmox VE ${min} or later${usesImage ? ' (or create the VMs from a template with vm.template, which needs no image download; minimum 8.1)' : ''}.`);
   } else ok('version', 'Proxmox VE version', `${version.version} (supported: 8.4+ for image downloads, 8.1+ with vm.template, 9.x)`);
 
+  // An SDN VNet named like the bridge (C6): its ACL path is its zone's, and it exists on every node. The list shows
+  // only VNets the token may audit (SDN.Audit, in cloudlab's role).
+  const vnet = await client.sdnVnets().then((l) => l.find((v) => v.vnet === input.bridge) ?? null).catch(() => null);
+  const sdnZone = vnet?.zone ?? 'localnetwork';
+
   // Privileges.
-  const needs = requiredPrivileges(input.operations, { nodes: input.nodes, storages: input.storages, bridge: input.bridge, vlan: input.vlan, pveMajor: major, ...(input.lockPool ? { lockPool: input.lockPool } : {}) });
+  const needs = requiredPrivileges(input.operations, { nodes: input.nodes, storages: input.storages, bridge: input.bridge, vlan: input.vlan, pveMajor: major, sdnZone, ...(input.lockPool ? { lockPool: input.lockPool } : {}) });
   const paths = [...new Set(needs.flatMap((n) => [n.path, ...(n.alt ? [n.alt.path] : [])]))].sort();
   const have = new Map<string, Set<string>>();
   let permError: string | null = null;
@@ -173,7 +178,7 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
 
   // Bridge.
   const bridgeIssues: string[] = [];
-  for (const node of nodes) {
+  for (const node of vnet ? [] : nodes) {
     let nets: NetworkInterface[];
     try {
       nets = await client.networks(node);
@@ -185,6 +190,7 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
     if (!br.some((n) => n.iface === input.bridge)) bridgeIssues.push(`${node}: no bridge '${input.bridge}' (has ${br.map((n) => n.iface).join(', ') || 'none'})`);
   }
   if (bridgeIssues.length) fail('bridge', `Bridge ${input.bridge}`, bridgeIssues.join('; '), 'Use an existing bridge name in the spec (see System → Network on each node), or create the bridge on every node.');
+  else if (vnet) ok('bridge', `Bridge ${input.bridge}`, `SDN VNet ${input.bridge} in zone ${sdnZone} (available on every node)`);
   else if (nodes.length) ok('bridge', `Bridge ${input.bridge}`, `present on ${nodes.join(', ')}`);
 
   // Capacity.

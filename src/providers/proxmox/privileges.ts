@@ -23,6 +23,8 @@ export interface PrivilegeContext {
   pveMajor: number;
   /** The resource pool that serves as the cluster lock (operation `lock`). */
   lockPool?: string;
+  /** The SDN zone of the bridge when it is a VNet; a Linux bridge is in `localnetwork` (the default). */
+  sdnZone?: string;
 }
 
 const VM_CONFIG = ['VM.Config.CPU', 'VM.Config.Memory', 'VM.Config.Disk', 'VM.Config.Network', 'VM.Config.HWType', 'VM.Config.Options', 'VM.Config.Cloudinit', 'VM.Config.CDROM'];
@@ -34,7 +36,7 @@ export function agentPrivilege(pveMajor: number): string {
 /** The privileges the given operations need, by path. */
 export function requiredPrivileges(ops: ProxmoxOperation[], c: PrivilegeContext): PrivilegeNeed[] {
   const needs: PrivilegeNeed[] = [];
-  const sdnPath = `/sdn/zones/localnetwork/${c.bridge}${c.vlan ? `/${c.vlan}` : ''}`;
+  const sdnPath = `/sdn/zones/${c.sdnZone ?? 'localnetwork'}/${c.bridge}${c.vlan ? `/${c.vlan}` : ''}`;
   const has = (o: ProxmoxOperation): boolean => ops.includes(o);
   needs.push({ path: '/vms', privs: ['VM.Audit'], why: 'list and read VMs' });
   for (const n of c.nodes) needs.push({ path: `/nodes/${n}`, privs: ['Sys.Audit'], why: `read node ${n} status and tasks` });
@@ -71,7 +73,7 @@ export function rolePrivileges(pveMajor: number): string[] {
   return [...new Set([
     'VM.Audit', 'VM.Allocate', 'VM.Clone', 'VM.PowerMgmt', ...VM_CONFIG, agentPrivilege(pveMajor),
     'Datastore.Audit', 'Datastore.Allocate', 'Datastore.AllocateSpace', 'Datastore.AllocateTemplate',
-    'Sys.Audit', 'Sys.AccessNetwork', 'SDN.Use', 'Pool.Allocate', 'Pool.Audit',
+    'Sys.Audit', 'Sys.AccessNetwork', 'SDN.Audit', 'SDN.Use', 'Pool.Allocate', 'Pool.Audit',
   ])].sort();
 }
 

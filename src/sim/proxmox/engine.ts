@@ -113,6 +113,11 @@ export interface EngineOptions {
   taskVisibleDelayMs: number;
   /** Version reported by GET /version. */
   version: string;
+  /**
+   * Hosts whose URLs the simulated nodes fetch from a loopback double instead (e.g. factory.talos.dev → the Image
+   * Factory simulator), like a DNS override: download-url and query-url-metadata then fetch for real (S2).
+   */
+  hostMap?: Record<string, string>;
   seed: number;
   onChange: () => void;
   log: (msg: string) => void;
@@ -184,6 +189,10 @@ export function isLoopbackHost(host: string): boolean {
 export class ProxmoxSimEngine {
   readonly nodes = new Map<string, NodeState>();
   readonly vms = new Map<number, VmState>();
+  /** SDN VNets (cluster-wide): usable as a NIC bridge on every node; SDN.Use is checked on /sdn/zones/<zone>/<vnet>. */
+  readonly vnets = new Map<string, { zone: string; tag?: number }>();
+  /** Nodes that are down (test hook): requests proxied to them fail with 595, like pveproxy's proxy handler. */
+  readonly offline = new Set<string>();
   /** LXC containers (pct): they hold VMIDs and names, and /cluster/resources?type=vm lists them next to VMs. */
   readonly containers = new Map<number, ContainerState>();
   readonly tasks = new Map<string, TaskState>();
@@ -481,7 +490,11 @@ export class ProxmoxSimEngine {
       }
       return { address: meta.address, prefix: meta.prefix };
     }
-    const hasCloudinit = Object.entries(v.config).some(([k, val]) => DRIVE_RE.test(k) && /:(vm-\d+-)?cloudinit/.test(val));
+    // Only Talos' nocloud platform reads the cloud-init drive (siderolabs/talos internal/app/machined/pkg/runtime/
+    // v1alpha1/platform/nocloud); a metal (or other platform) image ignores ipconfig0 and asks DHCP (S7).
+    const img = this.imageOf(v);
+    const readsCloudinit = !img?.talosVersion || !/(^|[/-])(metal|aws|azure|gcp|openstack|vmware|hcloud|digital-ocean|oracle|scaleway|upcloud|vultr|exoscale|equinixMetal|akamai|nocloud)-(amd64|arm64)/.test(`${img.url ?? ''} ${img.volid}`) || /(^|[/-])nocloud-(amd64|arm64)/.test(`${img.url ?? ''} ${img.volid}`);
+    const hasCloudinit = readsCloudinit && Object.entries(v.config).some(([k, val]) => DRIVE_RE.test(k) && /:(vm-\d+-)?cloudinit/.test(val));
     const ipc = v.config.ipconfig0;
     const ip = ipc ? /(?:^|,)ip=([^,]+)/.exec(ipc)?.[1] : undefined;
     if (hasCloudinit && ip && ip !== 'dhcp') {
@@ -541,7 +554,7 @@ export class ProxmoxSimEngine {
     for (const [k, val] of Object.entries(v.config)) {
       if (!/^net\d+$/.test(k)) continue;
       const bridge = /(?:^|,)bridge=([^,]+)/.exec(val)?.[1];
-      if (bridge && !(node.spec.bridges ?? []).includes(bridge)) throw new Error(`bridge '${bridge}' does not exist`);
+      if (bridge && !(node.spec.bridges ?? []).includes(bridge) && !this.vnets.has(bridge)) throw new Error(`bridge '${bridge}' does not exist`);
     }
     const mem = this.memoryMiB(v);
     if (this.nodeMemoryUsedMiB(v.node) + mem > node.spec.memoryMiB) {
@@ -650,6 +663,23 @@ export class ProxmoxSimEngine {
   }
 
   // ------------------------------------------------------------ downloads
+
+  /** The loopback URL a download fetches for real: the URL itself on loopback, or its host mapped by hostMap; null
+   * for any other host (the simulator synthesises content and never opens a connection). */
+  viaLoopback(url: string): string | null {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return null;
+    }
+    if (isLoopbackHost(u.hostname)) return url;
+    const base = this.o.hostMap?.[u.hostname];
+    if (!base) return null;
+    const b = new URL(base);
+    if (!isLoopbackHost(b.hostname)) return null;
+    return `${b.origin}${b.pathname.replace(/\/$/, '')}${u.pathname}${u.search}`;
+  }
 
   async resolveImage(url: string, filename: string, volid: string): Promise<SimImageInfo | null> {
     const custom = this.o.imageCatalog ? await this.o.imageCatalog(url, filename) : null;

@@ -38,6 +38,8 @@ export interface ProxmoxSimOptions {
   authFailDelayMs?: number;
   /** Version string of GET /version (default 9.1.2). */
   version?: string;
+  /** Fetch URLs of these hosts from a loopback double (host → loopback base URL), e.g. the Image Factory simulator. */
+  hostMap?: Record<string, string>;
   /** Token id of the default token (default root@pam!cloudlab, privsep=0). */
   tokenId?: string;
   /**
@@ -128,6 +130,7 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
     bootDelayMs: opts.bootDelayMs ?? 8000,
     taskVisibleDelayMs: opts.taskVisibleDelayMs ?? 50,
     version: opts.version ?? '9.1.2',
+    ...(opts.hostMap ? { hostMap: opts.hostMap } : {}),
     seed,
     log,
     onChange: () => {

@@ -3,7 +3,7 @@
 // URLs only, deterministic synthetic content otherwise), query-url-metadata, task status/log/stop, and tokens,
 // roles, ACLs and effective permissions.
 import { createHash } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { STATUS_CODES, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { SimHttpError, dirPath, isLoopbackHost, qcow2VirtualSize, syntheticContent, type ProxmoxSimEngine, type Volume } from './engine.js';
 import { perm, vmSummary, type Ctx } from './vm-handlers.js';
@@ -21,7 +21,7 @@ export function version(c: Ctx): unknown {
 export function nodes(c: Ctx): unknown {
   const e = c.engine;
   return [...e.nodes.values()].map((n) => ({
-    node: n.spec.name, status: 'online', type: 'node', id: `node/${n.spec.name}`, level: '', cpu: 0.03, maxcpu: n.spec.cores,
+    node: n.spec.name, status: e.offline.has(n.spec.name) ? 'offline' : 'online', type: 'node', id: `node/${n.spec.name}`, level: '', cpu: 0.03, maxcpu: n.spec.cores,
     mem: e.nodeMemoryUsedMiB(n.spec.name) * MiB, maxmem: n.spec.memoryMiB * MiB, uptime: e.now() - n.bootTime,
   })).sort((a, b) => a.node.localeCompare(b.node));
 }
@@ -68,7 +68,7 @@ export function clusterResources(c: Ctx): unknown {
   const out: Record<string, unknown>[] = [];
   if (!type || type === 'node') {
     for (const n of e.nodes.values()) {
-      out.push({ id: `node/${n.spec.name}`, type: 'node', node: n.spec.name, status: 'online', level: '', cpu: 0.03, maxcpu: n.spec.cores, mem: e.nodeMemoryUsedMiB(n.spec.name) * MiB, maxmem: n.spec.memoryMiB * MiB, uptime: e.now() - n.bootTime, disk: 10 * GiB, maxdisk: 100 * GiB, 'cgroup-mode': 2 });
+      out.push({ id: `node/${n.spec.name}`, type: 'node', node: n.spec.name, status: e.offline.has(n.spec.name) ? 'offline' : 'online', level: '', cpu: 0.03, maxcpu: n.spec.cores, mem: e.nodeMemoryUsedMiB(n.spec.name) * MiB, maxmem: n.spec.memoryMiB * MiB, uptime: e.now() - n.bootTime, disk: 10 * GiB, maxdisk: 100 * GiB, 'cgroup-mode': 2 });
     }
   }
   if (!type || type === 'storage') {
@@ -85,7 +85,8 @@ export function clusterResources(c: Ctx): unknown {
     for (const v of e.vms.values()) {
       if (!e.access.has(c.authid, `/vms/${v.vmid}`, 'VM.Audit')) continue;
       const s = vmSummary(e, v, false);
-      guests.push({ id: `qemu/${v.vmid}`, type: 'qemu', node: v.node, template: v.config.template === '1' ? 1 : 0, maxcpu: s.cpus, pool: e.poolOf(v.vmid), ...s });
+      // pmxcfs still lists a guest of an offline node, but nobody reports its state: status 'unknown'.
+      guests.push({ id: `qemu/${v.vmid}`, type: 'qemu', node: v.node, template: v.config.template === '1' ? 1 : 0, maxcpu: s.cpus, pool: e.poolOf(v.vmid), ...s, ...(e.offline.has(v.node) ? { status: 'unknown' } : {}) });
     }
     for (const ct of e.containers.values()) {
       if (!e.access.has(c.authid, `/vms/${ct.vmid}`, 'VM.Audit')) continue;
@@ -94,6 +95,14 @@ export function clusterResources(c: Ctx): unknown {
     out.push(...guests.sort((a, b) => Number(a.vmid) - Number(b.vmid)));
   }
   return out.map((r) => Object.fromEntries(Object.entries(r).filter(([, val]) => val !== undefined)));
+}
+
+/** GET /cluster/sdn/vnets: the VNets the token may see (SDN.Audit or SDN.Allocate on /sdn/zones/<zone>/<vnet>). */
+export function sdnVnets(c: Ctx): unknown {
+  const e = c.engine;
+  return [...e.vnets.entries()].sort(([a], [b]) => a.localeCompare(b))
+    .filter(([vnet, v]) => e.access.has(c.authid, `/sdn/zones/${v.zone}/${vnet}`, 'SDN.Audit') || e.access.has(c.authid, `/sdn/zones/${v.zone}/${vnet}`, 'SDN.Allocate'))
+    .map(([vnet, v]) => ({ vnet, zone: v.zone, type: 'vnet', ...(v.tag !== undefined ? { tag: v.tag } : {}), digest: createHash('sha1').update(`${vnet}:${v.zone}`).digest('hex') }));
 }
 
 export function nextId(c: Ctx): unknown {
@@ -215,14 +224,16 @@ export async function queryUrlMetadata(c: Ctx): Promise<unknown> {
   const url = String(c.params.url);
   const u = new URL(url);
   const filename = decodeURIComponent(u.pathname.split('/').pop() ?? '') || undefined;
-  if (isLoopbackHost(u.hostname)) {
+  const via = c.engine.viaLoopback(url);
+  if (via) {
     let r;
     try {
-      r = await fetchLoopback(url, c.params['verify-certificates'] !== false, 'HEAD', 10_000);
+      r = await fetchLoopback(via, c.params['verify-certificates'] !== false, 'HEAD', 10_000);
     } catch (e) {
       throw new SimHttpError(500, `can't open '${url}' - ${(e as Error).message}`);
     }
-    if (r.status >= 400) throw new SimHttpError(500, `invalid server response: '${r.status}'`);
+    // pve-manager PVE/API2/Nodes.pm query_url_metadata: die "invalid server response: '<status line>'".
+    if (r.status >= 400) throw new SimHttpError(500, `invalid server response: '${r.status} ${STATUS_CODES[r.status] ?? 'Error'}'`);
     const len = Number(r.headers['content-length'] ?? NaN);
     return { filename, mimetype: String(r.headers['content-type'] ?? 'application/octet-stream'), ...(Number.isFinite(len) ? { size: len } : {}) };
   }
@@ -267,15 +278,23 @@ export function downloadUrl(c: Ctx): string {
     }
     const u = new URL(url);
     let body: Buffer;
-    if (isLoopbackHost(u.hostname)) {
+    const via = e.viaLoopback(url);
+    if (via) {
+      // pve-common src/PVE/Tools.pm download_file_from_url: wget into a temporary file, run_command with errmsg
+      // "download failed"; wget exits 8 on an HTTP error (4 on a network failure) and logs "ERROR <code>: <reason>."
       log(`downloading ${url} to ${path}`);
+      const wget = `wget --progress=dot:giga -O ${path}.tmp_dwnl.${process.pid} ${url}`;
       let r;
       try {
-        r = await fetchLoopback(url, verify, 'GET', 10 * 60_000);
+        r = await fetchLoopback(via, verify, 'GET', 10 * 60_000);
       } catch (err) {
-        throw new Error(`download failed: ${(err as Error).message}`);
+        log(`failed: ${(err as Error).message}.`);
+        throw new Error(`download failed: command '${wget}' failed: exit code 4`);
       }
-      if (r.status >= 400) throw new Error(`download failed: server answered ${r.status}`);
+      if (r.status >= 400) {
+        log(`ERROR ${r.status}: ${STATUS_CODES[r.status] ?? 'Error'}.`);
+        throw new Error(`download failed: command '${wget}' failed: exit code 8`);
+      }
       body = r.body;
     } else {
       body = syntheticContent(url);

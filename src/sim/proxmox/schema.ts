@@ -143,6 +143,7 @@ export const ENDPOINTS: Record<string, Params> = {
   'GET /nodes/{node}/status': { node: NODE },
   'GET /nodes/{node}/network': { node: NODE, type: enm(['bridge', 'bond', 'eth', 'alias', 'vlan', 'fabric', 'OVSBridge', 'OVSBond', 'OVSPort', 'OVSIntPort', 'vnet', 'any_bridge', 'any_local_bridge', 'include_sdn']) },
   'GET /cluster/resources': { type: enm(['vm', 'storage', 'node', 'sdn']) },
+  'GET /cluster/sdn/vnets': { pending: bool(), running: bool() },
   'GET /cluster/nextid': { vmid: int({ min: 100, max: 999999999 }) },
   'GET /access/permissions': { path: str(), userid: str({ pattern: /^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+(?:![A-Za-z][A-Za-z0-9.\-_]+)?$/ }) },
   'POST /access/users/{userid}/token/{tokenid}': { userid: req(str({ format: 'pve-userid', maxLength: 64 })), tokenid: req(str({ pattern: /^[A-Za-z][A-Za-z0-9.\-_]+$/ })), comment: str(), expire: int({ min: 0 }), privsep: bool() },

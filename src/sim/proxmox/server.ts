@@ -23,6 +23,7 @@ const HANDLERS: Record<string, Handler> = {
   'GET /nodes/{node}/network': oh.network,
   'GET /cluster/resources': oh.clusterResources,
   'GET /cluster/nextid': oh.nextId,
+  'GET /cluster/sdn/vnets': oh.sdnVnets,
   'GET /access/permissions': oh.permissions,
   'POST /access/users/{userid}/token/{tokenid}': oh.generateToken,
   'POST /access/roles': uh.createRole,
@@ -240,6 +241,13 @@ export function createHandler(o: ServerOptions): (req: IncomingMessage, res: Ser
           params[n] = decodeURIComponent(m![i + 1]!);
         });
         logged.params = Object.fromEntries(Object.entries(params).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, maskUrlPassword(v)]));
+        // A request for a node that is down is proxied there by pveproxy and fails on the connect (C9).
+        const target = /^\/nodes\/([^/]+)\//.exec(path)?.[1];
+        if (target && engine.offline.has(decodeURIComponent(target))) {
+          send(595, 'Errors during connection establishment, proxy handler: No route to host', null);
+          writeLog();
+          return;
+        }
         if (faults.should('rate5xx')) {
           // What a real server answers when something behind pveproxy is briefly unavailable.
           if (TASK_ROUTES.has(route.key)) send(500, 'got no worker upid - start worker failed', null);

@@ -64,7 +64,8 @@ function checkOptions(c: Ctx, node: string, vmid: number, opts: Record<string, s
     if (/^net\d+$/.test(k)) {
       const bridge = getKey(v, 'bridge');
       const tag = getKey(v, 'tag');
-      if (bridge) perm(e, c.authid, `/sdn/zones/localnetwork/${bridge}${tag ? `/${tag}` : ''}`, ['SDN.Use']);
+      // pve-network: a VNet's ACL path is its zone's; a plain Linux bridge lives in the `localnetwork` zone.
+      if (bridge) perm(e, c.authid, `/sdn/zones/${e.vnets.get(bridge)?.zone ?? 'localnetwork'}/${bridge}${tag ? `/${tag}` : ''}`, ['SDN.Use']);
     }
     if (ANY_DRIVE_RE.test(k)) checkDrive(c, node, vmid, k, v);
   }
@@ -306,7 +307,7 @@ export async function cloneVm(c: Ctx): Promise<string> {
   for (const [k, val] of Object.entries(src.config)) {
     if (/^net\d+$/.test(k)) {
       const bridge = getKey(val, 'bridge');
-      if (bridge) perm(e, c.authid, `/sdn/zones/localnetwork/${bridge}`, ['SDN.Use']);
+      if (bridge) perm(e, c.authid, `/sdn/zones/${e.vnets.get(bridge)?.zone ?? 'localnetwork'}/${bridge}`, ['SDN.Use']);
     }
   }
   if (src.config.lock) throw new SimHttpError(500, `VM is locked (${src.config.lock})`);
