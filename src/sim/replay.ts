@@ -1,11 +1,13 @@
 // Owns `cloudlab sim --replay FILE`: plays the Proxmox requests of a transcript against a fresh simulator that
 // answers as the recorded release, and lists every difference in status, body shape or wording. Placeholders map
 // onto the simulator ({node:1} → pve1, a token → the simulator's CloudlabProvisioner token); a task a recorded
-// call started is followed to the same end. Talos exchanges are listed as not replayed (they need a booted node).
+// call started is followed to the same end; factory.talos.dev is played by the Image Factory simulator on loopback.
+// Talos exchanges are listed as not replayed (they need a booted node).
 import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { invalidInput } from '../core/errors.js';
 import { CLOUDLAB_ROLE, rolePrivileges } from '../providers/proxmox/privileges.js';
+import { startFactorySim } from './factory/server.js';
 import { startProxmoxSim } from './proxmox/index.js';
 import { Redactor, shapeOf, type ProxmoxExchange, type Shape, type Transcript } from '../providers/record/transcript.js';
 
@@ -95,7 +97,26 @@ export async function replayTranscript(t: Transcript, opts: { version?: string; 
   const text = JSON.stringify(t.exchanges);
   const nodeCount = Math.max(1, ...[...text.matchAll(/\{node:(\d+)\}/g)].map((m) => Number(m[1])));
   const nodes = Array.from({ length: nodeCount }, (_, i) => ({ name: `pve${i + 1}`, cores: 16, memoryMiB: 65536, bridges: ['vmbr0'] }));
-  const sim = await startProxmoxSim({ listen: opts.listen ?? '127.0.0.1:0', nodes, version, speed: 50, authFailDelayMs: 0, role: { roleid: CLOUDLAB_ROLE, privs: rolePrivileges(Number(version.split('.')[0])) } });
+  // The public Image Factory is played by its simulator on loopback, so downloads fail or succeed as they did.
+  const listenHost = (opts.listen ?? '127.0.0.1:0').replace(/:\d+$/, '');
+  const factory = await startFactorySim({ listen: `${listenHost}:0` });
+  let sim: Awaited<ReturnType<typeof startProxmoxSim>>;
+  try {
+    sim = await startProxmoxSim({ listen: opts.listen ?? '127.0.0.1:0', nodes, version, speed: 50, authFailDelayMs: 0, hostMap: { 'factory.talos.dev': factory.url }, role: { roleid: CLOUDLAB_ROLE, privs: rolePrivileges(Number(version.split('.')[0])) } });
+  } catch (e) {
+    await factory.close();
+    throw e;
+  }
+  // Schematics the recorded factory knew (a download or metadata query of it succeeded) are known to the double too.
+  const taskEnd = new Map<string, string>();
+  for (const x of t.exchanges) if (x.api === 'proxmox' && x.task?.exitstatus) taskEnd.set(x.path.replace(/^.*\/tasks\/(.*)\/status$/, '$1'), x.task.exitstatus);
+  for (const x of t.exchanges) {
+    if (x.api !== 'proxmox') continue;
+    const id = /factory\.talos\.dev\/image\/([0-9a-f]{64})\//.exec(x.params.url ?? '')?.[1];
+    if (!id) continue;
+    const ok = /\/download-url$/.test(x.path) ? x.upid !== undefined && (taskEnd.get(x.upid) ?? 'OK') === 'OK' : x.status === 200;
+    if (ok) factory.schematics.set(id, {});
+  }
   try {
     const toSim = (s: string): string => s
       .replace(/\{node:(\d+)\}/g, (_, n: string) => `pve${n}`)
@@ -164,6 +185,7 @@ export async function replayTranscript(t: Transcript, opts: { version?: string; 
     return { pveVersion: version, replayed, notReplayed, differences: diffs };
   } finally {
     await sim.close();
+    await factory.close();
   }
 }
 

@@ -108,7 +108,8 @@ export class Redactor {
   }
 
   text(s: string): string {
-    let out = redact(s).replace(PEM, '{key}');
+    // wget's temporary file carries the worker's pid (pve-common download_file_from_url): not a fact about the site.
+    let out = redact(s).replace(PEM, '{key}').replace(/\.tmp_dwnl\.\d+/g, '.tmp_dwnl.{pid}');
     out = out.replace(URL_HOST, (all, scheme: string, host: string) => (PUBLIC_HOSTS.has(host) ? all : `${scheme}${this.placeholder('host', host)}`));
     out = out.replace(TOKEN_ID, (t) => this.placeholder('token', t));
     out = out.replace(USER_ID, (u) => this.placeholder('user', u));
