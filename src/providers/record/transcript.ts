@@ -117,7 +117,8 @@ export class Redactor {
     out = out.replace(MAC, (m) => this.placeholder('mac', m.toUpperCase()));
     out = out.replace(IPV6, (a) => this.placeholder('ip', a.toLowerCase()));
     out = out.replace(IPV4, (a) => this.placeholder('ip', a));
-    out = out.replace(LONG_B64, (b) => (/^[0-9a-f]+$/.test(b) ? b : '{key}'));
+    // A long base64 run is a key, unless it is a path of words and hex ids (a URL's path: /image/<sha256>/v1.12.6).
+    out = out.replace(LONG_B64, (b) => (b.includes('+') || b.split('/').some((seg) => seg.length >= 40 && !/^[0-9a-f]+$/.test(seg)) ? '{key}' : b));
     // Longest names first, whole words only (a name inside a longer identifier is replaced with it).
     for (const [name, kind] of [...this.names].sort(([a], [b]) => b.length - a.length)) {
       const re = new RegExp(`(?<![A-Za-z0-9_])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_])`, 'g');
