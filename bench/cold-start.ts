@@ -3,8 +3,8 @@
 // alternates A and B runs and reports medians and the median of the pairwise ratios A/B (robust to a noisy machine):
 //   cloudlab --version                        vs kubectl version --client   [target ≤ 1.2×]
 //   cloudlab plan --offline -f examples/ha.yaml vs kubectl version --client [target < 2×]
-// and a no-change `cloudlab apply --yes` of a 3+27-node cluster as a whole process, start to exit, against
-// `cloudlab sim` (its own process) with 20 ms per Proxmox request [target < 1 s].
+// and a no-change `cloudlab apply --yes` of a 3+27-node cluster as a whole process, start to exit, against the
+// simulators with 20 ms per Proxmox request [target < 1 s].
 // Run: npm run build && npm run bundle && node dist/bench/cold-start.js [runs]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initSecrets } from '../src/sops/index.js';
 import { parseSpec } from '../src/spec/load.js';
+import { startSimulatedWorld } from '../src/sim/world.js';
 import { planCluster } from '../src/plan/planner.js';
 import { clusterBundle } from '../src/reconcile/session.js';
 
@@ -67,38 +68,18 @@ function runAsync(bin: string, args: string[], env: NodeJS.ProcessEnv, cwd: stri
   });
 }
 
-/** Starts `cloudlab sim -f SPEC` in its own process (as a user would) and returns its connection variables. */
-function startSim(bin: string, file: string, cwd: string): Promise<{ env: NodeJS.ProcessEnv; stop: () => void }> {
-  const child = spawn(bin, ['sim', '-f', file, '--speed', '10', '--faults', 'latency=20ms'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((done, fail) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const line = buf.split('\n').find((l) => l.includes('"ready"'));
-      if (!line) return;
-      const r = JSON.parse(line) as { endpoint: string; tokenId: string; tokenSecret: string; fingerprint: string };
-      done({
-        env: { CLOUDLAB_PROXMOX_ENDPOINT: r.endpoint, CLOUDLAB_PROXMOX_TOKEN_ID: r.tokenId, CLOUDLAB_PROXMOX_TOKEN_SECRET: r.tokenSecret, CLOUDLAB_PROXMOX_FINGERPRINT: r.fingerprint },
-        stop: () => child.kill('SIGTERM'),
-      });
-    });
-    child.on('exit', (code) => fail(new Error(`cloudlab sim exited ${code}`)));
-  });
-}
-
 async function noChangeApply(bin: string): Promise<void> {
   const dir = join(tmp, 'cluster');
   const file = join(dir, 'cluster.yaml');
   execFileSync('mkdir', ['-p', dir]);
   writeFileSync(file, spec());
   const keyFile = join(dir, 'key.txt');
-  const env0 = { ...process.env, SOPS_AGE_KEY_FILE: keyFile };
+  const env0 = { ...process.env, SOPS_AGE_KEY_FILE: keyFile, CLOUDLAB_SIM_SPEED: '10' };
   await initSecrets(dir, env0, { keyFile });
   const loaded = parseSpec(spec(), file, file);
-  // The Talos secrets bundle (an RSA-4096 key) is made once per cluster lifetime: not part of any apply measured.
   await clusterBundle(dir, planCluster(loaded), env0, { create: true });
-  const sim = await startSim(bin, file, dir);
-  const env = { ...env0, ...sim.env };
+  const world = await startSimulatedWorld({ spec: loaded.spec, speed: 10, faults: 'latency=20ms' });
+  const env = { ...env0, ...world.env };
   try {
     const first = await runAsync(bin, ['apply', '--yes', '-f', file], env, dir);
     if (first.code !== 0) throw new Error(`apply failed: ${first.err}`);
@@ -108,9 +89,9 @@ async function noChangeApply(bin: string): Promise<void> {
       if (r.code !== 0) throw new Error(`re-apply failed: ${r.err}`);
       times.push(r.ms);
     }
-    console.log(`no-change apply, 30 nodes (3+27 on three hosts), whole command start to exit, simulator in its own process, 20 ms per Proxmox request: median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}; ${times.length} runs) [target < 1000 ms]`);
+    console.log(`no-change apply, 30 nodes (3+27 on three hosts), whole command start to exit, 20 ms per Proxmox request: median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}; ${times.length} runs) [target < 1000 ms]`);
   } finally {
-    sim.stop();
+    await world.close();
   }
 }
 

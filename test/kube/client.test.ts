@@ -1,59 +1,30 @@
-// KubeClient against the simulator's minimal Kubernetes API: client-certificate auth, readyz, version, nodes
-// (list/get/delete with 404s), and clear errors for bad kubeconfigs and unreachable servers.
+// KubeClient against the simulated Kubernetes API: client-certificate auth, readyz, version, nodes (list/get/delete
+// with 404s), and clear errors for bad kubeconfigs and unreachable servers.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Server } from 'node:https';
-import { stringify } from 'yaml';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { generateCA, issueCertificate } from '../../src/render/talos/pki.js';
-import { startKubeApi, type SimKubeNode } from '../../src/sim/talos/kube-api.js';
 import type { CloudlabError } from '../../src/core/errors.js';
+import { until } from '../talos/fixtures.js';
+import { b64, kubeconfigYaml as kubeconfig, kubelet, startKubeSim, type KubeSim } from './fixture.js';
 
 const HOST = '127.0.65.10';
 const PORT = 6443;
-const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-function kubeconfig(server: string, ca: string, user: Record<string, string>): string {
-  return stringify({
-    apiVersion: 'v1', kind: 'Config',
-    clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': b64(ca) } }],
-    users: [{ name: 'admin@c', user }],
-    contexts: [{ name: 'admin@c', context: { cluster: 'c', user: 'admin@c', namespace: 'default' } }],
-    'current-context': 'admin@c',
-  });
-}
-
-describe('KubeClient against the minimal Kubernetes API', () => {
-  let server: Server;
+describe('KubeClient against the simulated Kubernetes API', () => {
+  let sim: KubeSim;
   let ca: { crt: string; key: string };
   let admin: { crt: string; key: string };
-  const nodes: SimKubeNode[] = [
-    { name: 'w1', address: '127.0.65.13', controlPlane: false, ready: false, kubeletVersion: 'v1.35.0', createdAt: new Date(), uid: 'u-w1' },
-    { name: 'cp1', address: '127.0.65.11', controlPlane: true, ready: true, kubeletVersion: 'v1.35.0', createdAt: new Date(), uid: 'u-cp1' },
-  ];
 
   before(async () => {
-    ca = await generateCA({ algorithm: 'ecdsa-p256', organization: 'kubernetes', validityDays: 10 });
-    const serving = await issueCertificate(ca, { algorithm: 'ecdsa-p256', commonName: 'kube-apiserver', ipAddresses: [HOST], usages: ['serverAuth'], validityDays: 1 });
-    admin = await issueCertificate(ca, { algorithm: 'ecdsa-p256', commonName: 'admin', organizations: ['system:masters'], usages: ['clientAuth'], validityDays: 1 });
-    server = await startKubeApi({
-      host: HOST, port: PORT, cert: serving.crt, key: serving.key, clientCa: ca.crt,
-      hooks: {
-        kubernetesVersion: () => 'v1.35.0',
-        nodes: () => nodes,
-        deleteNode: (name) => {
-          const i = nodes.findIndex((n) => n.name === name);
-          if (i < 0) return false;
-          nodes.splice(i, 1);
-          return true;
-        },
-      },
-    });
+    sim = await startKubeSim({ host: HOST, port: PORT, kubelets: [kubelet('w1', '127.0.65.13', false, false), kubelet('cp1', '127.0.65.11', true)], addons: null });
+    ca = sim.ca;
+    admin = sim.admin;
+    const k = KubeClient.fromKubeconfig(sim.kubeconfig);
+    await until('both kubelets registered', async () => ((await k.listNodes()).length === 2 ? true : undefined));
+    k.close();
   });
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  after(() => sim.close());
 
   it('reads readyz, version and nodes (sorted, Ready condition, addresses, role)', async () => {
     const k = KubeClient.fromKubeconfig(kubeconfig(`https://${HOST}:${PORT}`, ca.crt, { 'client-certificate-data': b64(admin.crt), 'client-key-data': b64(admin.key) }));

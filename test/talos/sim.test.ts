@@ -150,8 +150,8 @@ describe('Talos simulator faults on streams and operations', () => {
   });
 
   it('parses the fault string', () => {
-    const p = parseTalosFaults('slowboot=3,stuck=127.0.9.9|0.25,drop=0.5,error=Bootstrap:1|Kubeconfig:0.5,5xx=0.1,rollback=127.0.9.8|127.0.9.7,lostreply=ApplyConfiguration,seed=4');
-    assert.deepEqual(p, { seed: 4, slowBoot: 3, stuckAddresses: ['127.0.9.9'], stuckRate: 0.25, drop: 0.5, errors: { Bootstrap: 1, Kubeconfig: 0.5, '*': 0.1 }, rollbackAddresses: ['127.0.9.8', '127.0.9.7'], lostReplies: { ApplyConfiguration: 1 } });
+    const p = parseTalosFaults('slowboot=3,stuck=127.0.9.9|0.25,drop=0.5,error=Bootstrap:1|Kubeconfig:0.5,5xx=0.1,rollback=127.0.9.8|127.0.9.7,lostreply=ApplyConfiguration,imagefail=bad:1|worse:2,seed=4');
+    assert.deepEqual(p, { seed: 4, slowBoot: 3, stuckAddresses: ['127.0.9.9'], stuckRate: 0.25, drop: 0.5, errors: { Bootstrap: 1, Kubeconfig: 0.5, '*': 0.1 }, rollbackAddresses: ['127.0.9.8', '127.0.9.7'], lostReplies: { ApplyConfiguration: 1 }, failingImages: ['bad:1', 'worse:2'] });
     assert.throws(() => parseTalosFaults('slowboot=0.5'), /slowboot/);
     assert.throws(() => parseTalosFaults('nonsense=1'), /cannot parse/);
   });

@@ -1,14 +1,23 @@
-// Owns the state one simulated Talos cluster shares across its nodes: bootstrap-once, etcd membership, the VIP holder,
-// the Kubernetes nodes it reports, and the lifecycle of its minimal Kubernetes API on the cluster endpoint. It sees its
-// nodes only as ClusterMembers (ports.ts).
-import type { Server } from 'node:https';
+// Owns the state one simulated Talos cluster shares across its nodes: bootstrap-once, etcd membership and its keyspace,
+// the VIP holder, the kubelets it reports, and where its Kubernetes API server (src/sim/kube, objects in this etcd)
+// listens: on the cluster endpoint while a control plane's kube-apiserver runs there. It sees its nodes only as
+// ClusterMembers (ports.ts).
 import { issueCertificate } from '../../render/talos/pki.js';
-import type { CertPair } from './config.js';
-import { startKubeApi, type SimKubeNode } from './kube-api.js';
-import type { ClusterMember, ClusterView, EtcdMemberState } from './ports.js';
 import { SimEtcdStore } from '../etcd/store.js';
+import { SimKubeApi, type AddonsInfo, type KubeletInfo } from '../kube/index.js';
+import type { CertPair } from './config.js';
+import type { ClusterMember, ClusterView, EtcdMemberState } from './ports.js';
 
 export type { EtcdMemberState } from './ports.js';
+
+export interface SimClusterOptions {
+  /** Simulated duration → real milliseconds. */
+  scaled: (ms: number) => number;
+  /** True when pulling an image fails (fault plan or tests). */
+  imageFails: (image: string) => boolean;
+}
+
+const tagOf = (image: string) => /:(v\d+\.\d+\.\d+[\w.+-]*)$/.exec(image)?.[1];
 
 export class SimCluster implements ClusterView {
   readonly nodes = new Set<ClusterMember>();
@@ -21,8 +30,9 @@ export class SimCluster implements ClusterView {
   vipHolder: string | null = null;
   /** Kubernetes node names deleted through the API, with the boot id they were deleted at (a reboot re-registers them). */
   readonly deletedKubeNodes = new Map<string, string>();
-  private readonly kubeCreated = new Map<string, { at: Date; uid: string }>();
-  private kube: Server | null = null;
+  /** The Kubernetes API server; its objects live in `etcd`. */
+  readonly kube: SimKubeApi;
+  private kubeHost: string | null = null;
   private kubeCert: { crt: string; key: string } | null = null;
   private refreshing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -30,7 +40,21 @@ export class SimCluster implements ClusterView {
   /** The OS CA with key, as seen in a control plane configuration applied to this cluster (used to pre-issue certificates). */
   knownOsCa: CertPair | null = null;
 
-  constructor(readonly id: string, readonly name: string, readonly endpoint: URL, private readonly nextId: () => string) {}
+  constructor(readonly id: string, readonly name: string, readonly endpoint: URL, private readonly nextId: () => string, opts: SimClusterOptions) {
+    this.kube = new SimKubeApi({
+      etcd: () => this.etcd,
+      kubernetesVersion: () => this.kubernetesVersion(),
+      storageAvailable: () => this.hasQuorum(),
+      periodMs: Math.max(50, Math.min(1000, opts.scaled(5000))),
+      hooks: {
+        kubelets: () => this.kubelets(),
+        addons: () => this.addons(),
+        nodeDeleted: (name) => this.deleteKubeNode(name),
+        scaled: opts.scaled,
+        imageFails: opts.imageFails,
+      },
+    });
+  }
 
   attach(node: ClusterMember): void {
     this.nodes.add(node);
@@ -143,7 +167,12 @@ export class SimCluster implements ClusterView {
     return to;
   }
 
-  /** The host the Kubernetes API answers on (the endpoint's host; for a VIP, only while a healthy control plane holds it). */
+  /**
+   * Whether the Kubernetes API answers on the endpoint host. A VIP is held only by a healthy control plane (Talos
+   * elects its holder through etcd, so without quorum nobody holds it). On a control plane's own address the
+   * kube-apiserver static pod runs while the node holds etcd data, and keeps answering without quorum (then it
+   * reports etcd unhealthy and storage calls time out, as a real API server does).
+   */
   private kubeWanted(): boolean {
     if (!this.bootstrapped || this.closed) return false;
     const host = this.endpoint.hostname;
@@ -154,13 +183,14 @@ export class SimCluster implements ClusterView {
       return true;
     }
     this.vipHolder = null;
+    const apiServerUp = (n: ClusterMember) => n.isRunning && n.activeConfig?.type === 'controlplane' && this.memberOf(n.address) !== undefined && n.etcdData === this.generation;
     const owner = this.sortedNodes().find((n) => n.address === host);
-    if (owner) return healthy.includes(owner);
+    if (owner) return apiServerUp(owner);
     return healthy.length > 0;
   }
 
   get kubeServing(): boolean {
-    return this.kube !== null;
+    return this.kubeHost !== null;
   }
 
   /** Reconciles the VIP and the Kubernetes API with the nodes' states (serialised). */
@@ -174,7 +204,7 @@ export class SimCluster implements ClusterView {
   private async doRefresh(): Promise<void> {
     this.joinPending();
     const want = this.kubeWanted();
-    if (want && !this.kube) {
+    if (want && !this.kubeHost) {
       const k8s = this.caWithKey('k8s');
       if (!k8s?.key) return;
       const host = this.endpoint.hostname;
@@ -188,55 +218,70 @@ export class SimCluster implements ClusterView {
           ipAddresses: [host, '127.0.0.1'], usages: ['serverAuth'], validityDays: 365,
         });
       }
-      this.kube = await startKubeApi({
-        host, port: Number(this.endpoint.port || 443), cert: this.kubeCert.crt, key: this.kubeCert.key.replace(/-----(BEGIN|END) ED25519 PRIVATE KEY-----/g, '-----$1 PRIVATE KEY-----'),
-        clientCa: k8s.crt,
-        hooks: { kubernetesVersion: () => this.kubernetesVersion(), nodes: () => this.kubeNodes(), deleteNode: (name) => this.deleteKubeNode(name) },
+      await this.kube.listen(host, Number(this.endpoint.port || 443), {
+        cert: this.kubeCert.crt, key: this.kubeCert.key.replace(/-----(BEGIN|END) ED25519 PRIVATE KEY-----/g, '-----$1 PRIVATE KEY-----'), clientCa: k8s.crt,
       });
+      this.kubeHost = host;
       this.lastKubeError = null;
-    } else if (!want && this.kube) {
-      const s = this.kube;
-      this.kube = null;
-      s.closeAllConnections();
-      await new Promise<void>((r) => s.close(() => r()));
+    } else if (!want && this.kubeHost) {
+      const host = this.kubeHost;
+      this.kubeHost = null;
+      await this.kube.stopListening(host);
     }
+    this.kube.kick();
   }
 
   kubernetesVersion(): string {
     return this.healthyControlPlanes()[0]?.activeConfig?.kubernetesVersion ?? 'v1.35.0';
   }
 
-  /** The Kubernetes nodes: every running, configured node whose kubelet has registered (and was not deleted since its boot). */
-  kubeNodes(): SimKubeNode[] {
-    if (!this.kube) return [];
-    const out: SimKubeNode[] = [];
+  /** The kubelets that have registered: every running, configured node (not deleted through the API since its boot). */
+  kubelets(): KubeletInfo[] {
+    if (!this.kubeHost) return [];
+    const out: KubeletInfo[] = [];
     for (const n of this.sortedNodes()) {
       const k = n.kubeletState();
-      if (!k.registered) continue;
+      const cfg = n.activeConfig;
+      if (!k.registered || !cfg) continue;
       if (this.deletedKubeNodes.get(n.hostname) === n.bootId) continue;
-      let created = this.kubeCreated.get(n.hostname);
-      if (!created) {
-        created = { at: new Date(), uid: n.uidFor(n.hostname) };
-        this.kubeCreated.set(n.hostname, created);
-      }
+      const cp = cfg.type === 'controlplane';
       out.push({
-        name: n.hostname, address: n.address, controlPlane: n.activeConfig?.type === 'controlplane', ready: k.ready,
-        kubeletVersion: n.activeConfig?.kubernetesVersion ?? 'v1.35.0', createdAt: created.at, uid: created.uid,
+        name: n.hostname, address: n.address, controlPlane: cp, ready: k.ready,
+        kubeletVersion: tagOf(cfg.kube.kubeletImage) ?? cfg.kubernetesVersion, osImage: `Talos (${n.talosVersion})`,
+        taints: cp && !cfg.kube.allowSchedulingOnControlPlanes ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [],
+        staticPods: cp ? [
+          { name: 'kube-apiserver', image: cfg.kube.apiServerImage },
+          { name: 'kube-controller-manager', image: cfg.kube.controllerManagerImage },
+          { name: 'kube-scheduler', image: cfg.kube.schedulerImage },
+        ] : [],
       });
     }
     return out;
+  }
+
+  /** The bootstrap manifests' settings, from the first healthy control plane's configuration. */
+  addons(): AddonsInfo | null {
+    const cfg = this.healthyControlPlanes()[0]?.activeConfig;
+    if (!cfg) return null;
+    const k = cfg.kube;
+    return {
+      coreDns: k.coreDnsImage ? { image: k.coreDnsImage } : null,
+      kubeProxy: k.proxyImage ? { image: k.proxyImage } : null,
+      flannel: k.cni === 'flannel' ? { image: 'ghcr.io/siderolabs/flannel:v0.27.4' } : null,
+      podCidr: k.podCidr, serviceCidr: k.serviceCidr,
+    };
   }
 
   deleteKubeNode(name: string): boolean {
     const n = this.sortedNodes().find((x) => x.hostname === name);
     if (!n) return false;
     this.deletedKubeNodes.set(name, n.bootId);
-    this.kubeCreated.delete(name);
     return true;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.refresh();
+    await this.kube.close();
   }
 }

@@ -36,6 +36,24 @@ export interface SimMachineConfig {
   installImage: string | null;
   kubernetesVersion: string;
   hasEtcdCa: boolean;
+  /** What the node's Kubernetes components run, from the machine configuration (Talos' defaults where it is silent). */
+  kube: SimKubeSettings;
+}
+
+export interface SimKubeSettings {
+  kubeletImage: string;
+  apiServerImage: string;
+  controllerManagerImage: string;
+  schedulerImage: string;
+  /** null: kube-proxy disabled (cluster.proxy.disabled). */
+  proxyImage: string | null;
+  /** null: CoreDNS disabled (cluster.coreDNS.disabled). */
+  coreDnsImage: string | null;
+  /** cluster.network.cni.name: flannel (default), custom or none. */
+  cni: string;
+  allowSchedulingOnControlPlanes: boolean;
+  podCidr: string;
+  serviceCidr: string;
 }
 
 /** A validation failure, with Talos-like wording; `parse` separates "failed to parse" from "validation failed". */
@@ -166,6 +184,20 @@ export function parseMachineConfig(text: string): { config: SimMachineConfig; wa
   const tagOf = (s: unknown) => (typeof s === 'string' ? /:(v\d+\.\d+\.\d+[\w.+-]*)$/.exec(s)?.[1] : undefined);
   const kubernetesVersion = tagOf(apiImage) ?? tagOf(kubeletImage) ?? 'v1.35.0';
 
+  const str = (v: unknown, d: string) => (typeof v === 'string' && v ? v : d);
+  const kube: SimKubeSettings = {
+    kubeletImage: str(kubeletImage, `ghcr.io/siderolabs/kubelet:${kubernetesVersion}`),
+    apiServerImage: str(apiImage, `registry.k8s.io/kube-apiserver:${kubernetesVersion}`),
+    controllerManagerImage: str(get(v1, 'cluster', 'controllerManager', 'image'), `registry.k8s.io/kube-controller-manager:${kubernetesVersion}`),
+    schedulerImage: str(get(v1, 'cluster', 'scheduler', 'image'), `registry.k8s.io/kube-scheduler:${kubernetesVersion}`),
+    proxyImage: get(v1, 'cluster', 'proxy', 'disabled') === true ? null : str(get(v1, 'cluster', 'proxy', 'image'), `registry.k8s.io/kube-proxy:${kubernetesVersion}`),
+    coreDnsImage: get(v1, 'cluster', 'coreDNS', 'disabled') === true ? null : str(get(v1, 'cluster', 'coreDNS', 'image'), 'registry.k8s.io/coredns/coredns:v1.12.4'),
+    cni: str(get(v1, 'cluster', 'network', 'cni', 'name'), 'flannel'),
+    allowSchedulingOnControlPlanes: get(v1, 'cluster', 'allowSchedulingOnControlPlanes') === true,
+    podCidr: str((get(v1, 'cluster', 'network', 'podSubnets') as unknown[] | undefined)?.[0], '10.244.0.0/16'),
+    serviceCidr: str((get(v1, 'cluster', 'network', 'serviceSubnets') as unknown[] | undefined)?.[0], '10.96.0.0/12'),
+  };
+
   if (errors.length || !osCa || !k8sCa || !endpoint) {
     const list = errors.length ? errors : ['incomplete configuration'];
     throw new ConfigInvalid(`configuration validation failed: ${list.length} error${list.length === 1 ? '' : 's'} occurred:\n${list.map((e) => `\t* ${e}`).join('\n')}`, false);
@@ -187,6 +219,7 @@ export function parseMachineConfig(text: string): { config: SimMachineConfig; wa
       installImage: typeof image === 'string' ? image : null,
       kubernetesVersion,
       hasEtcdCa,
+      kube,
     },
   };
 }

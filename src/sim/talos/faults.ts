@@ -1,6 +1,7 @@
 // Owns the Talos simulator's seeded faults: slow boot, nodes that never leave maintenance, dropped streams and errors
-// from named operations, replies lost after the call took effect, an upgrade that rolls back, parsed from
-// `slowboot=3,stuck=127.0.10.12,drop=0.2,error=Bootstrap:1,lostreply=ApplyConfiguration:1,rollback=127.0.10.13,seed=42`
+// from named operations, replies lost after the call took effect, an upgrade that rolls back, images that fail to pull,
+// parsed from `slowboot=3,stuck=127.0.10.12,drop=0.2,error=Bootstrap:1,lostreply=ApplyConfiguration:1,rollback=127.0.10.13,
+// imagefail=nginx:bad,seed=42`
 // (plus the shared keys).
 import { invalidInput } from '../../core/errors.js';
 import { SeededStreams, parseFaultPlan, type FaultPlan } from '../faults.js';
@@ -24,9 +25,11 @@ export interface TalosFaultPlan {
    * when a node that accepted a maintenance-mode config goes down to install before the reply is flushed).
    */
   lostReplies: Record<string, number>;
+  /** Container images whose pulls fail in the simulated clusters (ErrImagePull, then ImagePullBackOff). */
+  failingImages: string[];
 }
 
-export const NO_TALOS_FAULTS: TalosFaultPlan = Object.freeze({ seed: 1, slowBoot: 1, stuckAddresses: [], stuckRate: 0, drop: 0, errors: {}, rollbackAddresses: [], lostReplies: {} });
+export const NO_TALOS_FAULTS: TalosFaultPlan = Object.freeze({ seed: 1, slowBoot: 1, stuckAddresses: [], stuckRate: 0, drop: 0, errors: {}, rollbackAddresses: [], lostReplies: {}, failingImages: [] });
 
 function prob(key: string, v: string): number {
   const n = Number(v);
@@ -42,7 +45,7 @@ export function parseTalosFaults(spec: string | FaultPlan | TalosFaultPlan | und
     // A shared plan: its drop rate drops streams, its 5xx rate fails any operation.
     return { ...NO_TALOS_FAULTS, seed: spec.seed, drop: spec.drop, errors: spec.rate5xx ? { '*': spec.rate5xx } : {} };
   }
-  const plan: TalosFaultPlan = { ...NO_TALOS_FAULTS, seed: defaultSeed, stuckAddresses: [], errors: {}, rollbackAddresses: [], lostReplies: {} };
+  const plan: TalosFaultPlan = { ...NO_TALOS_FAULTS, seed: defaultSeed, stuckAddresses: [], errors: {}, rollbackAddresses: [], lostReplies: {}, failingImages: [] };
   const shared: string[] = [];
   for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
     if (part === 'none') continue;
@@ -61,6 +64,9 @@ export function parseTalosFaults(spec: string | FaultPlan | TalosFaultPlan | und
           if (/^(0(\.\d+)?|1(\.0+)?)$/.test(v)) plan.stuckRate = prob(key, v);
           else plan.stuckAddresses.push(v);
         }
+        break;
+      case 'imagefail':
+        plan.failingImages.push(...val.split('|').filter(Boolean));
         break;
       case 'drop':
         plan.drop = prob(key, val);

@@ -70,6 +70,17 @@ export class TalosSimFleet implements NodeHost<SimTalosNode> {
     });
   }
 
+  /** Images whose pulls fail in the simulated clusters (tests mark them; the fault plan's `imagefail=` too). */
+  readonly failingImages = new Set<string>();
+
+  markImageFailing(image: string): void {
+    this.failingImages.add(image);
+  }
+
+  imageFails(image: string): boolean {
+    return this.failingImages.has(image) || this.faults.plan.failingImages.includes(image);
+  }
+
   serveApi(node: SimTalosNode, mode: ApiMode, ca?: { crt: string; key: string }): Promise<ApiServerHandle> {
     return this.apis.serve(node, mode, ca);
   }
@@ -168,7 +179,7 @@ export class TalosSimFleet implements NodeHost<SimTalosNode> {
     let cl = this.clusters.get(c.clusterId);
     if (!cl) {
       const key = c.clusterId;
-      cl = new SimCluster(key, c.clusterName, c.endpoint, () => this.memberId(key));
+      cl = new SimCluster(key, c.clusterName, c.endpoint, () => this.memberId(key), { scaled: (ms) => this.scaled(ms), imageFails: (image) => this.imageFails(image) });
       this.clusters.set(key, cl);
     }
     return cl;

@@ -29,6 +29,7 @@ export interface ClusterMember {
   /** Why the node's etcd failed to start (a snapshot that did not restore), null when it did not. */
   readonly etcdFailure: string | null;
   readonly bootId: string;
+  readonly talosVersion: string;
   kubeletState(): { registered: boolean; ready: boolean };
   uidFor(name: string): string;
 }

@@ -1,0 +1,156 @@
+// Owns the objects a Talos cluster has of its own: Node objects registered by kubelets (labels, taints, nodeInfo with
+// kubeletVersion, Ready/NotReady/Unknown conditions), the control planes' static pods (kube-apiserver,
+// kube-controller-manager, kube-scheduler as mirror pods whose image follows the machine configuration), and the
+// bootstrap manifests Talos applies: system namespaces, the kubernetes and kube-dns Services, CoreDNS, kube-proxy
+// (unless disabled) and flannel (when it is the CNI).
+import { createHash } from 'node:crypto';
+import { newUid } from '../objects.js';
+import type { Obj } from '../status.js';
+import { Ctx, md, now, spec, status, type KubeletInfo } from './context.js';
+
+function nodeLabels(k: KubeletInfo): Record<string, string> {
+  const l: Record<string, string> = { 'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': k.name, 'kubernetes.io/os': 'linux' };
+  if (k.controlPlane) l['node-role.kubernetes.io/control-plane'] = '';
+  return l;
+}
+
+function readyCondition(ready: boolean | 'unknown', since: string): Obj {
+  if (ready === 'unknown') return { type: 'Ready', status: 'Unknown', lastHeartbeatTime: since, lastTransitionTime: since, reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' };
+  return ready
+    ? { type: 'Ready', status: 'True', lastHeartbeatTime: since, lastTransitionTime: since, reason: 'KubeletReady', message: 'kubelet is posting ready status' }
+    : { type: 'Ready', status: 'False', lastHeartbeatTime: since, lastTransitionTime: since, reason: 'KubeletNotReady', message: 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized' };
+}
+
+function nodeConditions(ready: boolean | 'unknown', prev: Obj[] | undefined): Obj[] {
+  const old = prev?.find((c) => c.type === 'Ready');
+  const want = readyCondition(ready, now());
+  const ready2 = old && old.status === want.status ? old : want;
+  const pressure = (type: string, reason: string, message: string) => prev?.find((c) => c.type === type) ?? { type, status: 'False', lastHeartbeatTime: now(), lastTransitionTime: now(), reason, message };
+  return [
+    pressure('MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+    pressure('DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+    pressure('PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+    ready2,
+  ];
+}
+
+/** Registers kubelets as Node objects and keeps their status; a node whose kubelet went away turns Unknown. */
+export function syncNodes(c: Ctx): void {
+  const nodeT = c.t('', 'nodes');
+  const kubelets = c.hooks.kubelets();
+  const seen = new Set<string>();
+  for (const k of kubelets) {
+    seen.add(k.name);
+    const live = c.store.get(nodeT, '', k.name);
+    const info = { kubeletVersion: k.kubeletVersion, kubeProxyVersion: k.kubeletVersion, osImage: k.osImage, operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'containerd://2.1.5', kernelVersion: '6.12.57-talos', machineID: createHash('md5').update(k.name).digest('hex'), systemUUID: newUid(`system:${k.name}`), bootID: '' };
+    const addresses = [{ type: 'InternalIP', address: k.address }, { type: 'Hostname', address: k.name }];
+    if (!live) {
+      c.store.put(nodeT, {
+        apiVersion: 'v1', kind: 'Node',
+        metadata: { name: k.name, uid: newUid(), creationTimestamp: now(), labels: nodeLabels(k), annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' } },
+        spec: { podCIDR: '', ...(k.taints.length ? { taints: k.taints } : {}) },
+        status: { conditions: nodeConditions(k.ready, undefined), addresses, nodeInfo: info, capacity: { cpu: '2', memory: '4026532Ki', pods: '110' }, allocatable: { cpu: '1950m', memory: '3612836Ki', pods: '110' } },
+      });
+      continue;
+    }
+    const st = status(live);
+    c.saveStatus(nodeT, live, { ...st, conditions: nodeConditions(k.ready, st.conditions as Obj[] | undefined), addresses, nodeInfo: { ...info, bootID: (st.nodeInfo as Obj | undefined)?.bootID ?? '' } });
+  }
+  for (const n of c.store.list(nodeT)) {
+    if (seen.has(String(md(n).name))) continue;
+    const st = status(n);
+    const ready = ((st.conditions ?? []) as Obj[]).find((x) => x.type === 'Ready');
+    if (ready?.status !== 'Unknown') c.saveStatus(nodeT, n, { ...st, conditions: nodeConditions('unknown', st.conditions as Obj[] | undefined).map((x) => (x.type === 'Ready' ? readyCondition('unknown', now()) : x)) });
+  }
+}
+
+const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+
+/** The control planes' static pods, mirrored into the API as the kubelet does (annotation kubernetes.io/config.mirror). */
+export function syncStaticPods(c: Ctx): void {
+  const podT = c.t('', 'pods');
+  const nodeT = c.t('', 'nodes');
+  const want = new Map<string, { k: KubeletInfo; image: string; component: string }>();
+  for (const k of c.hooks.kubelets()) {
+    if (!c.store.get(nodeT, '', k.name)) continue;
+    for (const sp of k.staticPods) want.set(`${sp.name}-${k.name}`, { k, image: sp.image, component: sp.name });
+  }
+  for (const p of c.store.list(podT, 'kube-system')) {
+    const ann = (md(p).annotations ?? {}) as Obj;
+    if (!ann['kubernetes.io/config.mirror']) continue;
+    const w = want.get(String(md(p).name));
+    const image = ((spec(p).containers ?? []) as Obj[])[0]?.image;
+    if (!w || image !== w.image) c.registry.purge(podT, p);
+  }
+  for (const [name, w] of want) {
+    if (c.store.get(podT, 'kube-system', name)) continue;
+    const node = c.store.get(nodeT, '', w.k.name)!;
+    const h = hash(`${name}:${w.image}`);
+    c.store.put(podT, {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {
+        name, namespace: 'kube-system', uid: newUid(), creationTimestamp: now(), labels: { component: w.component, tier: 'control-plane', 'k8s-app': w.component },
+        annotations: { 'kubernetes.io/config.hash': h, 'kubernetes.io/config.mirror': h, 'kubernetes.io/config.seen': now(), 'kubernetes.io/config.source': 'file' },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: w.k.name, uid: md(node).uid, controller: true }],
+      },
+      spec: {
+        nodeName: w.k.name, hostNetwork: true, priorityClassName: 'system-node-critical', priority: 2000001000, restartPolicy: 'Always',
+        containers: [{ name: w.component, image: w.image, imagePullPolicy: 'IfNotPresent' }], tolerations: [{ operator: 'Exists', effect: 'NoExecute' }],
+      },
+      status: { phase: 'Pending', hostIP: w.k.address, podIP: w.k.address },
+    });
+  }
+}
+
+const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
+
+function ds(name: string, labels: Obj, image: string, extra: Obj = {}): Obj {
+  return {
+    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name, namespace: 'kube-system', labels },
+    spec: {
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { hostNetwork: true, priorityClassName: 'system-node-critical', tolerations: [{ operator: 'Exists' }], containers: [{ name, image, ...extra }] } },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+    },
+  };
+}
+
+/** The manifests Talos applies once etcd is bootstrapped (and re-applies with new images on a Kubernetes upgrade). */
+export function syncAddons(c: Ctx): void {
+  const a = c.hooks.addons();
+  if (!a) return;
+  const nsT = c.t('', 'namespaces');
+  for (const ns of SYSTEM_NAMESPACES) if (!c.store.get(nsT, '', ns)) c.registry.create(nsT, '', { metadata: { name: ns, labels: { 'kubernetes.io/metadata.name': ns } } });
+  const svcT = c.t('', 'services');
+  if (!c.store.get(svcT, 'default', 'kubernetes')) {
+    const first = a.serviceCidr.replace(/\.0\/\d+$/, '.1');
+    c.registry.create(svcT, 'default', { metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } }, spec: { type: 'ClusterIP', clusterIP: first, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] } });
+  }
+  const want: Obj[] = [];
+  if (a.coreDns) {
+    const labels = { 'k8s-app': 'kube-dns' };
+    want.push({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'coredns', namespace: 'kube-system', labels },
+      spec: {
+        replicas: 2, selector: { matchLabels: labels }, strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+        template: { metadata: { labels }, spec: { priorityClassName: 'system-cluster-critical', tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }], containers: [{ name: 'coredns', image: a.coreDns.image, ports: [{ containerPort: 53, name: 'dns', protocol: 'UDP' }] }] } },
+      },
+    });
+    if (!c.store.get(svcT, 'kube-system', 'kube-dns')) {
+      const dnsIp = a.serviceCidr.replace(/\.0\/\d+$/, '.10');
+      c.registry.create(svcT, 'kube-system', { metadata: { name: 'kube-dns', labels: { 'k8s-app': 'kube-dns' } }, spec: { type: 'ClusterIP', clusterIP: dnsIp, selector: { 'k8s-app': 'kube-dns' }, ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }] } });
+    }
+  }
+  if (a.kubeProxy) want.push(ds('kube-proxy', { 'k8s-app': 'kube-proxy', tier: 'node' }, a.kubeProxy.image));
+  if (a.flannel) want.push(ds('kube-flannel', { 'k8s-app': 'flannel', tier: 'node' }, a.flannel.image));
+  for (const o of want) {
+    const t = c.t(String(o.apiVersion).includes('/') ? 'apps' : '', o.kind === 'Deployment' ? 'deployments' : 'daemonsets');
+    const live = c.store.get(t, 'kube-system', String(md(o).name));
+    if (!live) {
+      c.registry.create(t, 'kube-system', o);
+      continue;
+    }
+    const img = (x: Obj) => (((spec(x).template as Obj).spec as Obj).containers as Obj[])[0]?.image;
+    if (img(live) !== img(o)) c.registry.update(t, 'kube-system', String(md(o).name), { ...live, spec: { ...spec(live), template: spec(o).template } });
+  }
+}
