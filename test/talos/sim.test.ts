@@ -57,8 +57,14 @@ describe('Talos simulator: VIP, Kubernetes nodes, faults', () => {
     await fleet.stopNode(CP1);
     await until('the VIP on cp2', async () => (cluster?.vipHolder === CP2 ? true : undefined));
     assert.equal((await kube.readyz()).ok, true);
-    const nodes = await kube.listNodes();
-    assert.deepEqual(nodes.map((n) => n.name), ['cp2', 'cp3', 'w'], 'a powered-off node is not listed');
+    // A powered-off node keeps its Node object; the node lifecycle controller marks it Unknown once its kubelet stops
+    // posting status (pkg/controller/nodelifecycle: reason NodeStatusUnknown).
+    const down = await until('cp1 not Ready', async () => {
+      const all = await kube.listNodes();
+      return all.find((n) => n.name === 'cp1' && !n.ready) ? all : undefined;
+    });
+    assert.deepEqual(down.map((n) => [n.name, n.ready]), [['cp1', false], ['cp2', true], ['cp3', true], ['w', true]]);
+    assert.equal(down[0]?.readyReason, 'NodeStatusUnknown');
     cp1.close();
     // With an etcd member down, a control-plane upgrade is refused unless forced or preserving data (v1.12 machined,
     // internal/pkg/etcd/etcd.go ValidateForUpgrade, wrapped by v1alpha1_server.go Upgrade as gRPC Unknown).
