@@ -47,10 +47,11 @@ export class KubeStore {
     this.history = [];
     this.historyFloor = e ? Number(e.revision) : 0;
     if (e) {
-      const crds = e.range('/registry/apiextensions.k8s.io/customresourcedefinitions/').map((kv) => this.decode(kv.value, kv.modRevision));
+      const crds = e.range('/registry/apiextensions.k8s.io/customresourcedefinitions/').map((kv) => this.decode(kv.value, kv.modRevision)).filter((o): o is Obj => o !== null);
       this.types.setCrds(crds);
       for (const kv of e.range('/registry/')) {
         const o = this.decode(kv.value, kv.modRevision);
+        if (!o) continue;
         const t = this.types.byKind(groupOf(o.apiVersion), String(o.kind ?? ''));
         if (!t) continue;
         this.bucket(t).set(objKey(String(md(o).namespace ?? ''), String(md(o).name ?? '')), o);
@@ -59,10 +60,16 @@ export class KubeStore {
     for (const f of this.resetListeners) f();
   }
 
-  private decode(value: Buffer, rev: bigint): Obj {
-    const o = JSON.parse(value.toString('utf8')) as Obj;
-    (o.metadata as Obj).resourceVersion = String(rev);
-    return o;
+  /** A stored object (JSON, as the API server stores custom resources); null for a value it cannot read. */
+  private decode(value: Buffer, rev: bigint): Obj | null {
+    try {
+      const o = JSON.parse(value.toString('utf8')) as Obj;
+      if (!o || typeof o !== 'object' || typeof o.metadata !== 'object' || !o.metadata) return null;
+      (o.metadata as Obj).resourceVersion = String(rev);
+      return o;
+    } catch {
+      return null;
+    }
   }
 
   private bucket(t: ResourceType): Map<string, Obj> {

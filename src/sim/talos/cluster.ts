@@ -193,6 +193,11 @@ export class SimCluster implements ClusterView {
     return this.kubeHost !== null;
   }
 
+  /** The Kubernetes API answers and its storage works (/readyz would say ok). */
+  get kubeReady(): boolean {
+    return this.kubeServing && this.hasQuorum();
+  }
+
   /** Reconciles the VIP and the Kubernetes API with the nodes' states (serialised). */
   refresh(): Promise<void> {
     this.refreshing = this.refreshing.then(() => this.doRefresh()).catch((e: unknown) => {
