@@ -1,5 +1,5 @@
 // Owns the demo flow: a throwaway cluster directory with its own age key, the simulated world, apply, status,
-// and the nodes as seen through the encrypted kubeconfig cloudlab wrote.
+// the nodes as seen through the encrypted kubeconfig cloudlab wrote, and last `kubectl get pods -A` once every pod runs.
 import { copyFileSync, mkdirSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,11 +45,43 @@ export async function runDemo(ctx: CliContext, o: { dir?: string; speed: string 
     const rows = [['NAME', 'STATUS', 'ROLES', 'VERSION', 'INTERNAL-IP']];
     for (const n of nodes) rows.push([n.name, n.ready ? 'Ready' : 'NotReady', n.controlPlane ? 'control-plane' : '<none>', n.kubeletVersion, n.addresses.find((a) => a.type === 'InternalIP')?.address ?? '']);
     ctx.out(table(rows));
+    const { KubeObjects } = await import('../providers/kube/objects.js');
+    const pods = await podsWhenRunning(new KubeObjects(kube));
+    kube.close();
     ctx.info('');
     ctx.info(`Files: ${dir} (cluster.yaml, .sops.yaml, talos-secrets.enc.yaml, output/*.enc.yaml; age key ${keyFile}).`);
     ctx.info('The simulators stop with this command. To keep them up (and use kubectl): `cloudlab sim -f cluster.yaml` in one terminal, then `cloudlab apply` and `cloudlab kubeconfig` in another (docs/proxmox.md).');
+    ctx.info(ctx.c.bold('\n$ kubectl get pods -A'));
+    ctx.out(table(pods));
     return 0;
   } finally {
     await world.close();
   }
+}
+
+type Obj = Record<string, unknown>;
+
+function podRow(p: Obj): string[] {
+  const md = (p.metadata ?? {}) as Obj;
+  const st = (p.status ?? {}) as Obj;
+  const cs = (st.containerStatuses ?? []) as Obj[];
+  const total = (((p.spec ?? {}) as Obj).containers as unknown[] | undefined)?.length ?? 0;
+  const waiting = cs.map((c) => ((c.state ?? {}) as Obj).waiting as Obj | undefined).find((w) => w?.reason);
+  const status = md.deletionTimestamp ? 'Terminating' : String(waiting?.reason ?? st.phase ?? 'Pending');
+  const secs = Math.max(0, Math.floor((Date.now() - Date.parse(String(md.creationTimestamp))) / 1000));
+  const age = secs < 120 ? `${secs}s` : `${Math.floor(secs / 60)}m`;
+  return [String(md.namespace), String(md.name), `${cs.filter((c) => c.ready).length}/${total}`, status, String(cs.reduce((n, c) => n + Number(c.restartCount ?? 0), 0)), age];
+}
+
+/** All pods as `kubectl get pods -A` shows them, once every one is Running (or after two minutes, as they are). */
+async function podsWhenRunning(objs: import('../providers/kube/objects.js').KubeObjects): Promise<string[][]> {
+  const deadline = Date.now() + 120_000;
+  let rows: string[][] = [];
+  for (;;) {
+    const { items } = await objs.list({ apiVersion: 'v1', kind: 'Pod' });
+    rows = items.map(podRow);
+    if ((rows.length && rows.every((r) => r[3] === 'Running')) || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return [['NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'], ...rows];
 }
