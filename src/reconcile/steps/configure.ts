@@ -1,0 +1,91 @@
+// Owns the configure step: render the node's machine config, wait for its Talos API, apply the config in
+// maintenance mode and wait for install + reboot — or, on a configured node, apply only a changed config in
+// the least disruptive mode. The dry-run guard asks Talos (dry-run apply) whether anything would change.
+import { poll, done, notYet } from '../../core/wait.js';
+import type { PlanNode } from '../../plan/types.js';
+import type { StepContext } from '../engine.js';
+import { applyToConfigured, probeTalos } from '../talos-ops.js';
+import { defineStep } from './step.js';
+import { bootNode, TIMEOUT_SETTING, type ApplyState } from './state.js';
+
+async function renderFor(s: ApplyState, name: string): Promise<string> {
+  const { renderNodeConfig } = await import('../../render/talos/config.js');
+  return renderNodeConfig(s.current, s.current.nodes.find((x) => x.name === name)!, s.bundle!, { secrets: s.extraSecrets });
+}
+
+/** Dry-run: is the node configured already with exactly this config? */
+async function upToDate(s: ApplyState, n: PlanNode): Promise<true | string> {
+  if (s.actions.get(n.name)!.kind === 'create' || !s.bundle) return true;
+  const addr = s.addresses.get(n.name);
+  if (!addr) return true;
+  const creds = await s.talos.credentials();
+  const st = await probeTalos(addr, creds, { port: s.talos.port });
+  s.talosState.set(n.name, st.state);
+  if (st.state !== 'configured') return true;
+  const cfg = await renderFor(s, n.name);
+  const r = await (await s.talos.client(addr)).applyConfiguration(cfg, 'auto', { dryRun: true });
+  return /No changes/i.test(r.modeDetails) ? 'config up to date' : true;
+}
+
+/** Maintenance mode: send the config (a lost reply is waited out, never re-sent to a node that is down: D7), then
+ * wait for install + reboot (a node back in maintenance failed its install: reported at once, D8). */
+async function install(s: ApplyState, n: PlanNode, addr: string, config: string, ctx: StepContext): Promise<string> {
+  const creds = await s.talos.credentials();
+  ctx.progress('applying config (maintenance mode)');
+  const { sendMaintenanceConfig, waitInstalled } = await import('../install.js');
+  const target = { name: n.name, address: addr, vmid: n.vmid, host: n.host };
+  const io = { port: s.talos.port, installMs: s.timeouts.installMs, signal: ctx.signal, progress: (d: string) => ctx.progress(d), setting: TIMEOUT_SETTING };
+  const warnings = await sendMaintenanceConfig(target, creds, config, io);
+  for (const w of warnings ?? []) ctx.warn(`${n.name}: ${w}`);
+  ctx.progress('installing and rebooting');
+  const version = await waitInstalled(target, creds, io);
+  s.talosState.set(n.name, 'configured');
+  s.summary.configured.push(n.name);
+  return `installed Talos ${version}`;
+}
+
+export const configureStep = defineStep<PlanNode>({
+  name: 'configure',
+  targets: (f) => f.plan.nodes,
+  id: (n) => `config:${n.name}`,
+  node: (n) => n.name,
+  title: (_f, n) => `Configure ${n.name}`,
+  // Without a VIP under DHCP, the endpoint is the bootstrap node's discovered address: every config needs it.
+  after: (f, n) => {
+    const boot = bootNode(f.plan).name;
+    return [`address:${n.name}`, ...(f.plan.cluster.endpoint === null && boot !== n.name ? [`address:${boot}`] : [])];
+  },
+  guard: (s, n) => (s.dryRun ? upToDate(s, n) : true),
+  describe: (s, n) => (s.actions.get(n.name)!.kind === 'create' ? `apply the ${n.role} config to ${n.name} in maintenance mode, wait for install and reboot` : `apply the changed config to ${n.name} (no reboot where Talos allows)`),
+  run: async (s, n, ctx) => {
+    const addr = s.addresses.get(n.name)!;
+    const creds = await s.talos.credentials();
+    const config = await renderFor(s, n.name);
+    // Wait for the node to answer at all (it may still be booting).
+    const st = await poll(
+      {
+        what: `${n.name} (${addr}) to answer on the Talos API`,
+        timeoutMs: s.timeouts.bootMs,
+        intervalMs: 1000,
+        signal: ctx.signal,
+        setting: TIMEOUT_SETTING,
+        code: 'TALOS_UNREACHABLE',
+        message: (secs, last) => `${n.name} (${addr}) did not answer on the Talos API within ${secs} s: ${last}`,
+        hint: `check the VM console in Proxmox (VM ${n.vmid} on ${n.host}): is it booted, on the right network, with address ${addr}?`,
+        onPending: () => ctx.progress('booting: the Talos API does not answer yet'),
+      },
+      async () => {
+        const r = await probeTalos(addr, creds, { port: s.talos.port });
+        return r.state === 'unreachable' ? notYet(r.reason) : done(r);
+      },
+    );
+    s.talosState.set(n.name, st.state);
+    if (st.state === 'maintenance') return install(s, n, addr, config, ctx);
+    ctx.progress('comparing config');
+    const r = await applyToConfigured(addr, creds, config, { port: s.talos.port });
+    if (!r.changed) return 'config up to date';
+    for (const w of r.result!.warnings) ctx.warn(`${n.name}: ${w}`);
+    s.summary.configured.push(n.name);
+    return `config applied (${r.result!.mode}${r.result!.modeDetails ? `: ${r.result!.modeDetails.split('\n')[0]}` : ''})`;
+  },
+});

@@ -1,0 +1,41 @@
+// Owns the health step: every planned node registered with Kubernetes and Ready.
+import { poll, done, notYet } from '../../core/wait.js';
+import { cluster, defineStep } from './step.js';
+import { TIMEOUT_SETTING } from './state.js';
+
+export const healthStep = defineStep({
+  name: 'health',
+  targets: cluster,
+  id: () => 'health',
+  title: () => 'All nodes Ready',
+  after: (f) => ['endpoint', ...f.plan.nodes.map((n) => `config:${n.name}`)],
+  guard: (s) => (s.dryRun ? 'checked during apply' : true),
+  run: async (s, _t, ctx) => {
+    const { KubeClient } = await import('../../providers/kube/client.js');
+    const kube = KubeClient.fromKubeconfig(s.kubeconfig);
+    let firstNotReady = '';
+    let readyCount = '';
+    return poll(
+      {
+        what: 'every node to be Ready in Kubernetes',
+        timeoutMs: s.timeouts.healthMs,
+        signal: ctx.signal,
+        setting: TIMEOUT_SETTING,
+        code: 'HEALTH_TIMEOUT',
+        message: (secs, last) => `${last} after ${secs} s; first: ${firstNotReady}`,
+        hint: 'check `cloudlab status`; a node that never registers usually cannot reach the endpoint',
+        onPending: () => ctx.progress(readyCount),
+      },
+      async () => {
+        const nodes = await kube.listNodes().catch(() => []);
+        const notReady = s.plan.nodes.filter((n) => !nodes.some((k) => k.name === n.name && k.ready)).map((n) => n.name);
+        if (notReady.length === 0) return done(`${nodes.length} nodes Ready`);
+        const first = notReady[0]!;
+        const k = nodes.find((x) => x.name === first);
+        firstNotReady = `${first} (${k ? `Ready=${k.ready}${k.readyReason ? `, ${k.readyReason}` : ''}` : 'not registered with Kubernetes'})`;
+        readyCount = `${nodes.filter((x) => x.ready).length}/${s.plan.nodes.length} Ready`;
+        return notYet(`${notReady.length} node(s) not Ready`);
+      },
+    );
+  },
+});

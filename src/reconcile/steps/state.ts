@@ -1,0 +1,100 @@
+// Owns the state the steps of one run share: the facts fixed before the first step (StepFacts, enough to lay
+// out and draw the graph offline) and the fields steps write, each documented with the step that writes it.
+import type { Plan } from '../../plan/types.js';
+import type { NodeAction } from '../diff.js';
+import type { Session } from '../session.js';
+import type { SecretsBundle } from '../../render/talos/secrets.js';
+import type { TalosHandle } from '../talos-handle.js';
+
+export interface ApplyTimeouts {
+  /** VM start → Talos API answering (maintenance or configured). */
+  bootMs: number;
+  /** Config applied → node back configured (install + reboot). */
+  installMs: number;
+  /** DHCP address through the guest agent. */
+  agentMs: number;
+  /** Bootstrap → Kubernetes API answering on the endpoint. */
+  endpointMs: number;
+  /** All nodes Ready. */
+  healthMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ApplyTimeouts = { bootMs: 10 * 60_000, installMs: 15 * 60_000, agentMs: 10 * 60_000, endpointMs: 15 * 60_000, healthMs: 15 * 60_000 };
+
+/** The setting that scales every apply wait (named in timeout errors). */
+export const TIMEOUT_SETTING = 'CLOUDLAB_TIMEOUT_SCALE (multiplies every apply timeout; default 1)';
+
+/** Where the Talos disk image comes from and where it lands (fixed for a run). */
+export interface ImageFacts {
+  /** Factory URL of the disk image. */
+  url: string;
+  /** File name on the image storage. */
+  diskFile: string;
+  /** The volume id VMs import from (`storage:import/file`). */
+  volid: string;
+  /** The image storage is shared by the hosts: one download serves all. */
+  shared: boolean;
+  /** Hosts that get an image step. */
+  hosts: string[];
+  /** Host → id of the image step its VMs wait for. */
+  stepOf: Map<string, string>;
+}
+
+/** What steps need to lay themselves out (ids, titles, dependencies): known before anything runs. */
+export interface StepFacts {
+  /** The plan as opened (addresses of static nodes only). */
+  plan: Plan;
+  /** Per node: create, update or nothing (from the diff against the observed world). */
+  actions: Map<string, NodeAction>;
+  image: ImageFacts;
+  /** The preflight already ran before the cluster lock was taken. */
+  preflightDone: boolean;
+}
+
+export interface ApplySummary {
+  /** Written by vm. */
+  created: string[];
+  /** Written by vm. */
+  updated: string[];
+  /** Written by vm: CPU/memory changes waiting for a reboot. */
+  rebootPending: string[];
+  /** Written by bootstrap. */
+  bootstrapped: boolean;
+  /** Written by outputs: files written. */
+  outputs: string[];
+  /** Written by configure: nodes that received a config this run (installed from maintenance, or changed in place). */
+  configured: string[];
+}
+
+export type TalosNodeState = 'configured' | 'maintenance' | 'unreachable';
+
+/** Everything the steps of one run share. Fields without "written by" are fixed before the first step runs. */
+export interface ApplyState extends StepFacts {
+  session: Session;
+  dryRun: boolean;
+  allowReboot: boolean;
+  timeouts: ApplyTimeouts;
+  /** The cluster's Talos secrets bundle (null in a dry-run before the first apply). */
+  bundle: SecretsBundle | null;
+  /** Secret values config patches need (e.g. the tailscale auth key). */
+  extraSecrets: Record<string, string>;
+  /** Talos credentials, port and clients for this run. */
+  talos: TalosHandle;
+  /** Written by address: the plan with every discovered address resolved (starts as `plan`). */
+  current: Plan;
+  /** Written by address: node name → address (static ones known from the start). */
+  addresses: Map<string, string>;
+  /** Written by vm: VMs this run created (still stopped, so start runs without asking). */
+  createdNow: Set<string>;
+  /** Written by configure (and its dry-run guard): what each node's Talos API answered. */
+  talosState: Map<string, TalosNodeState>;
+  /** Written by endpoint: the admin kubeconfig fetched from the bootstrap node. */
+  kubeconfig: string;
+  /** Written by vm, configure, bootstrap and outputs. */
+  summary: ApplySummary;
+}
+
+/** The bootstrap node of a plan. */
+export function bootNode(plan: Plan): Plan['nodes'][number] {
+  return plan.nodes.find((n) => n.bootstrap)!;
+}
