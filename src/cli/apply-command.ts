@@ -67,6 +67,17 @@ export async function runLivePlanCommand(ctx: CliContext, o: { file: string; sim
   });
 }
 
+/** `plan --graph` online: the steps apply would lay out against the live cluster, as Mermaid. */
+export async function runLiveGraph(ctx: CliContext, o: { file: string; simulate?: boolean }): Promise<number> {
+  return withLiveSession(ctx, o, async (session) => {
+    const { applyGraph } = await import('../reconcile/apply.js');
+    const { liveFacts } = await import('../reconcile/prepare.js');
+    const { toMermaid } = await import('../reconcile/graph.js');
+    ctx.io.stdout.write(toMermaid(applyGraph(await liveFacts(session))));
+    return 0;
+  });
+}
+
 export async function runApplyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; planFile?: string }): Promise<number> {
   const waitMs = parseDuration(o.wait, '--wait');
   let saved: import('../reconcile/saved-plan.js').SavedPlan | null = null;

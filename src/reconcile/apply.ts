@@ -6,7 +6,7 @@ import { runSteps, type EventSink, type RunResult } from './engine.js';
 import type { Session } from './session.js';
 import { offlineFacts, prepareApply } from './prepare.js';
 import { layout, perNode, type StepInstance, type StepList } from './steps/step.js';
-import type { ApplySummary as Written, ApplyTimeouts } from './steps/state.js';
+import type { ApplySummary as Written, ApplyTimeouts, StepFacts } from './steps/state.js';
 import { preflightStep } from './steps/preflight.js';
 import { imageStep } from './steps/image.js';
 import { vmStep } from './steps/vm.js';
@@ -37,9 +37,9 @@ export interface ApplyOptions {
 
 export interface ApplySummary extends RunResult, Written {}
 
-/** The steps apply lays out for a plan before anything exists (every node a create): `plan --graph`. */
-export function applyGraph(plan: Plan): StepInstance[] {
-  return layout(APPLY_STEPS, offlineFacts(plan));
+/** The steps apply lays out: for a live session's facts, or for a plan before anything exists (`plan --offline --graph`). */
+export function applyGraph(facts: StepFacts | Plan): StepInstance[] {
+  return layout(APPLY_STEPS, 'actions' in facts ? facts : offlineFacts(facts));
 }
 
 export async function runApply(session: Session, opts: ApplyOptions = {}): Promise<ApplySummary> {

@@ -36,6 +36,11 @@ export function offlineFacts(plan: Plan): StepFacts {
   return { plan, actions, image: imageFacts(plan, false), preflightDone: false };
 }
 
+/** The facts of a live session (its diff, whether its image storage is shared): `plan --graph` online. */
+export async function liveFacts(session: Session, preflightDone = false): Promise<StepFacts> {
+  return { plan: session.plan, actions: new Map(session.diff.actions.map((a) => [a.node.name, a])), image: imageFacts(session.plan, await storageIsShared(session)), preflightDone };
+}
+
 async function storageIsShared(session: Session): Promise<boolean> {
   try {
     const rs = await session.proxmox.clusterResources('storage');
@@ -82,10 +87,7 @@ export async function prepareApply(session: Session, opts: PrepareOptions = {}):
   const addresses = new Map<string, string>();
   for (const n of plan.nodes) if (n.ip) addresses.set(n.name, n.ip);
   const state: ApplyState = {
-    plan,
-    actions: new Map(session.diff.actions.map((a) => [a.node.name, a])),
-    image: imageFacts(plan, await storageIsShared(session)),
-    preflightDone: Boolean(opts.preflightDone),
+    ...(await liveFacts(session, Boolean(opts.preflightDone))),
     session,
     dryRun,
     allowReboot: Boolean(opts.allowReboot),

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { parseSpec, loadSpec } from '../../src/spec/load.js';
 import { planCluster, resolveAddresses } from '../../src/plan/planner.js';
 import { deriveMac } from '../../src/plan/identities.js';
-import { stepGraph, toMermaid } from '../../src/plan/graph.js';
+import { applyGraph } from '../../src/reconcile/apply.js';
+import { toMermaid } from '../../src/reconcile/graph.js';
 import { clusterJsonSchema } from '../../src/spec/schema.js';
 import { cli } from '../helpers/cli.js';
 
@@ -129,12 +130,16 @@ test('patches are collected in order all → role → pool → node', () => {
 
 test('the step graph orders image → VM → address → config → bootstrap → health as Mermaid', () => {
   const plan = planCluster(loadSpec('examples/ha.yaml'));
-  const steps = stepGraph(plan);
+  const steps = applyGraph(plan);
   const ids = steps.map((s) => s.id);
-  assert.ok(ids.indexOf('image_atlas') < ids.indexOf('vm_atlas_cp_1'));
-  assert.deepEqual(steps.find((s) => s.id === 'bootstrap')!.after, ['config_atlas_cp_1', 'config_atlas_cp_2', 'config_atlas_cp_3']);
+  assert.ok(ids.indexOf('image:atlas') < ids.indexOf('vm:atlas-cp-1'));
+  assert.deepEqual(steps.find((s) => s.id === 'vm:atlas-cp-1')!.after, ['image:atlas']);
+  // Bootstrap waits for the bootstrap node's config only; health waits for every node's.
+  assert.deepEqual(steps.find((s) => s.id === 'bootstrap')!.after, ['config:atlas-cp-1']);
+  assert.deepEqual(steps.find((s) => s.id === 'health')!.after, ['endpoint', ...plan.nodes.map((n) => `config:${n.name}`)]);
   const m = toMermaid(steps);
   assert.match(m, /^graph TD\n/);
+  assert.match(m, /\n {2}config_atlas_cp_1 --> bootstrap\n/);
   assert.match(m, /bootstrap --> endpoint/);
 });
 

@@ -9,7 +9,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('show what apply would build: nodes, hosts, VMIDs, addresses; --offline touches nothing')
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
     .option('--offline', 'plan from the spec alone, without contacting Proxmox or Talos')
-    .option('--graph', 'print the provisioning step graph as Mermaid')
+    .option('--graph', 'print the steps apply would run, with their dependencies, as Mermaid (with --offline: as if nothing existed yet)')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are changes, 1 on error')
     .option('--simulate', 'plan against the built-in simulators (started for this run)')
     .option('-o, --out <file>', 'save the plan (also -out=FILE): `cloudlab apply FILE` carries out exactly it, or refuses if the world moved')
@@ -22,7 +22,12 @@ export function register(program: Command, ctx: CliContext): void {
         const { CloudlabError, EXIT_INVALID } = await import('../../core/errors.js');
         throw new CloudlabError({ code: 'PLAN_OUT_OFFLINE', exitCode: EXIT_INVALID, message: '--out saves a plan against the live cluster; --offline/--graph do not make one', hint: 'drop --offline to save a plan apply can carry out' });
       }
-      if (!o.offline && !o.graph) {
+      if (o.graph && !o.offline) {
+        const { runLiveGraph } = await import('../apply-command.js');
+        ctx.exitCode = await runLiveGraph(ctx, { file: o.file, ...(o.simulate ? { simulate: true } : {}) });
+        return;
+      }
+      if (!o.offline) {
         const { runLivePlan } = await import('../live-plan.js');
         ctx.exitCode = await runLivePlan(ctx, o.file, { detailedExitcode: Boolean(o.detailedExitcode), ...(o.simulate ? { simulate: true } : {}), ...(o.out ? { out: o.out } : {}) });
         return;
@@ -32,8 +37,9 @@ export function register(program: Command, ctx: CliContext): void {
       const loaded = loadSpec(o.file, ctx.cwd);
       const plan = planCluster(loaded);
       if (o.graph) {
-        const { stepGraph, toMermaid } = await import('../../plan/graph.js');
-        ctx.io.stdout.write(toMermaid(stepGraph(plan)));
+        const { applyGraph } = await import('../../reconcile/apply.js');
+        const { toMermaid } = await import('../../reconcile/graph.js');
+        ctx.io.stdout.write(toMermaid(applyGraph(plan)));
         return;
       }
       const { planJson, planText } = await import('../plan-view.js');

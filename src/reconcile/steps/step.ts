@@ -16,7 +16,7 @@
 //      (`steps/state.ts`) whose comment names this step as the writer.
 // 2. Put it in an operation's list (`reconcile/apply.ts` today; upgrade, scale-down … are other lists of the
 //    same parts). Node steps that belong to one node's chain go inside `perNode(...)`.
-// 3. `plan --graph` and its test (test/plan/graph.test.ts) follow automatically.
+// 3. `plan --graph` and its test (test/reconcile/graph.test.ts) follow automatically.
 import type { Step, StepContext } from '../engine.js';
 import type { ApplyState, StepFacts } from './state.js';
 
