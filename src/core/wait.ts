@@ -45,6 +45,12 @@ export interface PollOptions {
   maxIntervalMs?: number;
   /** Back-off factor per attempt; default 1.5. */
   factor?: number;
+  /** The pause after each "not yet", decided by the caller (replaces intervalMs/maxIntervalMs/factor). */
+  pauseMs?: (attempt: number) => number;
+  /** Spread each pause by ±25 % (many clients polling one server do not line up). */
+  jitter?: boolean;
+  /** Wait this long before the first attempt (a task just started is not worth asking about at once). */
+  firstDelayMs?: number;
   signal?: AbortSignal;
   /** Called with each "not yet" reason (progress output). */
   onPending?: (reason: string, attempt: number) => void;
@@ -57,6 +63,8 @@ export interface PollOptions {
   code?: string;
   message?: (seconds: number, last: string | undefined) => string;
   hint?: string;
+  /** Extra secret-free details for the timeout error (`--json`). */
+  details?: Record<string, unknown>;
   /** Clock for tests. */
   now?: () => number;
 }
@@ -87,7 +95,7 @@ export function waitTimeoutError(opts: PollOptions, last: string | undefined, ca
   const message = opts.message ? opts.message(secs, last) : `timed out after ${secs} s waiting for ${opts.what}${last ? ` (last: ${last})` : ''}`;
   const setting = opts.setting ? `this wait is bounded by ${opts.setting}` : undefined;
   const hint = [opts.hint, setting].filter(Boolean).join('; ') || undefined;
-  return new CloudlabError({ code: opts.code ?? 'WAIT_TIMEOUT', message, ...(hint ? { hint } : {}), ...(cause !== undefined ? { cause } : {}), details: { waitedFor: opts.what, timeoutMs: opts.timeoutMs } });
+  return new CloudlabError({ code: opts.code ?? 'WAIT_TIMEOUT', message, ...(hint ? { hint } : {}), ...(cause !== undefined ? { cause } : {}), details: { ...(opts.details ?? {}), waitedFor: opts.what, timeoutMs: opts.timeoutMs } });
 }
 
 /**
@@ -102,6 +110,7 @@ export async function poll<T>(opts: PollOptions, attempt: (info: { attempt: numb
   const cap = opts.maxIntervalMs ?? interval;
   let last: string | undefined;
   let lastError: unknown;
+  if (opts.firstDelayMs) await sleep(Math.min(opts.firstDelayMs, deadline.left()), opts.signal, opts.what);
   for (let n = 1; ; n++) {
     if (opts.signal?.aborted) throw cancelled(opts.what);
     try {
@@ -116,8 +125,10 @@ export async function poll<T>(opts: PollOptions, attempt: (info: { attempt: numb
     }
     if (opts.signal?.aborted) throw cancelled(opts.what);
     if (deadline.passed()) throw waitTimeoutError(opts, last, lastError);
-    opts.onPending?.(last, n);
-    await sleep(Math.min(interval, deadline.left()), opts.signal, opts.what);
+    opts.onPending?.(last ?? '', n);
+    const base = opts.pauseMs ? opts.pauseMs(n) : interval;
+    const pause = opts.jitter ? backoffMs(0, base, base, 1) : base;
+    await sleep(Math.min(pause, deadline.left()), opts.signal, opts.what);
     interval = Math.min(Math.round(interval * (opts.factor ?? 1.5)), cap);
   }
 }

@@ -4,6 +4,7 @@
 // maintenance mode after going down has failed its install and is reported at once, with the console to look at,
 // instead of after the whole install timeout (D8). Timeouts name the setting that bounds them.
 import { CloudlabError } from '../core/errors.js';
+import { poll, done, notYet } from '../core/wait.js';
 import { TalosClient, type TalosCredentials } from '../providers/talos/client.js';
 import { probeTalos, type TalosState } from './talos-ops.js';
 
@@ -25,18 +26,6 @@ export interface InstallOptions {
   /** The setting that bounds installMs, named in the timeout error. */
   setting?: string;
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((r) => {
-    if (signal.aborted) return r();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      r();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 const consoleHint = (t: InstallTarget): string => `open the console of VM ${t.vmid} on ${t.host} in Proxmox to see why the install failed (install disk, image, memory)`;
 
@@ -63,32 +52,36 @@ export async function sendMaintenanceConfig(t: InstallTarget, creds: TalosCreden
 /** Waits until the node answers configured; a return to maintenance after going down fails at once (INSTALL_FAILED). */
 export async function waitInstalled(t: InstallTarget, creds: TalosCredentials, opts: InstallOptions): Promise<string> {
   const started = Date.now();
-  const until = started + opts.installMs;
   // Talos leaves maintenance mode within moments of accepting a config; one still there after this has not taken it.
   const graceMs = Math.min(60_000, opts.installMs / 4);
+  const interval = opts.intervalMs ?? 1000;
   let sawDown = false;
   let last: TalosState | null = null;
-  for (;;) {
-    if (opts.signal.aborted) throw new CloudlabError({ code: 'CANCELLED', message: `stopped waiting for ${t.name} to install`, exitCode: 130 });
-    last = await probeTalos(t.address, creds, { ...(opts.port ? { port: opts.port } : {}), timeoutMs: 3000 });
-    if (last.state === 'configured') return last.version;
-    if (last.state === 'unreachable') sawDown = true;
-    if (last.state === 'maintenance' && (sawDown || Date.now() - started > graceMs)) {
-      throw new CloudlabError({
-        code: 'INSTALL_FAILED',
-        message: `${t.name} (${t.address}) came back in maintenance mode after its config was applied: the install failed (or the config never arrived)`,
-        hint: `${consoleHint(t)}; fix the cause, then run \`cloudlab apply\` again: it sends the config again`,
-      });
-    }
-    if (Date.now() > until) {
-      throw new CloudlabError({
-        code: 'INSTALL_TIMEOUT',
-        message: `${t.name} (${t.address}) did not come up configured within ${Math.round(opts.installMs / 1000)} s after its config was applied (last: ${last.state === 'unreachable' ? last.reason : last.state})`,
-        hint: `${consoleHint(t)}; if the hardware is just slow, raise the bound with ${opts.setting ?? 'CLOUDLAB_TIMEOUT_SCALE'} and run \`cloudlab apply\` again`,
-      });
-    }
-    opts.progress(last.state === 'unreachable' ? 'installing and rebooting' : 'waiting for the install to start');
-    // Watched closely until the node goes down, so a quick failed install is not missed between two looks.
-    await sleep(sawDown ? opts.intervalMs ?? 1000 : Math.min(250, opts.intervalMs ?? 1000), opts.signal);
-  }
+  return poll(
+    {
+      what: `${t.name} to install`,
+      timeoutMs: opts.installMs,
+      // Watched closely until the node goes down, so a quick failed install is not missed between two looks.
+      pauseMs: () => (sawDown ? interval : Math.min(250, interval)),
+      signal: opts.signal,
+      fatal: () => true,
+      code: 'INSTALL_TIMEOUT',
+      message: (secs) => `${t.name} (${t.address}) did not come up configured within ${secs} s after its config was applied (last: ${last?.state === 'unreachable' ? last.reason : last?.state})`,
+      hint: `${consoleHint(t)}; if the hardware is just slow, raise the bound with ${opts.setting ?? 'CLOUDLAB_TIMEOUT_SCALE'} and run \`cloudlab apply\` again`,
+      onPending: () => opts.progress(last?.state === 'unreachable' ? 'installing and rebooting' : 'waiting for the install to start'),
+    },
+    async () => {
+      last = await probeTalos(t.address, creds, { ...(opts.port ? { port: opts.port } : {}), timeoutMs: 3000 });
+      if (last.state === 'configured') return done(last.version);
+      if (last.state === 'unreachable') sawDown = true;
+      if (last.state === 'maintenance' && (sawDown || Date.now() - started > graceMs)) {
+        throw new CloudlabError({
+          code: 'INSTALL_FAILED',
+          message: `${t.name} (${t.address}) came back in maintenance mode after its config was applied: the install failed (or the config never arrived)`,
+          hint: `${consoleHint(t)}; fix the cause, then run \`cloudlab apply\` again: it sends the config again`,
+        });
+      }
+      return notYet(last.state);
+    },
+  );
 }

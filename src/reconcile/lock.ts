@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { CloudlabError } from '../core/errors.js';
+import { sleep } from '../core/wait.js';
 import type { ProxmoxClient } from '../providers/proxmox/client.js';
 
 /** A lock from another host that has not been renewed for this long belongs to a dead run. */
@@ -114,12 +115,13 @@ export interface AcquireOptions {
   /** Delay before a takeover is checked for a racing run (default 1 s). */
   settleMs?: number;
   renewMs?: number;
+  /** Ctrl-C: stops waiting for another run's lock. */
+  signal?: AbortSignal;
   onWait?: (holder: LockOwner | null) => void;
   onStale?: (holder: LockOwner, why: string) => void;
   onLost?: (message: string) => void;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Takes the lock or waits for it (up to waitMs; 0 refuses at once). The error names who holds it and since when.
@@ -168,7 +170,7 @@ export async function acquireLock(client: ProxmoxClient, cluster: string, opts: 
       }
       if (!waited) opts.onWait?.(rec.owner);
       waited = true;
-      await sleep(opts.pollMs ?? 2000);
+      await sleep(opts.pollMs ?? 2000, opts.signal, `the lock of cluster ${cluster}`);
       continue;
     }
     break;

@@ -1,6 +1,7 @@
 // Owns the one Talos handle of a run: the API port, the client credentials (loaded once, when first needed)
 // with their talosconfig text, and one mutual-TLS client per node address, closed together at the end.
 import { TalosClient, type TalosCredentials } from '../providers/talos/client.js';
+import { probeTalos, type TalosState } from './talos-ops.js';
 
 export interface CredentialSource {
   creds: TalosCredentials;
@@ -26,15 +27,25 @@ export class TalosHandle {
     return (await this.source()).talosconfig;
   }
 
-  /** The run's mutual-TLS client for `address` (30 s per call; transient unavailability retried). */
-  async client(address: string): Promise<TalosClient> {
+  /**
+   * The run's mutual-TLS client for `address` (by default 30 s per call, transient unavailability retried
+   * as long): one channel per address and call budget, reused by every step (it reconnects after a reboot).
+   */
+  async client(address: string, opts: { timeoutMs?: number; retryForMs?: number } = {}): Promise<TalosClient> {
     const creds = await this.credentials();
-    let c = this.clients.get(address);
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const key = `${address}|${timeoutMs}|${opts.retryForMs ?? ''}`;
+    let c = this.clients.get(key);
     if (!c) {
-      c = TalosClient.secure(address, creds, { port: this.port, timeoutMs: 30_000 });
-      this.clients.set(address, c);
+      c = TalosClient.secure(address, creds, { port: this.port, timeoutMs, ...(opts.retryForMs !== undefined ? { retryForMs: opts.retryForMs } : {}) });
+      this.clients.set(key, c);
     }
     return c;
+  }
+
+  /** What state the node at `address` is in (short-lived probe clients: a probe must not wait on a channel). */
+  async probe(address: string): Promise<TalosState> {
+    return probeTalos(address, await this.credentials(), { port: this.port });
   }
 
   close(): void {

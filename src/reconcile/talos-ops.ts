@@ -1,7 +1,8 @@
 // Owns the Talos side of reconcile: what state a node is in (unreachable, maintenance, configured), applying
 // its config in the least disruptive way, bootstrap exactly once, and the kubeconfig/health waits.
 import { status as Status } from '@grpc/grpc-js';
-import { CloudlabError } from '../core/errors.js';
+import type { CloudlabError } from '../core/errors.js';
+import { poll, done, notYet } from '../core/wait.js';
 import { TalosClient, type ApplyResult, type TalosCredentials } from '../providers/talos/client.js';
 import { probeMaintenance } from '../providers/talos/readiness.js';
 
@@ -42,47 +43,48 @@ export function dryRunSaysNoChanges(r: ApplyResult): boolean {
 }
 
 /** Applies config to a configured node with the least disruption: dry-run first, then `auto` (no reboot when Talos allows). */
-export async function applyToConfigured(address: string, creds: TalosCredentials, config: string, opts: { port?: number } = {}): Promise<{ changed: boolean; result?: ApplyResult }> {
-  const c = TalosClient.secure(address, creds, { timeoutMs: 30_000, ...(opts.port ? { port: opts.port } : {}) });
-  try {
-    const dry = await c.applyConfiguration(config, 'auto', { dryRun: true });
-    if (dryRunSaysNoChanges(dry)) return { changed: false };
-    const result = await c.applyConfiguration(config, 'auto');
-    return { changed: true, result };
-  } finally {
-    c.close();
-  }
+export async function applyToConfigured(c: TalosClient, config: string): Promise<{ changed: boolean; result?: ApplyResult }> {
+  const dry = await c.applyConfiguration(config, 'auto', { dryRun: true });
+  if (dryRunSaysNoChanges(dry)) return { changed: false };
+  const result = await c.applyConfiguration(config, 'auto');
+  return { changed: true, result };
 }
 
 /**
  * Bootstraps etcd on the bootstrap node unless the cluster already is; returns what happened. A node that
  * just rebooted answers "bootstrap is not available yet" (FailedPrecondition) until etcd waits for it: that is
- * retried until `timeoutMs`.
+ * retried until `timeoutMs`; any other refusal ends the wait.
  */
-export async function bootstrapOnce(address: string, creds: TalosCredentials, opts: { port?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<'bootstrapped' | 'already'> {
-  const c = TalosClient.secure(address, creds, { timeoutMs: 30_000, ...(opts.port ? { port: opts.port } : {}) });
-  const until = Date.now() + (opts.timeoutMs ?? 120_000);
-  try {
-    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+export async function bootstrapOnce(c: TalosClient, opts: { timeoutMs: number; signal?: AbortSignal; setting?: string }): Promise<'bootstrapped' | 'already'> {
+  return poll(
+    {
+      what: `etcd on ${c.target} to accept the bootstrap`,
+      timeoutMs: opts.timeoutMs,
+      intervalMs: 250,
+      maxIntervalMs: 5000,
+      factor: 2,
+      fatal: () => true,
+      code: 'BOOTSTRAP_TIMEOUT',
+      hint: 'the node keeps answering that bootstrap is not available yet: check its time sync and `cloudlab status`',
+      ...(opts.setting ? { setting: opts.setting } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+    async () => {
       try {
-        const members = await c.etcdMemberList();
-        if (members.length > 0) return 'already';
+        if ((await c.etcdMemberList()).length > 0) return done('already' as const);
       } catch {
         // etcd not running yet: not bootstrapped (or still starting) — bootstrap decides below.
       }
       try {
         await c.bootstrap();
-        return 'bootstrapped';
+        return done('bootstrapped' as const);
       } catch (e) {
-        if (grpcCode(e) === Status.ALREADY_EXISTS || /already/i.test((e as Error).message)) return 'already';
-        const notYet = grpcCode(e) === Status.FAILED_PRECONDITION && /not available yet|time is not in sync/i.test((e as Error).message);
-        if (!notYet || Date.now() + wait > until || opts.signal?.aborted) throw e;
+        if (grpcCode(e) === Status.ALREADY_EXISTS || /already/i.test((e as Error).message)) return done('already' as const);
+        if (grpcCode(e) === Status.FAILED_PRECONDITION && /not available yet|time is not in sync/i.test((e as Error).message)) return notYet((e as Error).message);
+        throw e;
       }
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  } finally {
-    c.close();
-  }
+    },
+  );
 }
 
 /** True when the cluster has been bootstrapped (etcd has members on this control plane). */
@@ -98,19 +100,17 @@ export async function isBootstrapped(address: string, creds: TalosCredentials, o
 }
 
 /** Fetches the admin kubeconfig through a control plane (retries while the API comes up). */
-export async function fetchKubeconfig(address: string, creds: TalosCredentials, opts: { port?: number; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
-  const until = Date.now() + opts.timeoutMs;
-  let last: unknown;
-  while (Date.now() < until && !opts.signal?.aborted) {
-    const c = TalosClient.secure(address, creds, { timeoutMs: 10_000, ...(opts.port ? { port: opts.port } : {}) });
-    try {
-      return await c.kubeconfig();
-    } catch (e) {
-      last = e;
-    } finally {
-      c.close();
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new CloudlabError({ code: 'KUBECONFIG_TIMEOUT', message: `timed out after ${Math.round(opts.timeoutMs / 1000)} s waiting for ${address} to hand out the kubeconfig`, hint: 'the control plane may still be starting: check `cloudlab status`, then re-run apply', cause: last });
+export async function fetchKubeconfig(c: TalosClient, opts: { timeoutMs: number; signal?: AbortSignal; setting?: string }): Promise<string> {
+  return poll(
+    {
+      what: `${c.target} to hand out the kubeconfig`,
+      timeoutMs: opts.timeoutMs,
+      intervalMs: 500,
+      code: 'KUBECONFIG_TIMEOUT',
+      hint: 'the control plane may still be starting: check `cloudlab status`, then re-run apply',
+      ...(opts.setting ? { setting: opts.setting } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+    async () => done(await c.kubeconfig()),
+  );
 }

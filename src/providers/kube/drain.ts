@@ -6,6 +6,7 @@
 // directly, so PDBs are always honoured. Uncordon is the same patch back. The Kubernetes calls go through DrainApi,
 // which the Kubernetes client implements.
 import { CloudlabError } from '../../core/errors.js';
+import { sleep } from '../../core/wait.js';
 
 export interface DrainPod {
   namespace: string;
@@ -47,17 +48,6 @@ export interface DrainOptions {
   signal?: AbortSignal;
   onEvent?: (e: { pod: string; event: 'evicting' | 'blocked' | 'gone'; message?: string }) => void;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
-  if (signal?.aborted) return resolve();
-  const t = setTimeout(done, ms);
-  function done(): void {
-    clearTimeout(t);
-    signal?.removeEventListener('abort', done);
-    resolve();
-  }
-  signal?.addEventListener('abort', done, { once: true });
-});
 
 const podName = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
 
@@ -130,6 +120,6 @@ export async function drainNode(api: DrainApi, node: string, opts: DrainOptions 
         hint: `The node stays cordoned. Let the PodDisruptionBudget allow a disruption (more replicas, or a larger maxUnavailable), then run it again; to give the node back without upgrading it: kubectl uncordon ${node}.`,
       });
     }
-    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), opts.signal);
+    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), opts.signal, `${node} to drain`);
   }
 }

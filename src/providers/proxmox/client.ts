@@ -7,6 +7,7 @@ import { registerSecret, redact } from '../../core/redact.js';
 import { currentRecorder } from '../record/transcript.js';
 import { ProxmoxApiError, ProxmoxTransportError, hintFor, isLockError, isNotFound, isTransient } from './errors.js';
 import { Semaphore, backoffMs, delay } from './limit.js';
+import { poll, done, notYet } from '../../core/wait.js';
 import { FingerprintMismatchError, createAgent, normalizeFingerprint, probeCertificate, type ProxmoxTls } from './transport.js';
 import { parseUpid } from './upid.js';
 import type {
@@ -298,7 +299,10 @@ export class ProxmoxClient {
     await this.call('DELETE', `/nodes/${enc(node)}/tasks/${enc(upid)}`, undefined, { retry: true });
   }
 
-  /** Waits (with backoff) for a task to stop; throws a ProxmoxApiError carrying exitstatus and log on failure. */
+  /**
+   * Waits (with backoff) for a task to stop; throws a ProxmoxApiError carrying exitstatus and log on failure.
+   * Not cancellable on purpose: a step lets its Proxmox task finish (the safe point), then stops.
+   */
   async waitForTask(upid: string, opts: { timeoutMs?: number; what?: string } = {}): Promise<TaskResult> {
     const parsed = parseUpid(upid);
     if (!parsed) throw new CloudlabError({ code: 'PROXMOX_BAD_UPID', message: `the server returned '${upid}', which is not a task id (UPID)` });
@@ -306,35 +310,43 @@ export class ProxmoxClient {
     const what = opts.what ?? `${parsed.type} ${parsed.id}`.trim();
     const timeoutMs = opts.timeoutMs ?? 15 * 60_000;
     const start = Date.now();
-    let wait = this.timing.pollInitialMs;
-    await delay(wait);
-    for (;;) {
-      let st: TaskStatus | null = null;
-      try {
-        st = await this.taskStatus(node, upid);
-      } catch (e) {
-        const young = Date.now() - start < this.timing.taskAppearMs;
-        if (!(e instanceof ProxmoxApiError && e.status === 400 && /no such task/i.test(JSON.stringify(e.errors) + e.proxmoxMessage) && young)) throw e;
-      }
-      if (st && st.status !== 'running') {
+    const first = this.timing.pollInitialMs;
+    return poll(
+      {
+        what: `proxmox task ${what} (${upid}) to finish`,
+        timeoutMs,
+        firstDelayMs: first,
+        intervalMs: Math.min(this.timing.pollMaxMs, Math.round(first * 1.5)),
+        maxIntervalMs: this.timing.pollMaxMs,
+        jitter: true,
+        fatal: () => true,
+        code: 'PROXMOX_TASK_TIMEOUT',
+        details: { upid },
+        hint: `The task is still running on the server: follow it in the Proxmox UI (task ${upid}); once it has finished, run the command again (apply resumes where it stopped).`,
+      },
+      async () => {
+        let st: TaskStatus | null = null;
+        try {
+          st = await this.taskStatus(node, upid);
+        } catch (e) {
+          const young = Date.now() - start < this.timing.taskAppearMs;
+          if (!(e instanceof ProxmoxApiError && e.status === 400 && /no such task/i.test(JSON.stringify(e.errors) + e.proxmoxMessage) && young)) throw e;
+          return notYet('the task is not listed yet');
+        }
+        if (st.status === 'running') return notYet('running');
         const exit = st.exitstatus ?? 'unexpected status';
-        if (exit === 'OK') return { upid, node, exitstatus: exit, warnings: [] };
+        if (exit === 'OK') return done({ upid, node, exitstatus: exit, warnings: [] });
         const log = await this.taskLog(node, upid, { start: 0, limit: 50 }).catch(() => [] as TaskLogLine[]);
         const lines = log.map((l) => l.t);
-        if (/^WARNINGS: \d+$/.test(exit)) return { upid, node, exitstatus: exit, warnings: lines.filter((l) => l.includes('WARN:')) };
+        if (/^WARNINGS: \d+$/.test(exit)) return done({ upid, node, exitstatus: exit, warnings: lines.filter((l) => l.includes('WARN:')) });
         throw new ProxmoxApiError({
           code: 'PROXMOX_TASK_FAILED',
           method: 'TASK', path: `/nodes/${node}/tasks/${upid}`, status: 500, proxmoxMessage: exit, upid, exitstatus: exit, taskLog: lines.slice(-20),
           message: `proxmox task ${what} failed: ${exit}`,
           hint: hintFor(500, exit, undefined, this.tokenId) ?? `Read the task log in the Proxmox UI (task ${upid}).`,
         });
-      }
-      if (Date.now() - start + wait > timeoutMs) {
-        throw new CloudlabError({ code: 'PROXMOX_TASK_TIMEOUT', message: `timed out after ${Math.round(timeoutMs / 1000)} s waiting for proxmox task ${what} (${upid}) to finish`, hint: `The task is still running on the server: follow it in the Proxmox UI (task ${upid}); once it has finished, run the command again (apply resumes where it stopped).`, details: { upid } });
-      }
-      wait = Math.min(this.timing.pollMaxMs, Math.round(wait * 1.5));
-      await delay(backoffMs(0, wait, wait, 1));
-    }
+      },
+    );
   }
 
   /** Runs a task-starting call and waits; re-runs it when the task failed on a lock timeout. */
@@ -553,21 +565,31 @@ export class ProxmoxClient {
 
   /** Polls status/current until the VM's config lock (`create`, `clone`, …) is gone; null if the VM vanished. */
   async waitUnlocked(node: string, vmid: number, timeoutMs = 10 * 60_000): Promise<VmStatus | null> {
-    const start = Date.now();
-    let wait = this.timing.pollInitialMs;
-    for (;;) {
-      let st: VmStatus;
-      try {
-        st = await this.vmStatus(node, vmid);
-      } catch (e) {
-        if (isNotFound(e)) return null;
-        throw e;
-      }
-      if (!st.lock) return st;
-      if (Date.now() - start > timeoutMs) throw new CloudlabError({ code: 'PROXMOX_LOCK_TIMEOUT', message: `timed out after ${Math.round(timeoutMs / 1000)} s waiting for VM ${vmid} on ${node} to lose its '${st.lock}' lock`, hint: 'Another operation (or a crashed one) holds the lock; check the node task list. `qm unlock` clears a stale lock.' });
-      await delay(wait);
-      wait = Math.min(this.timing.pollMaxMs, Math.round(wait * 1.5));
-    }
+    let lock = '';
+    return poll(
+      {
+        what: `VM ${vmid} on ${node} to lose its lock`,
+        timeoutMs,
+        intervalMs: this.timing.pollInitialMs,
+        maxIntervalMs: this.timing.pollMaxMs,
+        fatal: () => true,
+        code: 'PROXMOX_LOCK_TIMEOUT',
+        message: (secs) => `timed out after ${secs} s waiting for VM ${vmid} on ${node} to lose its '${lock}' lock`,
+        hint: 'Another operation (or a crashed one) holds the lock; check the node task list. `qm unlock` clears a stale lock.',
+      },
+      async () => {
+        let st: VmStatus;
+        try {
+          st = await this.vmStatus(node, vmid);
+        } catch (e) {
+          if (isNotFound(e)) return done(null);
+          throw e;
+        }
+        if (!st.lock) return done(st);
+        lock = st.lock;
+        return notYet(`locked (${st.lock})`);
+      },
+    );
   }
 
   /** Creates a VM and waits for the create task. Never re-sends blindly: after an unclear failure it checks
@@ -704,40 +726,41 @@ export class ProxmoxClient {
    * Waits until the guest agent reports an IPv4 address on a non-loopback interface (the simulator's loopback
    * addresses count: they sit on the VM's eth0). Polls with backoff; fails fast on 403 or a missing agent.
    */
-  async waitForAgentAddresses(node: string, vmid: number, opts: { timeoutMs?: number } = {}): Promise<{ name: string; mac?: string; ipv4: string[]; ipv6: string[]; addresses: { ip: string; prefix: number }[] }[]> {
-    const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
-    const start = Date.now();
-    let wait = Math.max(this.timing.pollInitialMs, 500);
-    let last = '';
-    for (;;) {
-      try {
-        const r = await this.agentNetworkInterfaces(node, vmid);
-        const ifs = (r.result ?? []).filter((i) => i.name !== 'lo').map((i) => ({
-          name: i.name,
-          mac: i['hardware-address'],
-          ipv4: (i['ip-addresses'] ?? []).filter((a) => a['ip-address-type'] === 'ipv4').map((a) => a['ip-address']),
-          ipv6: (i['ip-addresses'] ?? []).filter((a) => a['ip-address-type'] === 'ipv6' && !a['ip-address'].toLowerCase().startsWith('fe80')).map((a) => a['ip-address']),
-          addresses: (i['ip-addresses'] ?? []).filter((a) => a['ip-address-type'] === 'ipv4').map((a) => ({ ip: a['ip-address'], prefix: Number(a.prefix ?? 32) })),
-        }));
-        if (ifs.some((i) => i.ipv4.length)) return ifs;
-        last = 'the agent answered but reports no IPv4 address yet';
-      } catch (e) {
-        if (!(e instanceof ProxmoxApiError) || e.status === 403 || e.status === 401 || /No QEMU guest agent configured/.test(e.proxmoxMessage)) throw e;
-        if (!(e.status >= 500 || e.status === 400)) throw e;
-        last = e.proxmoxMessage;
-      }
-      if (Date.now() - start + wait > timeoutMs) {
-        throw new CloudlabError({
-          code: 'PROXMOX_AGENT_TIMEOUT',
-          message: `timed out after ${Math.round(timeoutMs / 1000)} s waiting for the QEMU guest agent of VM ${vmid} on ${node} to report an IPv4 address (last: ${last})`,
-          hint: 'Talos only runs the guest agent when the image includes the siderolabs/qemu-guest-agent extension; add it to the schematic, or give nodes static addresses.',
-          details: { node, vmid },
-        });
-      }
-      await delay(wait);
-      wait = Math.min(this.timing.pollMaxMs * 2, Math.round(wait * 1.5));
-    }
+  async waitForAgentAddresses(node: string, vmid: number, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<{ name: string; mac?: string; ipv4: string[]; ipv6: string[]; addresses: { ip: string; prefix: number }[] }[]> {
+    const first = Math.max(this.timing.pollInitialMs, 500);
+    return poll(
+      {
+        what: `the QEMU guest agent of VM ${vmid} on ${node} to report an IPv4 address`,
+        timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+        intervalMs: first,
+        maxIntervalMs: Math.max(first, this.timing.pollMaxMs * 2),
+        fatal: () => true,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        code: 'PROXMOX_AGENT_TIMEOUT',
+        details: { node, vmid },
+        hint: 'Talos only runs the guest agent when the image includes the siderolabs/qemu-guest-agent extension; add it to the schematic, or give nodes static addresses.',
+      },
+      async () => {
+        try {
+          const r = await this.agentNetworkInterfaces(node, vmid);
+          const ifs = (r.result ?? []).filter((i) => i.name !== 'lo').map((i) => ({
+            name: i.name,
+            mac: i['hardware-address'],
+            ipv4: (i['ip-addresses'] ?? []).filter((a) => a['ip-address-type'] === 'ipv4').map((a) => a['ip-address']),
+            ipv6: (i['ip-addresses'] ?? []).filter((a) => a['ip-address-type'] === 'ipv6' && !a['ip-address'].toLowerCase().startsWith('fe80')).map((a) => a['ip-address']),
+            addresses: (i['ip-addresses'] ?? []).filter((a) => a['ip-address-type'] === 'ipv4').map((a) => ({ ip: a['ip-address'], prefix: Number(a.prefix ?? 32) })),
+          }));
+          if (ifs.some((i) => i.ipv4.length)) return done(ifs);
+          return notYet('the agent answered but reports no IPv4 address yet');
+        } catch (e) {
+          if (!(e instanceof ProxmoxApiError) || e.status === 403 || e.status === 401 || /No QEMU guest agent configured/.test(e.proxmoxMessage)) throw e;
+          if (!(e.status >= 500 || e.status === 400)) throw e;
+          return notYet(e.proxmoxMessage);
+        }
+      },
+    );
   }
+
 }
 
 function enc(s: string): string {

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CloudlabError } from '../../core/errors.js';
+import { sleep } from '../../core/wait.js';
 import { registerSecret } from '../../core/redact.js';
 import { currentRecorder } from '../record/transcript.js';
 import { readTarGz } from './archive.js';
@@ -75,7 +76,6 @@ export interface EtcdMemberInfo {
 }
 
 const MODE_TO_WIRE: Record<ApplyMode, string> = { auto: 'AUTO', reboot: 'REBOOT', no_reboot: 'NO_REBOOT', staged: 'STAGED', try: 'TRY' };
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const passThrough = (b: Buffer) => b;
 
 /** Keys from talosconfig carry Talos' `ED25519 PRIVATE KEY` label; node:tls wants `PRIVATE KEY`. */

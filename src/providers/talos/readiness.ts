@@ -4,7 +4,7 @@ import { connect as tcpConnect } from 'node:net';
 import { status as Status } from '@grpc/grpc-js';
 import { CloudlabError } from '../../core/errors.js';
 import { TalosClient, type TalosCredentials, type VersionResult } from './client.js';
-import { waitTimeout } from './errors.js';
+import { poll as corePoll, done } from '../../core/wait.js';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -17,39 +17,24 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** Sleeps, waking early when the signal aborts. */
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((r) => {
-    if (signal?.aborted) return r();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      r();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
+/** Polls `attempt` (core/wait.ts) until it answers; a thrown error is "not yet" unless it is an input error. */
 async function poll<T>(what: string, address: string, opts: WaitOptions, attempt: (perCallMs: number) => Promise<T>): Promise<T> {
-  const until = Date.now() + opts.timeoutMs;
   // An explicit interval is kept; the default backs off from 1 s to 5 s.
-  let interval = opts.intervalMs ?? 1000;
-  const maxInterval = opts.intervalMs ?? 5000;
-  let last: unknown;
-  for (;;) {
-    if (opts.signal?.aborted) throw new CloudlabError({ code: 'CANCELLED', message: `stopped waiting for ${what} on ${address}`, exitCode: 130 });
-    const left = until - Date.now();
-    if (left <= 0) throw waitTimeout(what, address, opts.timeoutMs, last);
-    try {
-      return await attempt(Math.max(200, Math.min(10_000, left)));
-    } catch (e) {
-      if (e instanceof CloudlabError && e.exitCode === 2) throw e;
-      last = e;
-      opts.onAttempt?.(e instanceof Error ? e.message : String(e));
-    }
-    await sleep(Math.min(interval, Math.max(0, until - Date.now())), opts.signal);
-    interval = Math.min(interval * 1.5, maxInterval);
-  }
+  return corePoll(
+    {
+      what: `${what} on ${address}`,
+      timeoutMs: opts.timeoutMs,
+      intervalMs: opts.intervalMs ?? 1000,
+      maxIntervalMs: opts.intervalMs ?? 5000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onPending: (reason) => opts.onAttempt?.(reason),
+      code: 'TALOS_WAIT_TIMEOUT',
+      message: (secs, last) => `timed out after ${secs}s waiting for ${what} on Talos node ${address}${last ? ` (last: ${last})` : ''}`,
+      hint: 'Check the VM console in Proxmox; raise the timeout if the node is slow to boot or install.',
+      details: { node: address },
+    },
+    async ({ leftMs }) => done(await attempt(Math.max(200, Math.min(10_000, leftMs)))),
+  );
 }
 
 /** A cheap check before a gRPC attempt: is anything listening on the Talos API port? Throws the connect error if not. */

@@ -20,8 +20,9 @@ export const addressStep = defineStep<PlanNode>({
     ctx.progress('waiting for the guest agent');
     let ifaces: Awaited<ReturnType<typeof proxmox.waitForAgentAddresses>>;
     try {
-      ifaces = await proxmox.waitForAgentAddresses(n.host, n.vmid, { timeoutMs: s.timeouts.agentMs });
+      ifaces = await proxmox.waitForAgentAddresses(n.host, n.vmid, { timeoutMs: s.timeouts.agentMs, signal: ctx.signal });
     } catch (e) {
+      if ((e as CloudlabError).code === 'CANCELLED') throw e;
       throw new CloudlabError({ code: 'ADDRESS_DISCOVERY', message: `no address for ${n.name} from the QEMU guest agent`, hint: 'check that the image has the siderolabs/qemu-guest-agent extension, that the VM got a DHCP lease on its bridge/VLAN, and that the agent is enabled in the VM options', cause: e });
     }
     // The node's own address, never the VIP the holder also carries on eth0 (C7).

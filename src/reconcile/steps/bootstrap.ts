@@ -2,7 +2,7 @@
 // the VIP); a cluster that has etcd members is left alone.
 import { bootstrapOnce, isBootstrapped } from '../talos-ops.js';
 import { cluster, defineStep } from './step.js';
-import { bootNode } from './state.js';
+import { bootNode, TIMEOUT_SETTING } from './state.js';
 
 export const bootstrapStep = defineStep({
   name: 'bootstrap',
@@ -20,7 +20,7 @@ export const bootstrapStep = defineStep({
   describe: (s) => `bootstrap etcd once on ${bootNode(s.plan).name} at its own address (never the VIP)`,
   run: async (s, _t, ctx) => {
     const addr = s.addresses.get(bootNode(s.plan).name)!;
-    const r = await bootstrapOnce(addr, await s.talos.credentials(), { port: s.talos.port, timeoutMs: s.timeouts.bootMs, signal: ctx.signal });
+    const r = await bootstrapOnce(await s.talos.client(addr), { timeoutMs: s.timeouts.bootMs, signal: ctx.signal, setting: TIMEOUT_SETTING });
     s.summary.bootstrapped = r === 'bootstrapped';
     return r === 'bootstrapped' ? `bootstrapped at ${addr}` : 'already bootstrapped';
   },

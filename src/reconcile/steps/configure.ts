@@ -4,7 +4,7 @@
 import { poll, done, notYet } from '../../core/wait.js';
 import type { PlanNode } from '../../plan/types.js';
 import type { StepContext } from '../engine.js';
-import { applyToConfigured, probeTalos } from '../talos-ops.js';
+import { applyToConfigured } from '../talos-ops.js';
 import { defineStep } from './step.js';
 import { bootNode, TIMEOUT_SETTING, type ApplyState } from './state.js';
 
@@ -18,12 +18,11 @@ async function upToDate(s: ApplyState, n: PlanNode): Promise<true | string> {
   if (s.actions.get(n.name)!.kind === 'create' || !s.bundle) return true;
   const addr = s.addresses.get(n.name);
   if (!addr) return true;
-  const creds = await s.talos.credentials();
-  const st = await probeTalos(addr, creds, { port: s.talos.port });
+  const st = await s.talos.probe(addr);
   s.talosState.set(n.name, st.state);
   if (st.state !== 'configured') return true;
   const cfg = await renderFor(s, n.name);
-  const r = await (await s.talos.client(addr)).applyConfiguration(cfg, 'auto', { dryRun: true });
+  const r = await (await s.talos.client(addr, { timeoutMs: 15_000 })).applyConfiguration(cfg, 'auto', { dryRun: true });
   return /No changes/i.test(r.modeDetails) ? 'config up to date' : true;
 }
 
@@ -59,7 +58,6 @@ export const configureStep = defineStep<PlanNode>({
   describe: (s, n) => (s.actions.get(n.name)!.kind === 'create' ? `apply the ${n.role} config to ${n.name} in maintenance mode, wait for install and reboot` : `apply the changed config to ${n.name} (no reboot where Talos allows)`),
   run: async (s, n, ctx) => {
     const addr = s.addresses.get(n.name)!;
-    const creds = await s.talos.credentials();
     const config = await renderFor(s, n.name);
     // Wait for the node to answer at all (it may still be booting).
     const st = await poll(
@@ -75,14 +73,14 @@ export const configureStep = defineStep<PlanNode>({
         onPending: () => ctx.progress('booting: the Talos API does not answer yet'),
       },
       async () => {
-        const r = await probeTalos(addr, creds, { port: s.talos.port });
+        const r = await s.talos.probe(addr);
         return r.state === 'unreachable' ? notYet(r.reason) : done(r);
       },
     );
     s.talosState.set(n.name, st.state);
     if (st.state === 'maintenance') return install(s, n, addr, config, ctx);
     ctx.progress('comparing config');
-    const r = await applyToConfigured(addr, creds, config, { port: s.talos.port });
+    const r = await applyToConfigured(await s.talos.client(addr), config);
     if (!r.changed) return 'config up to date';
     for (const w of r.result!.warnings) ctx.warn(`${n.name}: ${w}`);
     s.summary.configured.push(n.name);

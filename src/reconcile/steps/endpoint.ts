@@ -16,7 +16,7 @@ export const endpointStep = defineStep({
     const addr = s.addresses.get(bootNode(s.plan).name)!;
     const endpoint = s.current.cluster.endpoint;
     ctx.progress('fetching kubeconfig');
-    s.kubeconfig = await fetchKubeconfig(addr, await s.talos.credentials(), { port: s.talos.port, timeoutMs: s.timeouts.endpointMs, signal: ctx.signal });
+    s.kubeconfig = await fetchKubeconfig(await s.talos.client(addr, { timeoutMs: 10_000 }), { timeoutMs: s.timeouts.endpointMs, signal: ctx.signal, setting: TIMEOUT_SETTING });
     const { KubeClient } = await import('../../providers/kube/client.js');
     const kube = KubeClient.fromKubeconfig(s.kubeconfig);
     const vip = s.plan.cluster.vip;
