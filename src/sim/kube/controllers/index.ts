@@ -63,6 +63,8 @@ export class ControlLoop {
       this.dueTimer = null;
       this.kick();
     }, wait);
+    // The listeners keep a process alive, not the control loop's heartbeat.
+    this.dueTimer.unref();
   }
 
   private once(): number | null {
