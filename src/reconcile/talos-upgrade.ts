@@ -28,10 +28,12 @@ export interface UpgradeTimeouts {
   readyMs: number;
   /** Held after a node is back before the next one starts (topf's stabilization). */
   settleMs: number;
+  /** Poll interval of the waits (grows to 2× while waiting). */
+  pollMs: number;
 }
 
 export const DEFAULT_UPGRADE_TIMEOUTS: UpgradeTimeouts = {
-  gateMs: 10 * 60_000, pullMs: 10 * 60_000, installMs: 10 * 60_000, drainMs: 5 * 60_000, rebootMs: 15 * 60_000, readyMs: 15 * 60_000, settleMs: 30_000,
+  gateMs: 10 * 60_000, pullMs: 10 * 60_000, installMs: 10 * 60_000, drainMs: 5 * 60_000, rebootMs: 15 * 60_000, readyMs: 15 * 60_000, settleMs: 30_000, pollMs: 1000,
 };
 
 /** The Kubernetes side of a rolling upgrade: drain calls and the nodes' Ready/unschedulable state. */
@@ -84,7 +86,7 @@ async function gateClients(env: RollingEnv) {
 async function waitForGates(env: RollingEnv, node: string, without: string | undefined, what: string): Promise<void> {
   const cps = await gateClients(env);
   await poll({
-    what, timeoutMs: env.timeouts.gateMs, intervalMs: 1000, maxIntervalMs: 5000, ...(env.abort ? { signal: env.abort } : {}),
+    what, timeoutMs: env.timeouts.gateMs, intervalMs: env.timeouts.pollMs, maxIntervalMs: env.timeouts.pollMs * 2, ...(env.abort ? { signal: env.abort } : {}),
     code: 'UPGRADE_GATE_CLOSED',
     message: (s, last) => `stopped before upgrading ${node}: after ${s} s ${last ?? 'the cluster was still not healthy'}`,
     hint: 'Nothing else was changed. Fix what is named (cloudlab status), then run apply again: it resumes with the nodes not yet upgraded.',
@@ -143,7 +145,7 @@ export async function upgradeNode(env: RollingEnv, u: NodeUpgrade): Promise<bool
     await legacyUpgrade(c, u.image, { timeoutMs: env.timeouts.pullMs });
   }
   say(env, u.node, 'waiting for the reboot');
-  await waitForReboot(address, env.creds, bootId, { timeoutMs: env.timeouts.rebootMs, ...(env.port ? { port: env.port } : {}), ...(env.abort ? { signal: env.abort } : {}) });
+  await waitForReboot(address, env.creds, bootId, { timeoutMs: env.timeouts.rebootMs, intervalMs: env.timeouts.pollMs, ...(env.port ? { port: env.port } : {}), ...(env.abort ? { signal: env.abort } : {}) });
   const after = await c.version();
   const schematicAfter = await installedSchematic(c).catch(() => null);
   if (after.tag !== u.to || schematicAfter !== u.schematicTo) {
@@ -159,7 +161,7 @@ export async function upgradeNode(env: RollingEnv, u: NodeUpgrade): Promise<bool
   }
   say(env, u.node, 'waiting for Talos, the Node and etcd');
   await poll({
-    what: `${u.node} ready after its upgrade (Talos services, Node Ready, etcd healthy)`, timeoutMs: env.timeouts.readyMs, intervalMs: 1000, maxIntervalMs: 5000,
+    what: `${u.node} ready after its upgrade (Talos services, Node Ready, etcd healthy)`, timeoutMs: env.timeouts.readyMs, intervalMs: env.timeouts.pollMs, maxIntervalMs: env.timeouts.pollMs * 2,
     ...(env.abort ? { signal: env.abort } : {}), onPending: (r) => say(env, u.node, `waiting: ${r}`),
   }, async () => {
     const r = await checkReady(c);

@@ -58,7 +58,7 @@ describe('rolling Talos upgrade (HA 3+3 on the simulator, 1.13 → 1.14)', () =>
     return {
       creds: cl.creds, client, addresses: new Map(NODES.map(([a, , n]) => [n, a])),
       controlPlanes: ['cp1', 'cp2', 'cp3'], allNodes: NODES.map(([, , n]) => n), kube: async () => fakeKube,
-      timeouts: { gateMs: 30_000, pullMs: 20_000, installMs: 20_000, drainMs: 10_000, rebootMs: 30_000, readyMs: 30_000, settleMs: 50 },
+      timeouts: { gateMs: 30_000, pullMs: 20_000, installMs: 20_000, drainMs: 10_000, rebootMs: 30_000, readyMs: 30_000, settleMs: 50, pollMs: 20 },
       ...extra,
     };
   }
@@ -101,7 +101,7 @@ describe('rolling Talos upgrade (HA 3+3 on the simulator, 1.13 → 1.14)', () =>
     await fleet.close();
   });
 
-  it('a stop request ends the roll after the node in progress; the next run resumes; a rollback stops the roll there', async () => {
+  it('a stop request ends the roll after the node in progress; the next run resumes; a rollback stops the roll there', async (t) => {
     // Reader loop: what users would see while the roll runs.
     let running = true;
     let maxNotReady = 0;
