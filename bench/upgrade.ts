@@ -60,7 +60,7 @@ const kubeApi: UpgradeKube = {
 const observed = new Map<string, { version: string | null; schematic: string | null }>();
 for (const [a, , n] of nodes) observed.set(n, { version: (await (await client(a)).version()).tag, schematic: await installedSchematic(await client(a)) });
 const plan = { cluster: { talosVersion: 'v1.14.4' }, nodes: nodes.map(([, role, name]) => ({ name, role })) } as unknown as Parameters<typeof planTalosUpgrade>[0]['plan'];
-const { upgrades } = planTalosUpgrade({ plan, observed, schematic: S2, installer: `factory.talos.dev/nocloud-installer/${S2}:v1.14.4` });
+const { upgrades } = planTalosUpgrade({ plan, observed, target: () => ({ schematic: S2, installer: `factory.talos.dev/nocloud-installer/${S2}:v1.14.4` }) });
 
 // One node's minimum in the simulator's model: pull, installer run (half the install time), reboot, boot, Node Ready
 // (kubelet Ready 4 service steps = 0.2 × boot after the API is up).

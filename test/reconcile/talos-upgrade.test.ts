@@ -74,7 +74,7 @@ describe('rolling Talos upgrade (HA 3+3 on the simulator, 1.13 → 1.14)', () =>
 
   async function upgrades(): Promise<NodeUpgrade[]> {
     const plan = { cluster: { talosVersion: TARGET }, nodes: NODES.map(([, role, name]) => ({ name, role })) } as unknown as Parameters<typeof planTalosUpgrade>[0]['plan'];
-    return planTalosUpgrade({ plan, observed: await observed(), schematic: S2, installer: IMAGE }).upgrades;
+    return planTalosUpgrade({ plan, observed: await observed(), target: () => ({ schematic: S2, installer: IMAGE }) }).upgrades;
   }
 
   before(async () => {
