@@ -104,6 +104,60 @@ async function waitForGates(env: RollingEnv, node: string, without: string | und
   });
 }
 
+/** Before a node goes down: a control plane hands etcd leadership to another member; the node is drained (not on the legacy path, where Talos drains). */
+async function prepareDisruption(env: RollingEnv, node: string, cp: boolean, c: TalosClient, kube: UpgradeKube, opts: { drain: boolean }): Promise<void> {
+  if (cp && env.controlPlanes.length > 1) {
+    const leader = await forfeitEtcdLeadership(c);
+    if (leader) say(env, node, `etcd leadership moved to ${leader}`);
+  }
+  if (!opts.drain) return;
+  say(env, node, 'draining');
+  await drainNode(kube, node, { timeoutMs: env.timeouts.drainMs, ...(env.abort ? { signal: env.abort } : {}), onEvent: (e) => e.event === 'blocked' && say(env, node, `${e.pod}: ${e.message}`) });
+}
+
+/** After the reboot: Talos ready, the Node Ready, etcd healthy (control planes); then uncordon and the settle time. */
+async function backInService(env: RollingEnv, node: string, cp: boolean, c: TalosClient, kube: UpgradeKube, after: string): Promise<void> {
+  say(env, node, 'waiting for Talos, the Node and etcd');
+  await poll({
+    what: `${node} ready after ${after} (Talos services, Node Ready, etcd healthy)`, timeoutMs: env.timeouts.readyMs, intervalMs: env.timeouts.pollMs, maxIntervalMs: env.timeouts.pollMs * 2,
+    ...(env.abort ? { signal: env.abort } : {}), onPending: (r) => say(env, node, `waiting: ${r}`),
+  }, async () => {
+    const r = await checkReady(c);
+    if (!r.ready) return notYet(r.notReady.join('; '));
+    const me = (await kube.nodes()).find((n) => n.name === node);
+    if (!me?.ready) return notYet(`Node ${node} is not Ready`);
+    if (cp) {
+      const g = await checkEtcdHealth({ controlPlanes: await gateClients(env) });
+      if (!g.ok) return notYet(`etcd: ${g.problems.join('; ')}`);
+    }
+    return done(undefined);
+  });
+  const me = (await kube.nodes()).find((n) => n.name === node);
+  if (me?.unschedulable) await uncordon(kube, node);
+  if (env.timeouts.settleMs > 0) {
+    say(env, node, `settling ${Math.round(env.timeouts.settleMs / 1000)} s`);
+    await sleep(env.timeouts.settleMs, env.abort, `${node} to settle`);
+  }
+}
+
+/**
+ * Reboots one node the safe way (issue 10 B6: `apply --allow-reboot`): the same gates as an upgrade, leadership
+ * forfeited, drained, `reboot()` (e.g. a Proxmox shutdown + start to apply CPU/memory), then back in service.
+ */
+export async function rebootNodeSafely(env: RollingEnv, n: { node: string; role: string }, reboot: () => Promise<void>): Promise<void> {
+  const address = addr(env, n.node);
+  const c = await env.client(address);
+  const cp = n.role === 'controlplane';
+  const kube = await env.kube();
+  await waitForGates(env, n.node, cp ? n.node : undefined, `etcd healthy without ${n.node} and every node Ready`);
+  const bootId = await c.bootId();
+  await prepareDisruption(env, n.node, cp, c, kube, { drain: true });
+  say(env, n.node, 'rebooting');
+  await reboot();
+  await waitForReboot(address, env.creds, bootId, { timeoutMs: env.timeouts.rebootMs, intervalMs: env.timeouts.pollMs, ...(env.port ? { port: env.port } : {}), ...(env.abort ? { signal: env.abort } : {}) });
+  await backInService(env, n.node, cp, c, kube, 'its reboot');
+}
+
 /** Upgrades one node (see the file header). Returns false when it already ran the wanted version and schematic. */
 export async function upgradeNode(env: RollingEnv, u: NodeUpgrade): Promise<boolean> {
   const address = addr(env, u.node);
@@ -120,26 +174,17 @@ export async function upgradeNode(env: RollingEnv, u: NodeUpgrade): Promise<bool
   }
   await waitForGates(env, u.node, cp ? u.node : undefined, `etcd healthy without ${u.node} and every node Ready`);
   const bootId = await c.bootId();
-  const multiCp = env.controlPlanes.length > 1;
   const api = before.tag === u.from ? u.api : (await import('../plan/upgrade.js')).upgradeApiFor(before.tag);
   if (api === 'lifecycle') {
     say(env, u.node, `pulling ${u.image}`);
     await pullImage(c, u.image, { timeoutMs: env.timeouts.pullMs });
     say(env, u.node, 'installing into the inactive slot');
     await lifecycleUpgrade(c, u.image, { timeoutMs: env.timeouts.installMs });
-    if (cp && multiCp) {
-      const leader = await forfeitEtcdLeadership(c);
-      if (leader) say(env, u.node, `etcd leadership moved to ${leader}`);
-    }
-    say(env, u.node, 'draining');
-    await drainNode(kube, u.node, { timeoutMs: env.timeouts.drainMs, ...(env.abort ? { signal: env.abort } : {}), onEvent: (e) => e.event === 'blocked' && say(env, u.node, `${e.pod}: ${e.message}`) });
+    await prepareDisruption(env, u.node, cp, c, kube, { drain: true });
     say(env, u.node, 'rebooting');
     await c.reboot();
   } else {
-    if (cp && multiCp) {
-      const leader = await forfeitEtcdLeadership(c);
-      if (leader) say(env, u.node, `etcd leadership moved to ${leader}`);
-    }
+    await prepareDisruption(env, u.node, cp, c, kube, { drain: false });
     // The legacy call pulls, checks etcd, drains (cordoning with Talos' own mark, lifted at boot) and reboots by itself.
     say(env, u.node, `upgrading to ${u.image} (MachineService.Upgrade)`);
     await legacyUpgrade(c, u.image, { timeoutMs: env.timeouts.pullMs });
@@ -159,27 +204,7 @@ export async function upgradeNode(env: RollingEnv, u: NodeUpgrade): Promise<bool
       hint: 'The roll stopped here and no other node was touched. Find out why the new image did not boot (talosctl dmesg / console) before running apply again; cloudlab never re-issues the upgrade on its own.',
     });
   }
-  say(env, u.node, 'waiting for Talos, the Node and etcd');
-  await poll({
-    what: `${u.node} ready after its upgrade (Talos services, Node Ready, etcd healthy)`, timeoutMs: env.timeouts.readyMs, intervalMs: env.timeouts.pollMs, maxIntervalMs: env.timeouts.pollMs * 2,
-    ...(env.abort ? { signal: env.abort } : {}), onPending: (r) => say(env, u.node, `waiting: ${r}`),
-  }, async () => {
-    const r = await checkReady(c);
-    if (!r.ready) return notYet(r.notReady.join('; '));
-    const me = (await kube.nodes()).find((n) => n.name === u.node);
-    if (!me?.ready) return notYet(`Node ${u.node} is not Ready`);
-    if (cp) {
-      const g = await checkEtcdHealth({ controlPlanes: await gateClients(env) });
-      if (!g.ok) return notYet(`etcd: ${g.problems.join('; ')}`);
-    }
-    return done(undefined);
-  });
-  const me = (await kube.nodes()).find((n) => n.name === u.node);
-  if (me?.unschedulable) await uncordon(kube, u.node);
-  if (env.timeouts.settleMs > 0) {
-    say(env, u.node, `settling ${Math.round(env.timeouts.settleMs / 1000)} s`);
-    await sleep(env.timeouts.settleMs, env.abort, `${u.node} to settle`);
-  }
+  await backInService(env, u.node, cp, c, kube, 'its upgrade');
   return true;
 }
 
