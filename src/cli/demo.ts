@@ -75,13 +75,15 @@ function podRow(p: Obj): string[] {
 
 /** All pods as `kubectl get pods -A` shows them, once every one is Running (or after two minutes, as they are). */
 async function podsWhenRunning(objs: import('../providers/kube/objects.js').KubeObjects): Promise<string[][]> {
-  const deadline = Date.now() + 120_000;
+  const { poll, done, notYet } = await import('../core/wait.js');
   let rows: string[][] = [];
-  for (;;) {
-    const { items } = await objs.list({ apiVersion: 'v1', kind: 'Pod' });
-    rows = items.map(podRow);
-    if ((rows.length && rows.every((r) => r[3] === 'Running')) || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await poll({ what: 'every pod to be Running', timeoutMs: 120_000, intervalMs: 250 }, async () => {
+    rows = (await objs.list({ apiVersion: 'v1', kind: 'Pod' })).items.map(podRow);
+    const waiting = rows.filter((r) => r[3] !== 'Running');
+    return rows.length && !waiting.length ? done(undefined) : notYet(`${waiting.length} of ${rows.length} pods not Running`);
+  }).catch((e: unknown) => {
+    // Past two minutes the pods are shown as they are; Ctrl-C and other failures still end the demo.
+    if ((e as { code?: string }).code !== 'WAIT_TIMEOUT') throw e;
+  });
   return [['NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'], ...rows];
 }

@@ -3,6 +3,7 @@
 // apply (application/apply-patch+yaml with fieldManager and force), delete, cordon/uncordon, eviction, and waiting
 // for a Node to report Ready. Each call returns data; errors are CloudlabErrors carrying the API's status and message.
 import { CloudlabError } from '../../core/errors.js';
+import { done, notYet, poll } from '../../core/wait.js';
 import type { KubeClient } from './client.js';
 
 export type KubeObject = Record<string, unknown>;
@@ -143,22 +144,16 @@ export class KubeObjects {
 
   /** Waits until the node reports Ready; KUBE_NODE_NOT_READY names the node and its last Ready condition on timeout. */
   async waitForNodeReady(name: string, opts: { timeoutMs?: number; pollMs?: number; signal?: AbortSignal } = {}): Promise<void> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
-    for (;;) {
-      if (await this.nodeReady(name).catch(() => false)) return;
-      if (opts.signal?.aborted) throw new CloudlabError({ code: 'INTERRUPTED', message: `interrupted while waiting for node ${name} to be Ready` });
-      if (Date.now() >= deadline) {
-        const n = await this.get({ apiVersion: 'v1', kind: 'Node', name }).catch(() => null);
-        const ready = ((((n?.status ?? {}) as KubeObject).conditions ?? []) as KubeObject[]).find((c) => c.type === 'Ready');
-        throw new CloudlabError({
-          code: 'KUBE_NODE_NOT_READY', message: `node ${name} is not Ready after ${Math.round((opts.timeoutMs ?? 300_000) / 1000)} s: ${n ? `Ready=${String(ready?.status ?? 'absent')} (${String(ready?.reason ?? '')})` : 'no Node object'}`,
-          hint: 'Check the node with `talosctl -n <node> services` and its kubelet logs.',
-        });
-      }
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, opts.pollMs ?? 1000);
-        opts.signal?.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
-      });
-    }
+    const timeoutMs = opts.timeoutMs ?? 300_000;
+    await poll({
+      what: `node ${name} to be Ready`, timeoutMs, intervalMs: opts.pollMs ?? 1000, ...(opts.signal ? { signal: opts.signal } : {}),
+      code: 'KUBE_NODE_NOT_READY', message: (secs, last) => `node ${name} is not Ready after ${secs} s: ${last ?? 'no answer'}`,
+      hint: 'Check the node with `talosctl -n <node> services` and its kubelet logs.',
+    }, async () => {
+      const n = await this.get({ apiVersion: 'v1', kind: 'Node', name });
+      const ready = ((((n?.status ?? {}) as KubeObject).conditions ?? []) as KubeObject[]).find((c) => c.type === 'Ready');
+      if (ready?.status === 'True') return done(undefined);
+      return notYet(n ? `Ready=${String(ready?.status ?? 'absent')} (${String(ready?.reason ?? '')})` : 'no Node object');
+    });
   }
 }
