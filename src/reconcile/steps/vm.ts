@@ -54,7 +54,11 @@ async function update(s: ApplyState, n: PlanNode, action: Extract<NodeAction, { 
   if (reboot.length && action.vm.status === 'running') {
     if (s.allowReboot) {
       ctx.progress('rebooting to apply CPU/memory');
+      // Re-checked right before each power action: the shutdown can take minutes.
+      const target = { host: n.host, vmid: n.vmid, name: n.name };
+      await assertOwned(proxmox, s.plan.cluster.name, target, 'shut down');
       await proxmox.shutdownVm(n.host, n.vmid, { forceStop: true, timeoutSec: 180 });
+      await assertOwned(proxmox, s.plan.cluster.name, target, 'start');
       await proxmox.startVm(n.host, n.vmid);
     } else {
       s.summary.rebootPending.push(n.name);
