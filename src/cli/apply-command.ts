@@ -27,26 +27,33 @@ function endpointUsed(session: Session, withSource = false): string {
   return withSource && used !== session.plan.proxmox.endpoint ? `${used} (from CLOUDLAB_PROXMOX_ENDPOINT)` : used;
 }
 
+/** The diff limited to `--target` nodes (VMs to delete are not any target's). */
+function targeted(diff: Diff, targets: string[] | undefined): Diff {
+  if (!targets?.length) return diff;
+  return { ...diff, actions: diff.actions.filter((a) => targets.includes(a.node.name)), deletes: [] };
+}
+
 /** `plan` without --offline: the Proxmox diff plus the Talos steps a dry-run apply would take. */
-export async function runLivePlanCommand(ctx: CliContext, o: { file: string; simulate?: boolean; detailedExitcode?: boolean; out?: string }): Promise<number> {
+export async function runLivePlanCommand(ctx: CliContext, o: { file: string; simulate?: boolean; detailedExitcode?: boolean; out?: string; targets?: string[] }): Promise<number> {
   return withLiveSession(ctx, o, async (session) => {
     const { runApply } = await import('../reconcile/apply.js');
-    const result = await runApply(session, { dryRun: true });
+    const result = await runApply(session, { dryRun: true, ...(o.targets?.length ? { targets: o.targets } : {}) });
+    const shown = targeted(session.diff, o.targets);
     const changes = result.wouldRun.filter((w) => w.id !== 'preflight');
-    const changed = hasChanges(session.diff) || changes.length > 0;
+    const changed = hasChanges(shown) || changes.length > 0;
     if (ctx.flags.json) {
       ctx.json({
         cluster: session.plan.cluster.name,
         proxmoxEndpoint: session.proxmox.endpoint,
         changes: changed,
-        nodes: session.diff.actions.map((a) => ({ name: a.node.name, action: a.kind, ...(a.kind === 'update' ? { changes: a.changes } : {}) })),
-        deletes: session.diff.deletes.map((v) => ({ name: v.name, vmid: v.vmid, host: v.host })),
+        nodes: shown.actions.map((a) => ({ name: a.node.name, action: a.kind, ...(a.kind === 'update' ? { changes: a.changes } : {}) })),
+        deletes: shown.deletes.map((v) => ({ name: v.name, vmid: v.vmid, host: v.host })),
         steps: changes,
         notes: session.diff.notes,
       });
     } else {
-      ctx.out(ctx.c.bold(`Plan for cluster ${session.plan.cluster.name} (against ${endpointUsed(session)}):`));
-      for (const l of diffLines(ctx, session.diff)) ctx.out(l);
+      ctx.out(ctx.c.bold(`Plan for cluster ${session.plan.cluster.name} (against ${endpointUsed(session)})${o.targets?.length ? `, limited to --target ${o.targets.join(', ')}` : ''}:`));
+      for (const l of diffLines(ctx, shown)) ctx.out(l);
       if (changes.length) {
         ctx.out('');
         ctx.out(ctx.c.bold('Steps apply would run:'));
@@ -59,7 +66,7 @@ export async function runLivePlanCommand(ctx: CliContext, o: { file: string; sim
       const { resolve } = await import('node:path');
       const { savedPlanOf, writeSavedPlan } = await import('../reconcile/saved-plan.js');
       const target = resolve(ctx.cwd, o.out);
-      writeSavedPlan(target, savedPlanOf(session, result.wouldRun));
+      writeSavedPlan(target, savedPlanOf(session, result.wouldRun, o.targets));
       ctx.info(`Saved the plan to ${o.out}: \`cloudlab apply ${o.out}\` carries out exactly this plan, or refuses if the cluster or the spec changed.`);
     }
     if (o.detailedExitcode && changed) ctx.changes = true;
@@ -78,21 +85,22 @@ export async function runLiveGraph(ctx: CliContext, o: { file: string; simulate?
   });
 }
 
-export async function runApplyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; planFile?: string }): Promise<number> {
+export async function runApplyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; planFile?: string; targets?: string[] }): Promise<number> {
   const waitMs = parseDuration(o.wait, '--wait');
   let saved: import('../reconcile/saved-plan.js').SavedPlan | null = null;
   if (o.planFile) {
     const { resolve } = await import('node:path');
     const { readSavedPlan } = await import('../reconcile/saved-plan.js');
     saved = readSavedPlan(resolve(ctx.cwd, o.planFile));
-    o = { ...o, file: saved.spec.file, yes: true };
+    if (o.targets?.length) throw new CloudlabError({ code: 'PLAN_TARGET', exitCode: 2, message: 'a saved plan carries its own --target; apply FILE takes none', hint: `run \`cloudlab plan --out ${o.planFile} --target …\` instead` });
+    o = { ...o, file: saved.spec.file, yes: true, ...(saved.targets?.length ? { targets: saved.targets } : {}) };
   }
   return withLiveSession(ctx, o, async (session) => {
     if (saved) {
       // The plan was reviewed when it was saved: carry out exactly it, or refuse if anything moved since.
       const { runApply } = await import('../reconcile/apply.js');
       const { planDifferences, savedPlanOf } = await import('../reconcile/saved-plan.js');
-      const now = savedPlanOf(session, (await runApply(session, { dryRun: true })).wouldRun);
+      const now = savedPlanOf(session, (await runApply(session, { dryRun: true, ...(o.targets?.length ? { targets: o.targets } : {}) })).wouldRun, o.targets);
       const moved = planDifferences(saved, now);
       if (moved.length) {
         throw new CloudlabError({
@@ -103,12 +111,18 @@ export async function runApplyCommand(ctx: CliContext, o: { file: string; simula
         });
       }
     }
-    if (o.dryRun) return runDryRun(ctx, session);
+    const targets = o.targets?.length ? o.targets : undefined;
+    if (targets) {
+      const { checkTargets } = await import('../reconcile/targets.js');
+      checkTargets(targets, session.plan.nodes.map((n) => n.name));
+      ctx.info(ctx.c.dim(`limited to --target ${targets.join(', ')} (and the steps they wait for)`));
+    }
+    if (o.dryRun) return runDryRun(ctx, session, targets);
     if (!ctx.flags.json) {
       ctx.info(ctx.c.bold(`Cluster ${session.plan.cluster.name}:`));
-      for (const l of diffLines(ctx, session.diff)) ctx.info(l);
+      for (const l of diffLines(ctx, targeted(session.diff, targets))) ctx.info(l);
     }
-    const prompted = hasChanges(session.diff) ? await confirm(ctx, 'Apply these changes? Type "yes":', 'yes', o.yes) : false;
+    const prompted = hasChanges(targeted(session.diff, targets)) ? await confirm(ctx, 'Apply these changes? Type "yes":', 'yes', o.yes) : false;
     // Preflight first (read-only): a token without privileges hears every missing one, not just the lock's.
     const { preflightReport, preflightError } = await import('../reconcile/preflight.js');
     const preflight = async (): Promise<void> => {
@@ -123,13 +137,13 @@ export async function runApplyCommand(ctx: CliContext, o: { file: string; simula
     try {
       // Whatever was observed before a wait or an open prompt is stale: look again and act on what is there now.
       if (lock.waited || prompted) {
-        const before = diffLines(ctx, session.diff).join('\n');
+        const before = diffLines(ctx, targeted(session.diff, targets)).join('\n');
         await reobserve(session);
-        const after = diffLines(ctx, session.diff);
+        const after = diffLines(ctx, targeted(session.diff, targets));
         if (after.join('\n') !== before) {
           ctx.info(ctx.c.bold(`The cluster changed ${lock.waited ? 'while waiting for the lock' : 'while the prompt was open'}; the plan is now:`));
           for (const l of after) ctx.info(l);
-          if (hasChanges(session.diff)) await confirm(ctx, 'Apply these changes? Type "yes":', 'yes', o.yes);
+          if (hasChanges(targeted(session.diff, targets))) await confirm(ctx, 'Apply these changes? Type "yes":', 'yes', o.yes);
           await preflight();
         }
       }
@@ -145,7 +159,7 @@ export async function runApplyCommand(ctx: CliContext, o: { file: string; simula
       // CLOUDLAB_TIMEOUT_SCALE shortens (or stretches) every wait, e.g. 0.05 in tests against fast simulators.
       const k = Number(session.env.CLOUDLAB_TIMEOUT_SCALE ?? 1);
       const timeouts = Object.fromEntries(Object.entries(DEFAULT_TIMEOUTS).map(([key, v]) => [key, Math.max(2000, Math.round(v * (k > 0 ? k : 1)))]));
-      const summary = await runApply(session, { signal: intr.signal, events: progress.event, allowReboot: Boolean(o.allowReboot), timeouts, preflightDone: true });
+      const summary = await runApply(session, { signal: intr.signal, events: progress.event, allowReboot: Boolean(o.allowReboot), timeouts, preflightDone: true, ...(targets ? { targets } : {}) });
       progress.done();
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       if (ctx.flags.json) {
@@ -191,13 +205,14 @@ async function reobserve(session: Session): Promise<void> {
   if (session.diff.collisions.length) throw collisionError(session.diff);
 }
 
-async function runDryRun(ctx: CliContext, session: Session): Promise<number> {
+async function runDryRun(ctx: CliContext, session: Session, targets?: string[]): Promise<number> {
+  const shown = targeted(session.diff, targets);
   const { runApply } = await import('../reconcile/apply.js');
-  const result = await runApply(session, { dryRun: true });
+  const result = await runApply(session, { dryRun: true, ...(targets ? { targets } : {}) });
   const steps = result.wouldRun.filter((w) => w.id !== 'preflight');
   if (ctx.flags.json) ctx.json({ dryRun: true, steps });
   else {
-    for (const l of diffLines(ctx, session.diff)) ctx.out(l);
+    for (const l of diffLines(ctx, shown)) ctx.out(l);
     ctx.out(steps.length ? ctx.c.bold('Would run:') : 'Nothing to do.');
     for (const s of steps) ctx.out(`  + ${s.description}`);
   }

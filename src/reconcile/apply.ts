@@ -5,6 +5,7 @@ import type { Plan } from '../plan/types.js';
 import { runSteps, type EventSink, type RunResult } from './engine.js';
 import type { Session } from './session.js';
 import { offlineFacts, prepareApply } from './prepare.js';
+import { checkTargets, targetSteps } from './targets.js';
 import { layout, perNode, type StepInstance, type StepList } from './steps/step.js';
 import type { ApplySummary as Written, ApplyTimeouts, StepFacts } from './steps/state.js';
 import { preflightStep } from './steps/preflight.js';
@@ -33,6 +34,8 @@ export interface ApplyOptions {
   /** The caller already ran the preflight (before taking the cluster lock). */
   preflightDone?: boolean;
   parallel?: number;
+  /** `--target NODE`: only these nodes' steps and what they wait for (reconcile/targets.ts). */
+  targets?: string[];
 }
 
 export interface ApplySummary extends RunResult, Written {}
@@ -55,7 +58,12 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
   }
   const state = await prepareApply(session, opts);
   try {
-    const result = await runSteps(layout(APPLY_STEPS, state).map((i) => i.bind(state)), {
+    let instances = layout(APPLY_STEPS, state);
+    if (opts.targets?.length) {
+      checkTargets(opts.targets, session.plan.nodes.map((n) => n.name));
+      instances = targetSteps(instances, opts.targets);
+    }
+    const result = await runSteps(instances.map((i) => i.bind(state)), {
       dryRun: Boolean(opts.dryRun),
       // Most long steps are waits on Talos (install, reboot): they cost nothing, so the overall bound is generous.
       // Proxmox work is bounded where Proxmox itself serialises: per host, and per storage (allocation locks).

@@ -18,19 +18,22 @@ export interface SavedPlan {
   nodes: Array<{ name: string; action: string; changes?: string[] }>;
   deletes: Array<{ name: string; vmid: number; host: string }>;
   steps: Array<{ id: string; description: string }>;
+  /** `plan --target`: the nodes the plan was limited to. */
+  targets?: string[];
 }
 
 /** The plan a dry-run apply of this session shows, in saved form. */
-export function savedPlanOf(session: Session, steps: Array<{ id: string; description: string }>): SavedPlan {
+export function savedPlanOf(session: Session, steps: Array<{ id: string; description: string }>, targets?: string[]): SavedPlan {
   const file = session.loaded.file;
   return {
     format: PLAN_FORMAT,
     cluster: session.plan.cluster.name,
     spec: { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') },
     proxmoxEndpoint: session.proxmox.endpoint,
-    nodes: session.diff.actions.map((a) => ({ name: a.node.name, action: a.kind, ...(a.kind === 'update' ? { changes: a.changes.map((c) => JSON.stringify(c)) } : {}) })),
-    deletes: session.diff.deletes.map((v) => ({ name: v.name, vmid: v.vmid, host: v.host })),
+    nodes: session.diff.actions.filter((a) => !targets?.length || targets.includes(a.node.name)).map((a) => ({ name: a.node.name, action: a.kind, ...(a.kind === 'update' ? { changes: a.changes.map((c) => JSON.stringify(c)) } : {}) })),
+    deletes: targets?.length ? [] : session.diff.deletes.map((v) => ({ name: v.name, vmid: v.vmid, host: v.host })),
     steps: steps.filter((s) => s.id !== 'preflight').map((s) => ({ id: s.id, description: s.description })),
+    ...(targets?.length ? { targets: [...targets] } : {}),
   };
 }
 

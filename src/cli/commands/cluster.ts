@@ -18,12 +18,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--allow-reboot', 'reboot VMs whose CPU/memory change needs it')
     .option('--wait <duration>', 'wait this long for another apply to release the cluster lock', '0s')
     .option('--simulate', 'run against the built-in Proxmox and Talos simulators (started for this run)')
+    .option('--target <node>', 'act on this node only (repeatable), with the steps it waits for', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .argument('[plan]', 'a plan saved by `plan --out`: carry out exactly it (no prompt), or refuse if the cluster or spec changed')
     .option('--record <file>', 'write a redacted transcript of every Proxmox and Talos request and answer (for `cloudlab sim --replay`)')
-    .action(async (planFile: string | undefined, o: CommonOpts & { yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; record?: string }) => {
+    .action(async (planFile: string | undefined, o: CommonOpts & { yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; record?: string; target: string[] }) => {
       const { runApplyCommand } = await import('../apply-command.js');
       const { withRecording, specNames } = await import('../record.js');
-      ctx.exitCode = await withRecording(ctx, o.record, 'apply', await specNames(ctx, o.record ? o.file : undefined), () => runApplyCommand(ctx, { ...o, ...(planFile ? { planFile } : {}) }));
+      ctx.exitCode = await withRecording(ctx, o.record, 'apply', await specNames(ctx, o.record ? o.file : undefined), () => runApplyCommand(ctx, { ...o, ...(planFile ? { planFile } : {}), ...(o.target.length ? { targets: o.target } : {}) }));
     });
 
   program

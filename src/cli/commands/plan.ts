@@ -12,8 +12,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--graph', 'print the steps apply would run, with their dependencies, as Mermaid (with --offline: as if nothing existed yet)')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are changes, 1 on error')
     .option('--simulate', 'plan against the built-in simulators (started for this run)')
+    .option('--target <node>', 'limit the plan to this node (repeatable) and the steps it waits for', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-o, --out <file>', 'save the plan (also -out=FILE): `cloudlab apply FILE` carries out exactly it, or refuses if the world moved')
-    .action(async (o: { file: string; offline?: boolean; graph?: boolean; detailedExitcode?: boolean; simulate?: boolean; out?: string }) => {
+    .action(async (o: { file: string; offline?: boolean; graph?: boolean; detailedExitcode?: boolean; simulate?: boolean; out?: string; target: string[] }) => {
       if (o.detailedExitcode && o.offline) {
         const { CloudlabError } = await import('../../core/errors.js');
         throw new CloudlabError({ code: 'PLAN_DETAILED_OFFLINE', message: '--detailed-exitcode compares with the live cluster, and --offline contacts nothing: there is nothing to compare', hint: 'drop --offline for a drift check (exit 0 no changes, 2 changes, 1 error), or drop --detailed-exitcode to see the offline plan' });
@@ -29,7 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       if (!o.offline) {
         const { runLivePlan } = await import('../live-plan.js');
-        ctx.exitCode = await runLivePlan(ctx, o.file, { detailedExitcode: Boolean(o.detailedExitcode), ...(o.simulate ? { simulate: true } : {}), ...(o.out ? { out: o.out } : {}) });
+        ctx.exitCode = await runLivePlan(ctx, o.file, { detailedExitcode: Boolean(o.detailedExitcode), ...(o.simulate ? { simulate: true } : {}), ...(o.out ? { out: o.out } : {}), ...(o.target.length ? { targets: o.target } : {}) });
         return;
       }
       const { loadSpec } = await import('../../spec/load.js');
