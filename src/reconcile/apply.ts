@@ -18,11 +18,12 @@ import { bootstrapStep } from './steps/bootstrap.js';
 import { endpointStep } from './steps/endpoint.js';
 import { healthStep } from './steps/health.js';
 import { outputsStep } from './steps/outputs.js';
+import { ciliumStep } from './steps/cilium.js';
 
 export { DEFAULT_TIMEOUTS, type ApplyTimeouts } from './steps/state.js';
 
-/** preflight → image → per node (VM → start → address → configure) → bootstrap → endpoint → health → outputs. */
-export const APPLY_STEPS: StepList = [preflightStep, imageStep, perNode(vmStep, startStep, addressStep, configureStep), bootstrapStep, endpointStep, healthStep, outputsStep];
+/** preflight → image → per node (VM → start → address → configure) → bootstrap → endpoint → cilium (with cni: cilium) → health → outputs. */
+export const APPLY_STEPS: StepList = [preflightStep, imageStep, perNode(vmStep, startStep, addressStep, configureStep), bootstrapStep, endpointStep, ciliumStep, healthStep, outputsStep];
 
 export interface ApplyOptions {
   dryRun?: boolean;

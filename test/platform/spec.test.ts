@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpec } from '../../src/spec/load.js';
-import { planCluster } from '../../src/plan/planner.js';
+import { platformOf } from '../../src/plan/planner.js';
+import { clusterSpecSchema, type ClusterSpec } from '../../src/spec/schema.js';
+import { parse } from 'yaml';
 import { CloudlabError } from '../../src/core/errors.js';
 import { PLATFORM_DEFAULTS } from '../../src/spec/platform.js';
 
@@ -31,16 +33,20 @@ function problems(yaml: string): { path: string; line?: number; message: string;
   return [];
 }
 
+/** The spec's shape only (schema + defaults), without the cross-field rules that refuse Flux/CCM/CSI for now. */
+function shaped(yaml: string): ClusterSpec {
+  return clusterSpecSchema.parse(parse(yaml));
+}
+
 test('platform defaults: Cilium pinned when cni is cilium, Flux path clusters/<name>, CCM/CSI versions and storage class', () => {
-  const spec = parseSpec(BASE + `cni: cilium\ngitops:\n  flux:\n    url: https://git.example/me/fleet.git\n    auth: { token: { fromSecret: git.token } }\n`, 'pf.yaml');
-  const plan = planCluster(spec);
+  const plan = { platform: platformOf(shaped(BASE + `cni: cilium\ngitops:\n  flux:\n    url: https://git.example/me/fleet.git\n    auth: { token: { fromSecret: git.token } }\n`)) };
   assert.deepEqual(plan.platform.cilium, { version: PLATFORM_DEFAULTS.ciliumVersion, cliVersion: PLATFORM_DEFAULTS.ciliumCliVersion, kubeProxyReplacement: true, hubble: false, values: {} });
   assert.equal(plan.platform.flux?.path, 'clusters/pf');
   assert.equal(plan.platform.flux?.branch, 'main');
   assert.equal(plan.platform.flux?.manifestUrl, `https://github.com/fluxcd/flux2/releases/download/${PLATFORM_DEFAULTS.fluxVersion}/install.yaml`);
   assert.deepEqual(plan.platform.flux?.auth, { kind: 'https', username: 'git', token: { fromSecret: 'git.token' } });
   assert.equal(plan.platform.ccm, null);
-  const p2 = planCluster(parseSpec(BASE.replace('  hosts:', '  ccm: true\n  csi: { storage: local-lvm }\n  hosts:'), 'pf.yaml'));
+  const p2 = { platform: platformOf(shaped(BASE.replace('  hosts:', '  ccm: true\n  csi: { storage: local-lvm }\n  hosts:'))) };
   assert.deepEqual(p2.platform.ccm, { version: PLATFORM_DEFAULTS.ccmVersion });
   assert.deepEqual(p2.platform.csi, { storage: 'local-lvm', storageClass: 'proxmox-local-lvm', fstype: 'ext4', default: true, version: PLATFORM_DEFAULTS.csiVersion });
   assert.equal(p2.platform.cilium, null, 'no Cilium unless cni is cilium');
@@ -58,13 +64,20 @@ test('platform rules: each located with a hint', () => {
   assert.match(kpr[0]!.hint ?? '', /cilium\.kubeProxyReplacement/);
 
   const ssh = problems(BASE + `gitops:\n  flux:\n    url: ssh://git@git.example/fleet.git\n    auth: { token: { fromSecret: t } }\n`);
-  assert.deepEqual(ssh.map((p) => p.path).sort(), ['gitops.flux.auth.token', 'gitops.flux.url']);
+  assert.deepEqual(ssh.map((p) => p.path).sort(), ['gitops.flux', 'gitops.flux.auth.token', 'gitops.flux.url']);
   assert.match(ssh.find((p) => p.path === 'gitops.flux.url')!.hint ?? '', /ssh-keyscan/);
 
   const none = problems(BASE.replace('  hosts:', '  csi: { storage: local-lvm }\n  hosts:') + `cni: none\ngitops:\n  flux:\n    url: https://git.example/fleet.git\n    path: ../escape\n`);
-  assert.deepEqual(none.map((p) => p.path).sort(), ['gitops.flux', 'gitops.flux.path', 'proxmox.csi']);
+  assert.deepEqual(none.map((p) => p.path).sort(), ['gitops.flux', 'gitops.flux', 'gitops.flux.path', 'proxmox.csi', 'proxmox.csi']);
 
   const url = problems(BASE + `gitops:\n  flux:\n    url: git@github.com:me/fleet.git\n`);
   assert.equal(url[0]!.path, 'gitops.flux.url');
   assert.match(url[0]!.message, /must be a git URL/);
+});
+
+test('Flux, the Proxmox CCM and the CSI plugin are refused until apply deploys them, each at its line with what to do', () => {
+  const ps = problems(BASE.replace('  hosts:', '  ccm: true\n  csi: { storage: local-lvm }\n  hosts:') + `gitops:\n  flux:\n    url: https://git.example/me/fleet.git\n`);
+  assert.deepEqual(ps.map((p) => p.path).sort(), ['gitops.flux', 'proxmox.ccm', 'proxmox.csi']);
+  assert.match(ps.find((p) => p.path === 'proxmox.ccm')!.message, /not carried out by this cloudlab yet/);
+  assert.match(ps.find((p) => p.path === 'gitops.flux')!.hint ?? '', /cloudlab flux sops-secret/);
 });

@@ -141,6 +141,13 @@ export class KubeClient {
     return { status: r.status, data: r.body ? (JSON.parse(r.body) as Obj) : {} };
   }
 
+  /** A plain-text GET (a pod's log); throws KUBE_HTTP with the API's message on another status. */
+  async text(path: string): Promise<string> {
+    const r = await this.call('GET', path);
+    if (r.status !== 200) throw new CloudlabError({ code: 'KUBE_HTTP', message: `Kubernetes API GET ${path}: HTTP ${r.status}: ${r.body.slice(0, 300)}`, details: { method: 'GET', path, status: r.status, server: this.server.origin } });
+    return r.body;
+  }
+
   /** The /readyz answer: ok when HTTP 200. */
   async readyz(): Promise<{ ok: boolean; status: number; body: string }> {
     const r = await this.call('GET', '/readyz');

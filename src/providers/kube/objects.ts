@@ -103,8 +103,8 @@ export class KubeObjects {
   }
 
   /** Deletes an object; false when it did not exist. */
-  async delete(ref: ObjectRef, opts: { gracePeriodSeconds?: number } = {}): Promise<boolean> {
-    const body = { kind: 'DeleteOptions', apiVersion: 'v1', ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}) };
+  async delete(ref: ObjectRef, opts: { gracePeriodSeconds?: number; propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } = {}): Promise<boolean> {
+    const body = { kind: 'DeleteOptions', apiVersion: 'v1', ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}), ...(opts.propagationPolicy ? { propagationPolicy: opts.propagationPolicy } : {}) };
     const { status } = await this.kube.request('DELETE', await this.path(ref), { body, ok: [200, 202, 404] });
     return status !== 404;
   }

@@ -8,7 +8,7 @@ export const healthStep = defineStep({
   targets: cluster,
   id: () => 'health',
   title: () => 'All nodes Ready',
-  after: (f) => ['endpoint', ...f.plan.nodes.map((n) => `config:${n.name}`)],
+  after: (f) => ['endpoint', ...(f.plan.platform.cilium ? ['cilium'] : []), ...f.plan.nodes.map((n) => `config:${n.name}`)],
   guard: (s) => (s.dryRun ? 'checked during apply' : true),
   run: async (s, _t, ctx) => {
     const { KubeClient } = await import('../../providers/kube/client.js');

@@ -2,6 +2,7 @@
 // cluster-scoped resources, subresources status/scale/eviction), verbs (get, list, watch, create, update, patch, apply,
 // delete, deletecollection), request bodies (JSON, YAML for apply), content negotiation for Tables, health and version
 // endpoints, and the answers when storage (etcd) has no quorum.
+import { podLog } from './logs.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
@@ -201,6 +202,13 @@ async function resource(req: IncomingMessage, res: ServerResponse, ctx: ApiConte
     return send(res, r2.code, r2.body);
   }
   if (r.sub === 'scale') return scale(req, res, ctx, r, method, q);
+  if (r.sub === 'log') {
+    if (t.kind !== 'Pod' || method !== 'GET') throw methodNotAllowed();
+    const pod = store.get(t, ns, name);
+    if (!pod) throw notFoundPath();
+    const tail = q.get('tailLines');
+    return send(res, 200, podLog(String(md(pod).uid), tail ? Number(tail) : undefined), 'text/plain');
+  }
   if (r.sub && (r.sub !== 'status' || !t.subresources.includes('status'))) throw notFoundPath();
   const sub = r.sub;
   if (method === 'GET') return out(200, registry.get(t, ns, name));

@@ -4,6 +4,7 @@
 // Completed for a Job's pod) after a modelled start time, and finishes terminating pods after their grace period.
 import type { Obj } from '../status.js';
 import { Ctx, isTerminal, md, nodeReady, now, spec, status, tolerates } from './context.js';
+import { runCiliumCli } from './cilium.js';
 
 /** Modelled durations (simulated ms, divided by the simulation speed). */
 export const POD_START_MS = 3000;
@@ -24,7 +25,9 @@ export function schedule(c: Ctx): void {
     const reasons = new Map<string, number>();
     const why = (r: string) => reasons.set(r, (reasons.get(r) ?? 0) + 1);
     const fit = nodes.filter((n) => {
-      if (!nodeReady(n)) return why("node(s) had untolerated taint {node.kubernetes.io/not-ready: }"), false;
+      // A NotReady node carries node.kubernetes.io/not-ready:NoSchedule (node lifecycle controller): only pods that
+      // tolerate it land there (a CNI installer with `operator: Exists`).
+      if (!nodeReady(n) && !tolerates(tol, { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' })) return why("node(s) had untolerated taint {node.kubernetes.io/not-ready: }"), false;
       if (spec(n).unschedulable) return why('node(s) were unschedulable'), false;
       const bad = ((spec(n).taints ?? []) as Obj[]).find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tol, t));
       if (bad) return why(`node(s) had untolerated taint {${String(bad.key)}: ${String(bad.value ?? '')}}`), false;
@@ -133,10 +136,13 @@ export function runKubelets(c: Ctx): number | null {
         continue;
       }
       const fin = now();
+      // A modelled program decides how it ends (cilium-cli); any other Job container completes.
+      const outcome = runCiliumCli(c, p) ?? { exitCode: 0, reason: 'Completed' };
+      const ok = outcome.exitCode === 0;
       c.store.put(podT, {
         ...p, status: {
-          ...st, phase: 'Succeeded', conditions: conditions(false, fin).map((x) => (x.type === 'Ready' || x.type === 'ContainersReady' ? { ...x, reason: 'PodCompleted' } : x)),
-          containerStatuses: containers.map((x) => ({ name: x.name, image: x.image, imageID: '', ready: false, restartCount: 0, started: false, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: new Date(runningSince).toISOString().replace(/\.\d+Z$/, 'Z'), finishedAt: fin } }, lastState: {} })),
+          ...st, phase: ok ? 'Succeeded' : 'Failed', conditions: conditions(false, fin).map((x) => (x.type === 'Ready' || x.type === 'ContainersReady' ? { ...x, reason: ok ? 'PodCompleted' : 'PodFailed' } : x)),
+          containerStatuses: containers.map((x) => ({ name: x.name, image: x.image, imageID: '', ready: false, restartCount: 0, started: false, state: { terminated: { exitCode: outcome.exitCode, reason: outcome.reason, startedAt: new Date(runningSince).toISOString().replace(/\.\d+Z$/, 'Z'), finishedAt: fin } }, lastState: {} })),
         },
       });
     }
