@@ -1,6 +1,5 @@
 // Owns the apply operation: the list of steps that takes a spec to a running cluster (each step in its own
 // file under steps/), run by the engine with bounded parallelism. Other operations are other lists of steps.
-import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
 import type { Plan } from '../plan/types.js';
 import { runSteps, type EventSink, type RunResult } from './engine.js';
 import type { Session } from './session.js';
@@ -19,11 +18,12 @@ import { endpointStep } from './steps/endpoint.js';
 import { healthStep } from './steps/health.js';
 import { outputsStep } from './steps/outputs.js';
 import { ciliumStep } from './steps/cilium.js';
+import { removeStep } from './steps/remove.js';
 
 export { DEFAULT_TIMEOUTS, type ApplyTimeouts } from './steps/state.js';
 
-/** preflight → image → per node (VM → start → address → configure) → bootstrap → endpoint → cilium (with cni: cilium) → health → outputs. */
-export const APPLY_STEPS: StepList = [preflightStep, imageStep, perNode(vmStep, startStep, addressStep, configureStep), bootstrapStep, endpointStep, ciliumStep, healthStep, outputsStep];
+/** preflight → image → per node (VM → start → address → configure) → bootstrap → endpoint → cilium (with cni: cilium) → health → removals → outputs. */
+export const APPLY_STEPS: StepList = [preflightStep, imageStep, perNode(vmStep, startStep, addressStep, configureStep), bootstrapStep, endpointStep, ciliumStep, healthStep, removeStep, outputsStep];
 
 export interface ApplyOptions {
   dryRun?: boolean;
@@ -47,22 +47,22 @@ export function applyGraph(facts: StepFacts | Plan): StepInstance[] {
 }
 
 export async function runApply(session: Session, opts: ApplyOptions = {}): Promise<ApplySummary> {
-  const deletes = session.diff.deletes;
-  // Plan (dry-run) shows the nodes that would go; apply refuses until scale-down can leave etcd cleanly.
-  if (deletes.length && !opts.dryRun) {
-    throw new CloudlabError({
-      code: 'SCALE_DOWN_UNSUPPORTED',
-      exitCode: EXIT_INVALID,
-      message: `the spec drops ${deletes.length} node(s) that exist: ${deletes.map((v) => `${v.name} (VMID ${v.vmid})`).join(', ')}`,
-      hint: 'removing nodes is not supported by apply yet (it must leave etcd and Kubernetes cleanly); restore the counts, or use `cloudlab destroy` for the whole cluster',
-    });
-  }
   const state = await prepareApply(session, opts);
   try {
     let instances = layout(APPLY_STEPS, state);
     if (opts.targets?.length) {
       checkTargets(opts.targets, session.plan.nodes.map((n) => n.name));
       instances = targetSteps(instances, opts.targets);
+    }
+    if (!opts.dryRun && state.removals.some((r) => r.role === 'controlplane' && instances.some((i) => i.id === `remove:${r.name}`))) {
+      // Refused before anything changes when a control-plane removal would break etcd's quorum.
+      const { assertRemovalsKeepQuorum } = await import('./removal.js');
+      const { TalosClient } = await import('../providers/talos/client.js');
+      const creds = await state.talos.credentials();
+      await assertRemovalsKeepQuorum(state.removals, {
+        talos: (address) => TalosClient.secure(address, creds, { port: state.talos.port, timeoutMs: 10_000, retryForMs: 0 }),
+        remaining: session.plan.nodes.filter((n) => n.role === 'controlplane' && n.ip).map((n) => ({ name: n.name, address: n.ip! })),
+      });
     }
     const result = await runSteps(instances.map((i) => i.bind(state)), {
       dryRun: Boolean(opts.dryRun),

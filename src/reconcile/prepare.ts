@@ -3,6 +3,7 @@
 // created), the image facts, and the step facts of an offline plan (for `plan --graph`).
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
 import type { Plan } from '../plan/types.js';
+import { planRemovals } from '../plan/removals.js';
 import { resolveAddresses } from '../plan/planner.js';
 import { schematicId, imageUrls } from '../render/image/schematic.js';
 import type { EventSink } from './engine.js';
@@ -33,12 +34,15 @@ export function imageFacts(plan: Plan, shared: boolean): ImageFacts {
 /** The facts of a plan with nothing created yet (every node a create, image storage per host): `plan --graph`. */
 export function offlineFacts(plan: Plan): StepFacts {
   const actions = new Map<string, NodeAction>(plan.nodes.map((node) => [node.name, { kind: 'create', node }]));
-  return { plan, actions, image: imageFacts(plan, false), preflightDone: false };
+  return { plan, actions, image: imageFacts(plan, false), preflightDone: false, removals: [] };
 }
 
 /** The facts of a live session (its diff, whether its image storage is shared): `plan --graph` online. */
 export async function liveFacts(session: Session, preflightDone = false): Promise<StepFacts> {
-  return { plan: session.plan, actions: new Map(session.diff.actions.map((a) => [a.node.name, a])), image: imageFacts(session.plan, await storageIsShared(session)), preflightDone };
+  return {
+    plan: session.plan, actions: new Map(session.diff.actions.map((a) => [a.node.name, a])), image: imageFacts(session.plan, await storageIsShared(session)), preflightDone,
+    removals: planRemovals(session.plan, session.loaded.spec, session.diff.deletes),
+  };
 }
 
 async function storageIsShared(session: Session): Promise<boolean> {

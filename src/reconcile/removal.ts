@@ -66,6 +66,43 @@ async function etcdView(deps: RemovalDeps): Promise<{ peer: { name: string; addr
   return found ? { ...(found as { peer: { name: string; address: string }; members: EtcdMemberInfo[] }), healthy } : null;
 }
 
+/**
+ * Before anything changes: the control planes to remove, in order, each keep etcd's quorum (members as the staying
+ * control planes see them; a removed node counts as healthy only if its etcd says so). Throws ETCD_QUORUM_WOULD_BREAK.
+ */
+export async function assertRemovalsKeepQuorum(removals: Removal[], deps: Pick<RemovalDeps, 'talos' | 'remaining'>): Promise<void> {
+  const cps = removals.filter((r) => r.role === 'controlplane');
+  if (!cps.length) return;
+  const view = await etcdView({ ...deps, kube: null, vmExists: async () => true, stopAndDeleteVm: async () => undefined });
+  if (!view) {
+    throw new CloudlabError({ code: 'ETCD_NO_PEER', message: `cannot remove ${cps.map((r) => r.name).join(', ')}: none of the control planes that stay answers for etcd`, hint: 'if quorum is lost, restore etcd (`cloudlab etcd restore`); nothing was changed' });
+  }
+  let total = view.members.length;
+  let healthy = view.members.filter((m) => view.healthy.has(m.hostname)).length;
+  for (const r of cps) {
+    if (!view.members.some((m) => m.hostname === r.name)) continue;
+    let targetHealthy = false;
+    if (r.address) {
+      const c = deps.talos(r.address);
+      try {
+        const etcd = (await c.serviceList()).find((x) => x.id === 'etcd');
+        targetHealthy = Boolean(etcd && etcd.state === 'Running' && etcd.healthy);
+      } catch {
+        // Not answering: a dead member.
+      } finally {
+        c.close();
+      }
+    }
+    if (targetHealthy) healthy += 1;
+    const q = quorumAfterRemoval(total, healthy, targetHealthy);
+    if (!q.ok) {
+      throw new CloudlabError({ code: 'ETCD_QUORUM_WOULD_BREAK', message: `removing ${r.name} is refused: ${q.reason}`, hint: 'bring the other control planes back to healthy first (cloudlab status); nothing was changed' });
+    }
+    total -= 1;
+    if (targetHealthy) healthy -= 1;
+  }
+}
+
 /** Removes one node; returns a one-line account of what was done. */
 export async function removeNode(r: Removal, deps: RemovalDeps): Promise<string> {
   const done: string[] = [];

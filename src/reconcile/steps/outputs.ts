@@ -8,7 +8,8 @@ export const outputsStep = defineStep({
   targets: cluster,
   id: () => 'outputs',
   title: () => 'Write encrypted talosconfig and kubeconfig',
-  after: () => ['health'],
+  // After the removals: the talosconfig names only the control planes that remain.
+  after: (f) => ['health', ...f.removals.map((r) => `remove:${r.name}`)],
   guard: (s) => (s.dryRun ? 'written during apply' : true),
   run: async (s) => {
     const { TALOSCONFIG_FILE, KUBECONFIG_FILE, writeEncryptedFile, readSecretFile } = await import('../../sops/index.js');

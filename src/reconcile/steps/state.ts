@@ -1,6 +1,7 @@
 // Owns the state the steps of one run share: the facts fixed before the first step (StepFacts, enough to lay
 // out and draw the graph offline) and the fields steps write, each documented with the step that writes it.
 import type { Plan } from '../../plan/types.js';
+import type { Removal } from '../../plan/removals.js';
 import type { NodeAction } from '../diff.js';
 import type { Session } from '../session.js';
 import type { SecretsBundle } from '../../render/talos/secrets.js';
@@ -49,6 +50,8 @@ export interface StepFacts {
   image: ImageFacts;
   /** The preflight already ran before the cluster lock was taken. */
   preflightDone: boolean;
+  /** Nodes the spec no longer has, in removal order (plan/removals.ts): workers, then control planes from the top. */
+  removals: Removal[];
 }
 
 export interface ApplySummary {
