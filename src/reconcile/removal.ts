@@ -48,22 +48,44 @@ async function tryClose<T>(c: TalosClient, fn: (c: TalosClient) => Promise<T>): 
   }
 }
 
-/** The member list and health as the staying control planes see it: the first that answers is the peer. */
+/** The address a member's peer URL names (Talos advertises the node's IP). */
+function memberAddress(m: EtcdMemberInfo): string | null {
+  try {
+    return new URL(m.peerUrls[0] ?? '').hostname.replace(/^\[|\]$/g, '') || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The member list as the first staying control plane that answers sees it, and which members run a healthy etcd
+ * (each member's node asked at the address its peer URL names).
+ */
 async function etcdView(deps: RemovalDeps): Promise<{ peer: { name: string; address: string }; members: EtcdMemberInfo[]; healthy: Set<string> } | null> {
-  const healthy = new Set<string>();
   let found: { peer: { name: string; address: string }; members: EtcdMemberInfo[] } | null = null;
   for (const cp of deps.remaining) {
     try {
-      await tryClose(deps.talos(cp.address), async (c) => {
-        const etcd = (await c.serviceList()).find((s) => s.id === 'etcd');
-        if (etcd?.state === 'Running' && etcd.healthy) healthy.add(cp.name);
-        if (!found) found = { peer: cp, members: await c.etcdMemberList() };
-      });
+      found = await tryClose(deps.talos(cp.address), async (c) => ({ peer: cp, members: await c.etcdMemberList() }));
+      break;
     } catch {
-      // Not answering: not healthy, not a peer.
+      // Not answering: try the next.
     }
   }
-  return found ? { ...(found as { peer: { name: string; address: string }; members: EtcdMemberInfo[] }), healthy } : null;
+  if (!found) return null;
+  const healthy = new Set<string>();
+  await Promise.all(found.members.map(async (m) => {
+    const address = memberAddress(m);
+    if (!address) return;
+    try {
+      await tryClose(deps.talos(address), async (c) => {
+        const etcd = (await c.serviceList()).find((x) => x.id === 'etcd');
+        if (etcd?.state === 'Running' && etcd.healthy) healthy.add(m.hostname);
+      });
+    } catch {
+      // Not answering: not healthy.
+    }
+  }));
+  return { ...found, healthy };
 }
 
 /**
@@ -81,19 +103,7 @@ export async function assertRemovalsKeepQuorum(removals: Removal[], deps: Pick<R
   let healthy = view.members.filter((m) => view.healthy.has(m.hostname)).length;
   for (const r of cps) {
     if (!view.members.some((m) => m.hostname === r.name)) continue;
-    let targetHealthy = false;
-    if (r.address) {
-      const c = deps.talos(r.address);
-      try {
-        const etcd = (await c.serviceList()).find((x) => x.id === 'etcd');
-        targetHealthy = Boolean(etcd && etcd.state === 'Running' && etcd.healthy);
-      } catch {
-        // Not answering: a dead member.
-      } finally {
-        c.close();
-      }
-    }
-    if (targetHealthy) healthy += 1;
+    const targetHealthy = view.healthy.has(r.name);
     const q = quorumAfterRemoval(total, healthy, targetHealthy);
     if (!q.ok) {
       throw new CloudlabError({ code: 'ETCD_QUORUM_WOULD_BREAK', message: `removing ${r.name} is refused: ${q.reason}`, hint: 'bring the other control planes back to healthy first (cloudlab status); nothing was changed' });
@@ -119,13 +129,8 @@ export async function removeNode(r: Removal, deps: RemovalDeps): Promise<string>
       }
       member = view.members.find((m) => m.hostname === r.name);
       if (member) {
-        let targetHealthy = false;
-        if (reachable && talos) {
-          const etcd = (await talos.serviceList().catch(() => [])).find((s) => s.id === 'etcd');
-          targetHealthy = Boolean(etcd && etcd.state === 'Running' && etcd.healthy);
-        }
-        const healthy = view.members.filter((m) => view!.healthy.has(m.hostname)).length + (targetHealthy ? 1 : 0);
-        const q = quorumAfterRemoval(view.members.length, healthy, targetHealthy);
+        const healthy = view.members.filter((m) => view!.healthy.has(m.hostname)).length;
+        const q = quorumAfterRemoval(view.members.length, healthy, view.healthy.has(r.name));
         if (!q.ok) {
           throw new CloudlabError({ code: 'ETCD_QUORUM_WOULD_BREAK', message: `removing ${r.name} is refused: ${q.reason}`, hint: 'bring the other control planes back to healthy first (cloudlab status); nothing was changed for this node' });
         }
@@ -134,7 +139,10 @@ export async function removeNode(r: Removal, deps: RemovalDeps): Promise<string>
     if (deps.kube && (await deps.vmExists())) {
       say('cordon and drain');
       try {
-        const d = await drainNode(deps.kube, r.name, { ...(deps.drainTimeoutMs ? { timeoutMs: deps.drainTimeoutMs } : {}), ...(deps.signal ? { signal: deps.signal } : {}) });
+        const d = await drainNode(deps.kube, r.name, {
+          ...(deps.drainTimeoutMs ? { timeoutMs: deps.drainTimeoutMs } : {}), ...(deps.signal ? { signal: deps.signal } : {}),
+          onEvent: (e) => { if (e.event === 'blocked') say(`eviction of ${e.pod} refused (${e.message ?? 'PodDisruptionBudget'}); retrying`); },
+        });
         done.push(`drained (${d.evicted.length} pod(s) evicted)`);
       } catch (e) {
         // A Node that no longer exists has nothing to drain.

@@ -5,11 +5,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { harness, specHead } from './harness.js';
-import { readSecretFile, TALOSCONFIG_FILE } from '../../src/sops/index.js';
+import { readSecretFile, KUBECONFIG_FILE, TALOSCONFIG_FILE } from '../../src/sops/index.js';
 import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
 import type { SimCluster } from '../../src/sim/talos/cluster.js';
+import { until } from '../talos/fixtures.js';
+
+const run = promisify(execFile);
 
 const spec = (name: string, net: string, cps: number, workers: number) => `${specHead(name)}  hosts:
     - name: pve1
@@ -31,14 +36,17 @@ workers:
     disk: 20GiB
 `;
 
-/** Samples quorum and the API every 50 ms until stopped; returns the moments either was lost. */
-function watch(cluster: SimCluster): { stop(): string[] } {
+/** Samples quorum and the API every 50 ms until stopped: the moments either was lost, and each etcd member set seen. */
+function watch(cluster: SimCluster): { stop(): string[]; memberSets: string[] } {
   const lost: string[] = [];
+  const memberSets: string[] = [];
   const t = setInterval(() => {
     if (!cluster.hasQuorum()) lost.push(`quorum lost at ${new Date().toISOString()}`);
     if (!cluster.kubeServing) lost.push(`API down at ${new Date().toISOString()}`);
+    const set = [...cluster.members.values()].map((m) => m.hostname).sort().join(',');
+    if (memberSets[memberSets.length - 1] !== set) memberSets.push(set);
   }, 50);
-  return { stop: () => { clearInterval(t); return lost; } };
+  return { stop: () => { clearInterval(t); return lost; }, memberSets };
 }
 
 test('3+3 → 3+1, then 3 → 1 control planes (3 → 2 → 1): quorum and the API hold throughout', async () => {
@@ -64,11 +72,98 @@ test('3+3 → 3+1, then 3 → 1 control planes (3 → 2 → 1): quorum and the A
     const toOne = await h.run(['apply', '--yes']);
     const lost2 = w2.stop();
     assert.equal(toOne.code, 0, toOne.stderr + toOne.stdout);
-    assert.ok(toOne.stdout.indexOf('e2esd-cp-3') < toOne.stdout.indexOf('e2esd-cp-2'), 'cp-3 goes before cp-2');
+    // 3 → 2 → 1, highest-numbered first, with etcd healthy in between.
+    assert.deepEqual(w2.memberSets, ['e2esd-cp-1,e2esd-cp-2,e2esd-cp-3', 'e2esd-cp-1,e2esd-cp-2', 'e2esd-cp-1']);
     assert.deepEqual(lost2.filter((l) => l.startsWith('quorum')), []);
     assert.deepEqual([...cluster.members.values()].map((m) => m.hostname), ['e2esd-cp-1']);
     const tc = parseTalosconfig(await readSecretFile(join(h.dir, TALOSCONFIG_FILE), h.env)).contexts.e2esd!;
     assert.deepEqual(tc.endpoints, ['127.6.5.11']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('5 → 3 control planes: cp-5 then cp-4 leave one at a time, quorum and the API hold, the endpoints are the three left', async () => {
+  const h = await harness(spec('e2esf', '127.6.6', 5, 0).replace(/workers:\n(.*\n)*/, ''));
+  try {
+    const applied = await h.run(['apply', '--yes']);
+    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    const cluster = h.world.talos.allNodes().find((n) => n.cluster)!.cluster as SimCluster;
+    writeFileSync(h.spec, spec('e2esf', '127.6.6', 3, 0).replace(/workers:\n(.*\n)*/, ''));
+    const w = watch(cluster);
+    const down = await h.run(['apply', '--yes']);
+    const lost = w.stop();
+    assert.equal(down.code, 0, down.stderr + down.stdout);
+    assert.deepEqual(lost, []);
+    assert.deepEqual(w.memberSets, ['e2esf-cp-1,e2esf-cp-2,e2esf-cp-3,e2esf-cp-4,e2esf-cp-5', 'e2esf-cp-1,e2esf-cp-2,e2esf-cp-3,e2esf-cp-4', 'e2esf-cp-1,e2esf-cp-2,e2esf-cp-3']);
+    const tc = parseTalosconfig(await readSecretFile(join(h.dir, TALOSCONFIG_FILE), h.env)).contexts.e2esf!;
+    assert.deepEqual([...tc.endpoints].sort(), ['127.6.6.11', '127.6.6.12', '127.6.6.13']);
+    const px = h.proxmox();
+    const vms = (await px.clusterResources('vm')).map((r) => r.vmid).sort();
+    await px.close();
+    assert.deepEqual(vms, [401, 402, 403], 'the removed VMs are gone with their disks');
+    // A second apply has nothing left to do.
+    const again = await h.run(['plan']);
+    assert.doesNotMatch(again.stdout, /remove/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('removing a worker whose pod a PodDisruptionBudget protects: the drain waits (node cordoned, VM kept), then proceeds when the budget allows it', async () => {
+  const h = await harness(spec('e2epd', '127.6.7', 1, 2));
+  try {
+    const applied = await h.run(['apply', '--yes']);
+    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    const kcFile = join(h.dir, 'kubeconfig.plain');
+    writeFileSync(kcFile, await readSecretFile(join(h.dir, KUBECONFIG_FILE), h.env), { mode: 0o600 });
+    const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', kcFile, ...args]);
+    const manifests = join(h.dir, 'app.yaml');
+    writeFileSync(manifests, `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: app, namespace: default }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: app } }
+  template:
+    metadata: { labels: { app: app } }
+    spec:
+      nodeSelector: { kubernetes.io/hostname: e2epd-worker-2 }
+      containers: [{ name: app, image: registry.k8s.io/pause:3.10 }]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: app, namespace: default }
+spec:
+  minAvailable: 1
+  selector: { matchLabels: { app: app } }
+`);
+    await kubectl('apply', '-f', manifests);
+    await until('the pod running on worker-2', async () => {
+      const { stdout } = await kubectl('get', 'pods', '-l', 'app=app', '-o', 'jsonpath={.items[*].status.phase}/{.items[*].spec.nodeName}');
+      return stdout === 'Running/e2epd-worker-2' ? true : undefined;
+    }, 60_000);
+
+    writeFileSync(h.spec, spec('e2epd', '127.6.7', 1, 1));
+    let finished = false;
+    const down = h.run(['apply', '--yes']).finally(() => { finished = true; });
+    await until('worker-2 cordoned', async () => {
+      const { stdout } = await kubectl('get', 'node', 'e2epd-worker-2', '-o', 'jsonpath={.spec.unschedulable}');
+      return stdout === 'true' ? true : undefined;
+    }, 60_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(finished, false, 'the drain waits while the PDB refuses the eviction');
+    const px = h.proxmox();
+    assert.ok((await px.clusterResources('vm')).some((r) => r.vmid === 502), 'the VM is kept while the drain waits');
+    await px.close();
+
+    await kubectl('delete', 'pdb', 'app');
+    const r = await down;
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const px2 = h.proxmox();
+    assert.equal((await px2.clusterResources('vm')).some((x) => x.vmid === 502), false);
+    await px2.close();
+    assert.deepEqual((await h.kubeNodes()).map((n) => n.name).sort(), ['e2epd-cp-1', 'e2epd-worker-1']);
   } finally {
     await h.close();
   }
