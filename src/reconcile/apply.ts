@@ -19,11 +19,12 @@ import { healthStep } from './steps/health.js';
 import { outputsStep } from './steps/outputs.js';
 import { ciliumStep } from './steps/cilium.js';
 import { removeStep } from './steps/remove.js';
+import { forgetMemberStep } from './steps/forget-member.js';
 
 export { DEFAULT_TIMEOUTS, type ApplyTimeouts } from './steps/state.js';
 
-/** preflight → image → per node (VM → start → address → configure) → bootstrap → endpoint → cilium (with cni: cilium) → health → removals → outputs. */
-export const APPLY_STEPS: StepList = [preflightStep, imageStep, perNode(vmStep, startStep, addressStep, configureStep), bootstrapStep, endpointStep, ciliumStep, healthStep, removeStep, outputsStep];
+/** preflight → image → per node (stale etcd member → VM → start → address → configure) → bootstrap → endpoint → cilium (with cni: cilium) → health → removals → outputs. */
+export const APPLY_STEPS: StepList = [preflightStep, imageStep, perNode(forgetMemberStep, vmStep, startStep, addressStep, configureStep), bootstrapStep, endpointStep, ciliumStep, healthStep, removeStep, outputsStep];
 
 export interface ApplyOptions {
   dryRun?: boolean;

@@ -1,7 +1,7 @@
 // Replacing failed nodes end to end through the CLI against the simulators (addresses 127.6.2.0/24): a control plane
-// VM deleted by hand is re-created by apply with the same VMID, name, MAC and address, its stale etcd member is
-// replaced (Talos' addMember removes a member with its hostname, internal/app/machined/pkg/system/services/etcd.go),
-// and etcd has three healthy members again.
+// VM deleted by hand is re-created by apply with the same VMID, name, MAC and address; its stale etcd member is removed
+// through a healthy peer before the VM is created (Talos' addMember would also replace a member with its hostname,
+// internal/app/machined/pkg/system/services/etcd.go), and etcd has three healthy members again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness, specHead } from './harness.js';
@@ -36,8 +36,14 @@ test('a control plane VM deleted by hand: apply re-creates it (same VMID, name, 
     await px.close();
     assert.equal(cluster.hasQuorum(), true, 'two of three members keep quorum');
 
-    const again = await h.run(['apply', '--yes']);
+    const again = await h.run(['apply', '--yes', '--json']);
     assert.equal(again.code, 0, again.stderr + again.stdout);
+    // The stale member goes first, through a healthy peer, before the VM is created again.
+    const events = again.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; id?: string; status?: string; detail?: string });
+    const forget = events.find((e) => e.id === 'forget-member:e2erp-cp-2' && e.status === 'done');
+    assert.equal(forget?.detail, 'stale member removed through e2erp-cp-1');
+    const order = events.filter((e) => e.type === 'step' && e.status === 'done').map((e) => e.id);
+    assert.ok(order.indexOf('forget-member:e2erp-cp-2') < order.indexOf('vm:e2erp-cp-2'), order.join(' '));
     const px2 = h.proxmox();
     const cfg2 = await px2.vmConfig('pve1', 402);
     await px2.close();

@@ -6,6 +6,7 @@ import type { StepContext } from '../engine.js';
 import type { FieldChange, NodeAction } from '../diff.js';
 import { createParams, cloneUpdateParams, updateParams } from '../vm-spec.js';
 import { assertOwned } from '../ownership.js';
+import { mayHaveStaleMember } from './forget-member.js';
 import { defineStep } from './step.js';
 import type { ApplyState } from './state.js';
 
@@ -76,7 +77,7 @@ export const vmStep = defineStep<PlanNode>({
   id: (n) => `vm:${n.name}`,
   node: (n) => n.name,
   title: (f, n) => (f.actions.get(n.name)!.kind === 'create' ? `Create VM ${n.vmid} ${n.name} on ${n.host}` : `VM ${n.vmid} ${n.name}`),
-  after: (f, n) => [f.image.stepOf.get(n.host) ?? 'preflight'],
+  after: (f, n) => [f.image.stepOf.get(n.host) ?? 'preflight', ...(mayHaveStaleMember(f, n) ? [`forget-member:${n.name}`] : [])],
   keys: (_f, n) => [`host:${n.host}`, `storage:${n.host}/${n.storage}`],
   guard: (s, n) => (s.actions.get(n.name)!.kind === 'noop' ? 'up to date' : true),
   describe: (s, n) => {
