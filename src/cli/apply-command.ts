@@ -1,5 +1,5 @@
 // Owns what apply, status, destroy, unlock and the online plan print and how they exit.
-import { CloudlabError } from '../core/errors.js';
+import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
 import { hasChanges, type Diff } from '../reconcile/diff.js';
 import type { Session } from '../reconcile/session.js';
 import type { CliContext } from './context.js';
@@ -85,7 +85,11 @@ export async function runLiveGraph(ctx: CliContext, o: { file: string; simulate?
   });
 }
 
-export async function runApplyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; planFile?: string; targets?: string[] }): Promise<number> {
+export async function runApplyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; planFile?: string; targets?: string[]; maxParallelWorkers?: string }): Promise<number> {
+  const maxParallelWorkers = Number(o.maxParallelWorkers ?? 1);
+  if (!Number.isInteger(maxParallelWorkers) || maxParallelWorkers < 1) {
+    throw new CloudlabError({ code: 'BAD_FLAG', exitCode: EXIT_INVALID, message: `--max-parallel-workers ${o.maxParallelWorkers} is not a whole number ≥ 1`, hint: 'give how many workers may be upgraded at once, e.g. --max-parallel-workers 2' });
+  }
   const waitMs = parseDuration(o.wait, '--wait');
   let saved: import('../reconcile/saved-plan.js').SavedPlan | null = null;
   if (o.planFile) {
@@ -159,7 +163,7 @@ export async function runApplyCommand(ctx: CliContext, o: { file: string; simula
       // CLOUDLAB_TIMEOUT_SCALE shortens (or stretches) every wait, e.g. 0.05 in tests against fast simulators.
       const k = Number(session.env.CLOUDLAB_TIMEOUT_SCALE ?? 1);
       const timeouts = Object.fromEntries(Object.entries(DEFAULT_TIMEOUTS).map(([key, v]) => [key, Math.max(2000, Math.round(v * (k > 0 ? k : 1)))]));
-      const summary = await runApply(session, { signal: intr.signal, events: progress.event, allowReboot: Boolean(o.allowReboot), timeouts, preflightDone: true, ...(targets ? { targets } : {}) });
+      const summary = await runApply(session, { signal: intr.signal, events: progress.event, allowReboot: Boolean(o.allowReboot), maxParallelWorkers, timeouts, preflightDone: true, ...(targets ? { targets } : {}) });
       progress.done();
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       if (ctx.flags.json) {

@@ -20,11 +20,17 @@ import { outputsStep } from './steps/outputs.js';
 import { ciliumStep } from './steps/cilium.js';
 import { removeStep } from './steps/remove.js';
 import { forgetMemberStep } from './steps/forget-member.js';
+import { talosUpgradeStep } from './steps/talos-upgrade.js';
+import { refuseUnsafeUpgrades } from './upgrade-refusals.js';
 
 export { DEFAULT_TIMEOUTS, type ApplyTimeouts } from './steps/state.js';
 
-/** preflight → image → per node (stale etcd member → VM → start → address → configure) → bootstrap → endpoint → cilium (with cni: cilium) → health → removals → outputs. */
-export const APPLY_STEPS: StepList = [preflightStep, imageStep, perNode(forgetMemberStep, vmStep, startStep, addressStep, configureStep), bootstrapStep, endpointStep, ciliumStep, healthStep, removeStep, outputsStep];
+/**
+ * preflight → image → per node (stale etcd member → VM → start → address → configure) → bootstrap → endpoint →
+ * cilium (with cni: cilium) → health → removals → outputs → the rolling Talos upgrade (control planes one by one,
+ * then workers).
+ */
+export const APPLY_STEPS: StepList = [preflightStep, imageStep, perNode(forgetMemberStep, vmStep, startStep, addressStep, configureStep), bootstrapStep, endpointStep, ciliumStep, healthStep, removeStep, outputsStep, talosUpgradeStep];
 
 export interface ApplyOptions {
   dryRun?: boolean;
@@ -38,6 +44,8 @@ export interface ApplyOptions {
   parallel?: number;
   /** `--target NODE`: only these nodes' steps and what they wait for (reconcile/targets.ts). */
   targets?: string[];
+  /** Workers upgraded or rebooted at once (default 1); control planes always one at a time. */
+  maxParallelWorkers?: number;
 }
 
 export interface ApplySummary extends RunResult, Written {}
@@ -50,6 +58,8 @@ export function applyGraph(facts: StepFacts | Plan): StepInstance[] {
 export async function runApply(session: Session, opts: ApplyOptions = {}): Promise<ApplySummary> {
   const state = await prepareApply(session, opts);
   try {
+    // An upgrade the cluster cannot take safely is refused before any step touches anything (plan too).
+    await refuseUnsafeUpgrades(state);
     let instances = layout(APPLY_STEPS, state);
     if (opts.targets?.length) {
       checkTargets(opts.targets, session.plan.nodes.map((n) => n.name));
@@ -70,7 +80,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
       // Most long steps are waits on Talos (install, reboot): they cost nothing, so the overall bound is generous.
       // Proxmox work is bounded where Proxmox itself serialises: per host, and per storage (allocation locks).
       parallel: opts.parallel ?? 64,
-      limits: { host: 6, storage: 4 },
+      limits: { host: 6, storage: 4, 'upgrade-workers': state.maxParallelWorkers },
       resumeHint: 'run `cloudlab apply` again: it resumes where this run stopped (finished steps are skipped)',
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.events ? { events: opts.events } : {}),

@@ -16,6 +16,8 @@ import { DEFAULT_TIMEOUTS, type ApplyState, type ApplyTimeouts, type ImageFacts,
 export interface PrepareOptions {
   dryRun?: boolean;
   allowReboot?: boolean;
+  /** Workers upgraded or rebooted at once (default 1). */
+  maxParallelWorkers?: number;
   preflightDone?: boolean;
   timeouts?: Partial<ApplyTimeouts>;
   events?: EventSink;
@@ -109,6 +111,8 @@ export async function prepareApply(session: Session, opts: PrepareOptions = {}):
     talosState: new Map(),
     kubeconfig: '',
     summary: { created: [], updated: [], rebootPending: [], bootstrapped: false, outputs: [], configured: [] },
+    maxParallelWorkers: Math.max(1, opts.maxParallelWorkers ?? 1),
+    upgrades: new Map(),
   };
   return state;
 }

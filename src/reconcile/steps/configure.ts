@@ -8,10 +8,17 @@ import { applyToConfigured } from '../talos-ops.js';
 import { defineStep } from './step.js';
 import { bootNode, TIMEOUT_SETTING, type ApplyState } from './state.js';
 
-async function renderFor(s: ApplyState, name: string): Promise<string> {
+export async function renderFor(s: ApplyState, name: string): Promise<string> {
   const { renderNodeConfig } = await import('../../render/talos/config.js');
   return renderNodeConfig(s.current, s.current.nodes.find((x) => x.name === name)!, s.bundle!, { secrets: s.extraSecrets });
 }
+
+/**
+ * A configured node on another Talos version than the spec's gets its config after its OS upgrade (talos-upgrade):
+ * the config is rendered for the spec's version, which the running version may not accept (1.14's documents on 1.13).
+ */
+const awaitsUpgrade = (s: ApplyState, running: string): boolean => running !== s.plan.cluster.talosVersion;
+const upgradeFirst = (s: ApplyState, running: string): string => `runs Talos ${running}: configured after its upgrade to ${s.plan.cluster.talosVersion}`;
 
 /** Dry-run: is the node configured already with exactly this config? */
 async function upToDate(s: ApplyState, n: PlanNode): Promise<true | string> {
@@ -21,6 +28,7 @@ async function upToDate(s: ApplyState, n: PlanNode): Promise<true | string> {
   const st = await s.talos.probe(addr);
   s.talosState.set(n.name, st.state);
   if (st.state !== 'configured') return true;
+  if (awaitsUpgrade(s, st.version)) return upgradeFirst(s, st.version);
   const cfg = await renderFor(s, n.name);
   const r = await (await s.talos.client(addr, { timeoutMs: 15_000 })).applyConfiguration(cfg, 'auto', { dryRun: true });
   return /No changes/i.test(r.modeDetails) ? 'config up to date' : true;
@@ -79,6 +87,7 @@ export const configureStep = defineStep<PlanNode>({
     );
     s.talosState.set(n.name, st.state);
     if (st.state === 'maintenance') return install(s, n, addr, config, ctx);
+    if (awaitsUpgrade(s, st.version)) return upgradeFirst(s, st.version);
     ctx.progress('comparing config');
     const r = await applyToConfigured(await s.talos.client(addr), config);
     if (!r.changed) return 'config up to date';

@@ -6,6 +6,7 @@ import type { NodeAction } from '../diff.js';
 import type { Session } from '../session.js';
 import type { SecretsBundle } from '../../render/talos/secrets.js';
 import type { TalosHandle } from '../talos-handle.js';
+import type { NodeUpgrade } from '../../plan/upgrade.js';
 
 export interface ApplyTimeouts {
   /** VM start → Talos API answering (maintenance or configured). */
@@ -95,6 +96,10 @@ export interface ApplyState extends StepFacts {
   kubeconfig: string;
   /** Written by vm, configure, bootstrap and outputs. */
   summary: ApplySummary;
+  /** Workers upgraded (or rebooted) at once; control planes always go one at a time. */
+  maxParallelWorkers: number;
+  /** Written by talos-upgrade's guard: the node's planned upgrade (what it runs, what it gets). */
+  upgrades: Map<string, NodeUpgrade>;
 }
 
 /** The bootstrap node of a plan. */

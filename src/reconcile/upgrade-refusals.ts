@@ -1,0 +1,66 @@
+// Owns the refusals of an upgrade made before anything is touched (apply and plan): for Talos a skipped minor, a
+// running Kubernetes the target Talos does not support, 2 control planes, and an unhealthy etcd when any node would
+// be upgraded; for Kubernetes more than one minor at once, and a spec behind the cluster (applying it would
+// downgrade the components: cloudlab never does). Exit 2 with every problem listed; nothing was changed.
+import { CloudlabError, EXIT_INVALID, type Problem } from '../core/errors.js';
+import { planTalosUpgrade } from '../plan/upgrade.js';
+import { planKubernetesUpgrade } from '../plan/k8s-upgrade.js';
+import { checkEtcdHealth } from './etcd-gate.js';
+import { observeTalosVersions, upgradeTarget } from './talos-versions.js';
+import type { ApplyState } from './steps/state.js';
+import { TalosClient } from '../providers/talos/client.js';
+
+export async function refuseUnsafeUpgrades(s: ApplyState): Promise<void> {
+  if (!s.bundle) return;
+  if (!s.plan.nodes.some((n) => s.actions.get(n.name)?.kind !== 'create' && s.addresses.has(n.name))) return;
+  // Short-lived clients that do not retry: a node that is down is a finding here, not something to wait for.
+  const creds = await s.talos.credentials();
+  const opened = new Map<string, TalosClient>();
+  const client = async (a: string) => {
+    let c = opened.get(a);
+    if (!c) opened.set(a, (c = TalosClient.secure(a, creds, { port: s.talos.port, timeoutMs: 5000, retryForMs: 0 })));
+    return c;
+  };
+  try {
+    await check(s, client);
+  } finally {
+    for (const c of opened.values()) c.close();
+  }
+}
+
+async function check(s: ApplyState, client: (a: string) => Promise<TalosClient>): Promise<void> {
+  const nodes = s.plan.nodes.filter((n) => s.actions.get(n.name)?.kind !== 'create' && s.addresses.has(n.name));
+  const observed = await observeTalosVersions(nodes.map((n) => ({ name: n.name, address: s.addresses.get(n.name) })), client);
+  const cps = nodes.filter((n) => n.role === 'controlplane' && observed.get(n.name)?.version);
+  let runningKubernetes: string[] = [];
+  if (cps[0]) {
+    try {
+      const { KubeClient } = await import('../providers/kube/client.js');
+      const kube = KubeClient.fromKubeconfig(await (await client(s.addresses.get(cps[0].name)!)).kubeconfig(), { timeoutMs: 5000 });
+      runningKubernetes = (await kube.listNodes()).map((k) => k.kubeletVersion).filter(Boolean);
+      kube.close();
+    } catch {
+      // No Kubernetes API yet (not bootstrapped): nothing runs that the target could refuse.
+    }
+  }
+  const p = planTalosUpgrade({ plan: s.plan, observed, target: upgradeTarget(s.plan), runningKubernetes });
+  const problems: Problem[] = [...p.refusals];
+  if (runningKubernetes.length) {
+    const k = planKubernetesUpgrade({ to: s.plan.cluster.kubernetesVersion, nodes: runningKubernetes.map((v, i) => ({ name: String(i), role: 'worker', running: { kubelet: v } })), proxy: false });
+    problems.push(...k.refusals);
+    for (const d of k.drift) problems.push({ path: 'versions.kubernetes', message: d, hint: 'applying an older Kubernetes would downgrade its components; raise versions.kubernetes to what the cluster runs' });
+  }
+  if (p.upgrades.length && !problems.length) {
+    // Every planned control plane takes part: one that does not answer is an unhealthy member.
+    const allCps = s.plan.nodes.filter((n) => n.role === 'controlplane' && s.addresses.has(n.name));
+    const gate = await checkEtcdHealth({ controlPlanes: await Promise.all(allCps.map(async (n) => ({ name: n.name, client: await client(s.addresses.get(n.name)!) }))), expectedMembers: s.plan.nodes.filter((n) => n.role === 'controlplane').length });
+    for (const msg of gate.problems) problems.push({ message: `etcd: ${msg}`, hint: 'wait until every control plane is up and etcd is healthy (cloudlab status), then run it again' });
+  }
+  if (problems.length) {
+    throw new CloudlabError({
+      code: 'UPGRADE_REFUSED', exitCode: EXIT_INVALID, problems,
+      message: `the Talos upgrade to ${s.plan.cluster.talosVersion} is refused: ${problems.map((x) => x.message).join('; ')}`,
+      hint: 'nothing was changed; follow the hint of each problem',
+    });
+  }
+}

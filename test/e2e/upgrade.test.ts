@@ -1,0 +1,94 @@
+// Issue 13 end to end through the CLI against the simulators: an HA 3+2 cluster applied on Talos 1.13, the spec
+// raised to 1.14: `plan --detailed-exitcode` lists one upgrade per node and exits 2, `apply` rolls it while a reader
+// loop watches the cluster (never more than one node NotReady, etcd never below quorum, the API on the VIP answering;
+// the longest gap is recorded), `status` shows every node at the wanted version and schematic, and a refusal (a
+// skipped minor) exits 2 with nothing changed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { harness, specHead } from './harness.js';
+
+const CPS = ['127.7.22.11', '127.7.22.12', '127.7.22.13'];
+const spec = (talos: string) => `${specHead('e2eup', talos)}  hosts:
+    - name: pve1
+      capacity: { cores: 16, memory: 64GiB }
+network:
+  cidr: 127.7.22.0/24
+  gateway: 127.7.22.1
+  offsets: { controlplane: 11, worker: 21 }
+  vip: 127.7.22.20
+controlPlane:
+  count: 3
+  cores: 2
+  memory: 4GiB
+  disk: 20GiB
+workers:
+  - count: 2
+    cores: 2
+    memory: 4GiB
+    disk: 30GiB
+`;
+
+test('HA 3+2: Talos 1.13 → 1.14 rolls one node at a time with the API on the VIP answering; refusals exit 2', async (t) => {
+  const h = await harness(spec('v1.13.4'));
+  try {
+    const first = await h.run(['apply', '--yes']);
+    assert.equal(first.code, 0, first.stderr + first.stdout);
+    writeFileSync(h.spec, readFileSync(h.spec, 'utf8').replace('talos: v1.13.4', 'talos: v1.14.4'));
+
+    const plan = await h.run(['plan', '--detailed-exitcode']);
+    assert.equal(plan.code, 2, plan.stdout + plan.stderr);
+    for (const n of ['cp-1', 'cp-2', 'cp-3', 'worker-1', 'worker-2']) assert.match(plan.stdout, new RegExp(`e2eup-${n}: upgrade v1\\.13\\.4 → v1\\.14\\.4 \\(schematic [0-9a-f]{12}\\)`));
+    const st0 = JSON.parse((await h.run(['status', '--json'])).stdout) as { nodes: { talosVersion: string; talosWanted: string }[]; drift: string[] };
+    assert.ok(st0.nodes.every((n) => n.talosVersion === 'v1.13.4' && n.talosWanted === 'v1.14.4'));
+    assert.equal(st0.drift.filter((d) => /runs Talos v1\.13\.4 .* the spec wants v1\.14\.4/.test(d)).length, 5);
+
+    // The reader loop: what a user of the cluster sees during the roll.
+    let running = true;
+    let maxNotReady = 0;
+    let minMembers = Infinity;
+    let longestGapMs = 0;
+    let lastOk = Date.now();
+    const fleet = h.world.talos;
+    const reader = (async () => {
+      while (running) {
+        const nodes = await h.kubeNodes().catch(() => null);
+        const now = Date.now();
+        if (nodes) {
+          longestGapMs = Math.max(longestGapMs, now - lastOk);
+          lastOk = now;
+          maxNotReady = Math.max(maxNotReady, 5 - nodes.filter((n) => n.ready).length);
+        }
+        minMembers = Math.min(minMembers, CPS.filter((a) => fleet.node(a)?.isRunning).length);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const up = await h.run(['apply', '--yes']);
+    running = false;
+    await reader;
+    assert.equal(up.code, 0, up.stderr + up.stdout);
+    t.diagnostic(`longest gap of the API on the VIP during the upgrade: ${longestGapMs} ms`);
+    assert.ok(maxNotReady <= 1, `at most one node NotReady at a time (saw ${maxNotReady})`);
+    assert.ok(minMembers >= 2, `etcd never below quorum (lowest: ${minMembers})`);
+
+    const st = JSON.parse((await h.run(['status', '--json'])).stdout) as { nodes: { talosVersion: string; schematic: string; schematicWanted: string }[] };
+    assert.ok(st.nodes.every((n) => n.talosVersion === 'v1.14.4' && n.schematic === n.schematicWanted));
+    const again = await h.run(['plan', '--detailed-exitcode']);
+    assert.equal(again.code, 0, again.stdout);
+
+    // A refusal: etcd cannot keep quorum while a member is down; exit 2 and nothing changed.
+    const px = h.proxmox();
+    const cp3 = (await px.clusterResources('vm')).find((r) => r.name === 'e2eup-cp-3')!;
+    await px.stopVm(cp3.node!, cp3.vmid!);
+    await px.close();
+    writeFileSync(h.spec, readFileSync(h.spec, 'utf8').replace('talos: v1.14.4', 'talos: v1.14.5'));
+    const before = h.requestCount();
+    const refused = await h.run(['apply', '--yes']);
+    assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /UPGRADE_REFUSED|upgrade to v1\.14\.5 is refused/);
+    assert.match(refused.stderr, /e2eup-cp-3/);
+    assert.deepEqual(h.writes(before), [], 'nothing changed in Proxmox');
+  } finally {
+    await h.close();
+  }
+});
