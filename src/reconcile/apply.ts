@@ -21,16 +21,18 @@ import { ciliumStep } from './steps/cilium.js';
 import { removeStep } from './steps/remove.js';
 import { forgetMemberStep } from './steps/forget-member.js';
 import { talosUpgradeStep } from './steps/talos-upgrade.js';
+import { rebootStep } from './steps/reboot.js';
 import { refuseUnsafeUpgrades } from './upgrade-refusals.js';
 
 export { DEFAULT_TIMEOUTS, type ApplyTimeouts } from './steps/state.js';
 
 /**
+/**
  * preflight → image → per node (stale etcd member → VM → start → address → configure) → bootstrap → endpoint →
- * cilium (with cni: cilium) → health → removals → outputs → the rolling Talos upgrade (control planes one by one,
- * then workers).
+ * cilium (with cni: cilium) → health → removals → outputs → restarts for CPU/memory (--allow-reboot) and the rolling
+ * Talos upgrade, both control planes one by one, then workers.
  */
-export const APPLY_STEPS: StepList = [preflightStep, imageStep, perNode(forgetMemberStep, vmStep, startStep, addressStep, configureStep), bootstrapStep, endpointStep, ciliumStep, healthStep, removeStep, outputsStep, talosUpgradeStep];
+export const APPLY_STEPS: StepList = [preflightStep, imageStep, perNode(forgetMemberStep, vmStep, startStep, addressStep, configureStep), bootstrapStep, endpointStep, ciliumStep, healthStep, removeStep, outputsStep, rebootStep, talosUpgradeStep];
 
 export interface ApplyOptions {
   dryRun?: boolean;

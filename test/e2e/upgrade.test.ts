@@ -6,9 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { harness, specHead } from './harness.js';
+import { harness, specHead, type Harness } from './harness.js';
 
 const CPS = ['127.7.22.11', '127.7.22.12', '127.7.22.13'];
+const ALL = ['e2eup-cp-1', 'e2eup-cp-2', 'e2eup-cp-3', 'e2eup-worker-1', 'e2eup-worker-2'];
 const spec = (talos: string) => `${specHead('e2eup', talos)}  hosts:
     - name: pve1
       capacity: { cores: 16, memory: 64GiB }
@@ -29,6 +30,59 @@ workers:
     disk: 30GiB
 `;
 
+/** Runs `fn` while a reader loop watches the cluster: nodes NotReady at once, etcd members up, the API's longest gap. */
+async function watched<T>(h: Harness, cps: string[], fn: () => Promise<T>) {
+  let running = true;
+  let maxNotReady = 0;
+  let minMembers = Infinity;
+  let longestGapMs = 0;
+  let lastOk = Date.now();
+  const downOrder: string[] = [];
+  const reader = (async () => {
+    while (running) {
+      const nodes = await h.kubeNodes().catch(() => null);
+      const now = Date.now();
+      if (nodes) {
+        longestGapMs = Math.max(longestGapMs, now - lastOk);
+        lastOk = now;
+        const down = ALL.filter((n) => !nodes.find((k) => k.name === n)?.ready);
+        maxNotReady = Math.max(maxNotReady, down.length);
+        for (const d of down) if (downOrder.at(-1) !== d) downOrder.push(d);
+      }
+      minMembers = Math.min(minMembers, cps.filter((a) => h.world.talos.node(a)?.isRunning).length);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  try {
+    const result = await fn();
+    return { result, maxNotReady, minMembers, longestGapMs, downOrder };
+  } finally {
+    running = false;
+    await reader;
+  }
+}
+
+test('B6: --allow-reboot restarts one node at a time, control planes first, behind the gates', async () => {
+  const h = await harness(spec('v1.14.4').replaceAll('127.7.22.', '127.7.23.'));
+  try {
+    const first = await h.run(['apply', '--yes']);
+    assert.equal(first.code, 0, first.stderr + first.stdout);
+    writeFileSync(h.spec, readFileSync(h.spec, 'utf8').replaceAll('memory: 4GiB', 'memory: 6GiB'));
+    const pending = await h.run(['apply', '--yes']);
+    assert.equal(pending.code, 0, pending.stderr);
+    assert.match(pending.stderr + pending.stdout, /reboot/i, 'without --allow-reboot the change is pending, not applied by surprise');
+    const r = await watched(h, CPS.map((a) => a.replace('127.7.22.', '127.7.23.')), () => h.run(['apply', '--yes', '--allow-reboot']));
+    assert.equal(r.result.code, 0, r.result.stderr + r.result.stdout);
+    assert.ok(r.maxNotReady <= 1, `one node down at a time (saw ${r.maxNotReady})`);
+    assert.deepEqual(r.downOrder, ['e2eup-cp-1', 'e2eup-cp-2', 'e2eup-cp-3', 'e2eup-worker-1', 'e2eup-worker-2']);
+    assert.ok(r.minMembers >= 2, `etcd never below quorum (lowest: ${r.minMembers})`);
+    const st = JSON.parse((await h.run(['status', '--json'])).stdout) as { drift: string[] };
+    assert.deepEqual(st.drift.filter((d) => /pending until reboot/.test(d)), []);
+  } finally {
+    await h.close();
+  }
+});
+
 test('HA 3+2: Talos 1.13 → 1.14 rolls one node at a time with the API on the VIP answering; refusals exit 2', async (t) => {
   const h = await harness(spec('v1.13.4'));
   try {
@@ -43,33 +97,12 @@ test('HA 3+2: Talos 1.13 → 1.14 rolls one node at a time with the API on the V
     assert.ok(st0.nodes.every((n) => n.talosVersion === 'v1.13.4' && n.talosWanted === 'v1.14.4'));
     assert.equal(st0.drift.filter((d) => /runs Talos v1\.13\.4 .* the spec wants v1\.14\.4/.test(d)).length, 5);
 
-    // The reader loop: what a user of the cluster sees during the roll.
-    let running = true;
-    let maxNotReady = 0;
-    let minMembers = Infinity;
-    let longestGapMs = 0;
-    let lastOk = Date.now();
-    const fleet = h.world.talos;
-    const reader = (async () => {
-      while (running) {
-        const nodes = await h.kubeNodes().catch(() => null);
-        const now = Date.now();
-        if (nodes) {
-          longestGapMs = Math.max(longestGapMs, now - lastOk);
-          lastOk = now;
-          maxNotReady = Math.max(maxNotReady, 5 - nodes.filter((n) => n.ready).length);
-        }
-        minMembers = Math.min(minMembers, CPS.filter((a) => fleet.node(a)?.isRunning).length);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    const up = await h.run(['apply', '--yes']);
-    running = false;
-    await reader;
-    assert.equal(up.code, 0, up.stderr + up.stdout);
-    t.diagnostic(`longest gap of the API on the VIP during the upgrade: ${longestGapMs} ms`);
-    assert.ok(maxNotReady <= 1, `at most one node NotReady at a time (saw ${maxNotReady})`);
-    assert.ok(minMembers >= 2, `etcd never below quorum (lowest: ${minMembers})`);
+    const up = await watched(h, CPS, () => h.run(['apply', '--yes']));
+    assert.equal(up.result.code, 0, up.result.stderr + up.result.stdout);
+    t.diagnostic(`longest gap of the API on the VIP during the upgrade: ${up.longestGapMs} ms`);
+    assert.ok(up.maxNotReady <= 1, `at most one node NotReady at a time (saw ${up.maxNotReady})`);
+    assert.ok(up.minMembers >= 2, `etcd never below quorum (lowest: ${up.minMembers})`);
+    assert.deepEqual(up.downOrder.slice(0, 3), ['e2eup-cp-1', 'e2eup-cp-2', 'e2eup-cp-3'], 'control planes first');
 
     const st = JSON.parse((await h.run(['status', '--json'])).stdout) as { nodes: { talosVersion: string; schematic: string; schematicWanted: string }[] };
     assert.ok(st.nodes.every((n) => n.talosVersion === 'v1.14.4' && n.schematic === n.schematicWanted));

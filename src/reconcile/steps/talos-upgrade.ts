@@ -11,6 +11,7 @@ import { defineStep } from './step.js';
 import type { ApplyState, StepFacts } from './state.js';
 import { rollingEnv } from './rolling-env.js';
 import { renderFor } from './configure.js';
+import { lastRebootStep } from './reboot.js';
 
 const id = (n: PlanNode) => `talos-upgrade:${n.name}`;
 const ordered = (f: StepFacts) => [...f.plan.nodes.filter((n) => n.role === 'controlplane'), ...f.plan.nodes.filter((n) => n.role !== 'controlplane')];
@@ -32,9 +33,9 @@ export const talosUpgradeStep = defineStep<PlanNode>({
     const cps = list.filter((x) => x.role === 'controlplane');
     if (n.role === 'controlplane') {
       const i = cps.indexOf(n);
-      return i === 0 ? ['health'] : [id(cps[i - 1]!)];
+      return i === 0 ? [lastRebootStep(f)] : [id(cps[i - 1]!)];
     }
-    return cps.length ? [id(cps[cps.length - 1]!)] : ['health'];
+    return cps.length ? [id(cps[cps.length - 1]!)] : [lastRebootStep(f)];
   },
   keys: (_f, n) => (n.role === 'controlplane' ? [] : ['upgrade-workers']),
   guard: async (s, n) => {

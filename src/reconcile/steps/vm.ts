@@ -53,18 +53,9 @@ async function update(s: ApplyState, n: PlanNode, action: Extract<NodeAction, { 
   s.summary.updated.push(n.name);
   const reboot = action.changes.filter((c) => c.needsReboot);
   if (reboot.length && action.vm.status === 'running') {
-    if (s.allowReboot) {
-      ctx.progress('rebooting to apply CPU/memory');
-      // Re-checked right before each power action: the shutdown can take minutes.
-      const target = { host: n.host, vmid: n.vmid, name: n.name };
-      await assertOwned(proxmox, s.plan.cluster.name, target, 'shut down');
-      await proxmox.shutdownVm(n.host, n.vmid, { forceStop: true, timeoutSec: 180 });
-      await assertOwned(proxmox, s.plan.cluster.name, target, 'start');
-      await proxmox.startVm(n.host, n.vmid);
-    } else {
-      s.summary.rebootPending.push(n.name);
-      ctx.warn(`${n.name}: ${reboot.map((c) => c.field).join(', ')} change takes effect after a reboot (run apply with --allow-reboot, or reboot it yourself)`);
-    }
+    // The restart is the reboot step's (one node at a time, behind the etcd and readiness gates), never done here.
+    s.summary.rebootPending.push(n.name);
+    if (!s.allowReboot) ctx.warn(`${n.name}: ${reboot.map((c) => c.field).join(', ')} change takes effect after a reboot (run apply with --allow-reboot, or reboot it yourself)`);
   }
   return action.changes.map((c) => `${c.field} → ${c.to}`).join(', ');
 }
