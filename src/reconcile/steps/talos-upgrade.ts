@@ -11,12 +11,16 @@ import { defineStep } from './step.js';
 import type { ApplyState, StepFacts } from './state.js';
 import { rollingEnv } from './rolling-env.js';
 import { renderFor } from './configure.js';
-import { lastRebootStep } from './reboot.js';
+import { lastRebootStep, rollOrder } from './reboot.js';
 
 const id = (n: PlanNode) => `talos-upgrade:${n.name}`;
-const ordered = (f: StepFacts) => [...f.plan.nodes.filter((n) => n.role === 'controlplane'), ...f.plan.nodes.filter((n) => n.role !== 'controlplane')];
+const ordered = (f: StepFacts): PlanNode[] => rollOrder(f);
 
 async function pending(s: ApplyState, n: PlanNode) {
+  // A cheap probe first: a node that is down or not configured is not waited for here.
+  const addr = s.addresses.get(n.name);
+  const st = addr ? await s.talos.probe(addr) : null;
+  if (st?.state !== 'configured') return { upgrade: null, drift: null, version: null };
   const observed = await observeTalosVersions([{ name: n.name, address: s.addresses.get(n.name) }], (a) => s.talos.client(a));
   const p = planTalosUpgrade({ plan: { ...s.plan, nodes: [n] }, observed, target: upgradeTarget(s.plan) });
   return { upgrade: p.upgrades[0] ?? null, drift: p.drift[0] ?? null, version: observed.get(n.name)?.version ?? null };
