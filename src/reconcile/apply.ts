@@ -65,7 +65,8 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
     let instances = layout(APPLY_STEPS, state);
     if (opts.targets?.length) {
       checkTargets(opts.targets, session.plan.nodes.map((n) => n.name));
-      instances = targetSteps(instances, opts.targets);
+      // The rolls (restarts, Talos upgrade) gate every node on the whole cluster: a targeted run leaves them out.
+      instances = targetSteps(instances.filter((i) => i.kind !== rebootStep.name && i.kind !== talosUpgradeStep.name), opts.targets);
     }
     if (!opts.dryRun && state.removals.some((r) => r.role === 'controlplane' && instances.some((i) => i.id === `remove:${r.name}`))) {
       // Refused before anything changes when a control-plane removal would break etcd's quorum.
