@@ -27,7 +27,6 @@ import { refuseUnsafeUpgrades } from './upgrade-refusals.js';
 export { DEFAULT_TIMEOUTS, type ApplyTimeouts } from './steps/state.js';
 
 /**
-/**
  * preflight → image → per node (stale etcd member → VM → start → address → configure) → bootstrap → endpoint →
  * cilium (with cni: cilium) → health → removals → outputs → restarts for CPU/memory (--allow-reboot) and the rolling
  * Talos upgrade, both control planes one by one, then workers.
