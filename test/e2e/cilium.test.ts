@@ -32,6 +32,9 @@ test('cni: cilium — the cilium-cli Job installs Cilium, then nodes are Ready; 
     const r = await h.run(['apply', '--yes']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout + r.stderr, /installed Cilium v1\.17\.5/);
+    // Nodes turn Ready only once Cilium runs: the health step finishes after the cilium step.
+    const out = r.stdout + r.stderr;
+    assert.ok(out.indexOf('✓ Cilium') >= 0 && out.indexOf('✓ Cilium') < out.indexOf('✓ All nodes Ready'), out);
     const k = new KubeObjects(KubeClient.fromKubeconfig(await readSecretFile(join(h.dir, KUBECONFIG_FILE), h.env)));
     const ds = (await k.get({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'cilium' })) as Obj;
     assert.equal(ds.status.desiredNumberScheduled, 4);

@@ -251,7 +251,7 @@ export class SimCluster implements ClusterView {
       if (this.deletedKubeNodes.get(n.hostname) === n.bootId) continue;
       const cp = cfg.type === 'controlplane';
       out.push({
-        name: n.hostname, address: n.address, controlPlane: cp, ready: k.ready,
+        name: n.hostname, address: n.address, controlPlane: cp, ready: k.ready, cniFromTalos: cfg.kube.cni !== 'none',
         kubeletVersion: tagOf(cfg.kube.kubeletImage) ?? cfg.kubernetesVersion, osImage: `Talos (${n.talosVersion})`,
         taints: cp && !cfg.kube.allowSchedulingOnControlPlanes ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [],
         staticPods: cp ? [

@@ -12,6 +12,11 @@ export interface KubeletInfo {
   address: string;
   controlPlane: boolean;
   ready: boolean;
+  /**
+   * Talos itself runs the node's CNI (flannel from its manifests, or a custom CNI's URLs). When false (Talos `cni:
+   * none`, as cloudlab renders for Cilium) the network is ready only once a CNI DaemonSet pod runs on the node.
+   */
+  cniFromTalos?: boolean;
   kubeletVersion: string;
   /** Taints the kubelet registers with (the control-plane NoSchedule taint unless scheduling on control planes is allowed). */
   taints: Obj[];

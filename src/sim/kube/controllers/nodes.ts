@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { newUid } from '../objects.js';
 import type { Obj } from '../status.js';
-import { Ctx, md, now, spec, status, type KubeletInfo } from './context.js';
+import { Ctx, isReady as isReadyPod, md, now, spec, status, type KubeletInfo } from './context.js';
 
 function nodeLabels(k: KubeletInfo): Record<string, string> {
   const l: Record<string, string> = { 'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': k.name, 'kubernetes.io/os': 'linux' };
@@ -39,7 +39,14 @@ export function syncNodes(c: Ctx): void {
   const nodeT = c.t('', 'nodes');
   const kubelets = c.hooks.kubelets();
   const seen = new Set<string>();
-  for (const k of kubelets) {
+  // Nodes where a CNI's agent pod (flannel or cilium, by their k8s-app label) runs Ready.
+  const cniOn = new Set<string>();
+  for (const p of c.store.list(c.t('', 'pods'))) {
+    const app = ((md(p).labels ?? {}) as Record<string, string>)['k8s-app'];
+    if ((app === 'cilium' || app === 'flannel') && spec(p).nodeName && isReadyPod(p)) cniOn.add(String(spec(p).nodeName));
+  }
+  for (const raw of kubelets) {
+    const k = raw.cniFromTalos === false && raw.ready && !cniOn.has(raw.name) ? { ...raw, ready: false } : raw;
     seen.add(k.name);
     const live = c.store.get(nodeT, '', k.name);
     const info = { kubeletVersion: k.kubeletVersion, kubeProxyVersion: k.kubeletVersion, osImage: k.osImage, operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'containerd://2.1.5', kernelVersion: '6.12.57-talos', machineID: createHash('md5').update(k.name).digest('hex'), systemUUID: newUid(`system:${k.name}`), bootID: '' };

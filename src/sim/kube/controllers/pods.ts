@@ -63,6 +63,14 @@ export function runKubelets(c: Ctx): number | null {
   const podT = c.t('', 'pods');
   const nodeT = c.t('', 'nodes');
   const readyNodes = new Map(c.store.list(nodeT).filter(nodeReady).map((n) => [String(md(n).name), n]));
+  // A kubelet that is up but whose network plugin is not ready still runs host-network pods (kubernetes
+  // pkg/kubelet/kubelet.go SyncPod: the NetworkNotReady error is only for pods that are not host-network).
+  const networkNotReady = new Map(
+    c.store
+      .list(nodeT)
+      .filter((n) => !nodeReady(n) && ((status(n).conditions ?? []) as Obj[]).some((x) => x.type === 'Ready' && x.status === 'False' && /NetworkPluginNotReady/.test(String(x.message ?? ''))))
+      .map((n) => [String(md(n).name), n]),
+  );
   const t = Date.now();
   let next: number | null = null;
   const due = (at: number) => {
@@ -72,7 +80,7 @@ export function runKubelets(c: Ctx): number | null {
   for (const p of c.store.list(podT)) {
     const nodeName = spec(p).nodeName as string | undefined;
     if (!nodeName) continue;
-    const node = readyNodes.get(nodeName);
+    const node = readyNodes.get(nodeName) ?? (spec(p).hostNetwork ? networkNotReady.get(nodeName) : undefined);
     if (!node) continue;
     const st = status(p);
     const hostIP = ((status(node).addresses ?? []) as Obj[]).find((a) => a.type === 'InternalIP')?.address;
