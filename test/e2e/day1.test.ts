@@ -1,6 +1,6 @@
 // Day-1 changes through the same path: adding a worker, changing CPU/memory (in place, reboot reported),
-// growing a disk, changing a config patch (applied without a reboot); dropping a node is refused with the plan
-// saying so; an unmanaged VM on a planned VMID is an error that names it.
+// growing a disk, changing a config patch (applied without a reboot); dropping a node removes it, the plan saying
+// so first (scale-down: docs/etcd.md); an unmanaged VM on a planned VMID is an error that names it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ workers:
     disk: 20GiB
 `;
 
-test('adding a worker, resizing CPU/memory/disk and changing a patch converge in place; dropping a node is refused', async () => {
+test('adding a worker, resizing CPU/memory/disk and changing a patch converge in place; dropping a node removes it', async () => {
   const h = await harness(SPEC);
   const px = h.proxmox();
   try {
@@ -54,14 +54,15 @@ test('adding a worker, resizing CPU/memory/disk and changing a patch converge in
     const st = JSON.parse((await h.run(['status', '--json'])).stdout) as { drift: string[] };
     assert.ok(st.drift.some((d) => /dayone-worker-1: CPU\/memory change pending until reboot/.test(d)), st.drift.join('; '));
 
-    // Shrink back to one worker: the plan says so and apply refuses (scale-down is not here yet).
+    // Shrink back to one worker: the plan shows the removal and its steps, and apply removes it.
     writeFileSync(h.spec, readFileSync(h.spec, 'utf8').replace('  - count: 2', '  - count: 1'));
     const shrinkPlan = await h.run(['plan']);
-    assert.match(shrinkPlan.stdout, /- delete\s+dayone-worker-2 .*apply refuses to remove nodes yet/);
-    const refused = await h.run(['apply', '--yes']);
-    assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /drops 1 node\(s\) that exist: dayone-worker-2/);
-    assert.ok(await px.findVm(502), 'nothing was deleted');
+    assert.match(shrinkPlan.stdout, /- remove\s+dayone-worker-2 \(VMID 502 on pve1\)/);
+    assert.match(shrinkPlan.stdout, /\+ remove dayone-worker-2: cordon and drain .* → stop and delete the VM with its disks → delete the Kubernetes Node/);
+    assert.ok(await px.findVm(502), 'plan changes nothing');
+    const shrunk = await h.run(['apply', '--yes']);
+    assert.equal(shrunk.code, 0, shrunk.stderr + shrunk.stdout);
+    assert.equal(await px.findVm(502), null, 'the worker VM is gone with its disks');
 
     // An unmanaged VM sitting on a planned VMID is an error that names it; it is never touched.
     writeFileSync(h.spec, readFileSync(h.spec, 'utf8').replace('  - count: 1', '  - count: 3'));
