@@ -134,9 +134,11 @@ test('the step graph orders image → VM → address → config → bootstrap �
   const ids = steps.map((s) => s.id);
   assert.ok(ids.indexOf('image:atlas') < ids.indexOf('vm:atlas-cp-1'));
   assert.deepEqual(steps.find((s) => s.id === 'vm:atlas-cp-1')!.after, ['image:atlas']);
-  // Bootstrap waits for the bootstrap node's config only; health waits for every node's.
+  // Bootstrap waits for the bootstrap node's config only; health waits for every node's, and (cni: cilium in
+  // the HA example) for Cilium, which the cilium step installs once the endpoint answers.
   assert.deepEqual(steps.find((s) => s.id === 'bootstrap')!.after, ['config:atlas-cp-1']);
-  assert.deepEqual(steps.find((s) => s.id === 'health')!.after, ['endpoint', ...plan.nodes.map((n) => `config:${n.name}`)]);
+  assert.deepEqual(steps.find((s) => s.id === 'cilium')!.after, ['endpoint']);
+  assert.deepEqual(steps.find((s) => s.id === 'health')!.after, ['endpoint', 'cilium', ...plan.nodes.map((n) => `config:${n.name}`)]);
   const m = toMermaid(steps);
   assert.match(m, /^graph TD\n/);
   assert.match(m, /\n {2}config_atlas_cp_1 --> bootstrap\n/);
