@@ -9,6 +9,7 @@ import { layout, perNode, type StepInstance, type StepList } from './steps/step.
 import type { ApplySummary as Written, ApplyTimeouts, StepFacts } from './steps/state.js';
 import { preflightStep } from './steps/preflight.js';
 import { imageStep } from './steps/image.js';
+import { schematicStep } from './steps/schematic.js';
 import { vmStep } from './steps/vm.js';
 import { startStep } from './steps/start.js';
 import { addressStep } from './steps/address.js';
@@ -27,11 +28,11 @@ import { refuseUnsafeUpgrades } from './upgrade-refusals.js';
 export { DEFAULT_TIMEOUTS, type ApplyTimeouts } from './steps/state.js';
 
 /**
- * preflight → image → per node (stale etcd member → VM → start → address → configure) → bootstrap → endpoint →
- * cilium (with cni: cilium) → health → removals → outputs → restarts for CPU/memory (--allow-reboot) and the rolling
- * Talos upgrade, both control planes one by one, then workers.
+ * preflight → schematic → image → per node (stale etcd member → VM → start → address → configure) → bootstrap →
+ * outputs → endpoint → cilium (with cni: cilium) → health → removals → restarts for CPU/memory (--allow-reboot) and the
+ * rolling Talos upgrade, both control planes one by one, then workers.
  */
-export const APPLY_STEPS: StepList = [preflightStep, imageStep, perNode(forgetMemberStep, vmStep, startStep, addressStep, configureStep), bootstrapStep, endpointStep, ciliumStep, healthStep, removeStep, outputsStep, rebootStep, talosUpgradeStep];
+export const APPLY_STEPS: StepList = [preflightStep, schematicStep, imageStep, perNode(forgetMemberStep, vmStep, startStep, addressStep, configureStep), bootstrapStep, outputsStep, endpointStep, ciliumStep, healthStep, removeStep, rebootStep, talosUpgradeStep];
 
 export interface ApplyOptions {
   dryRun?: boolean;

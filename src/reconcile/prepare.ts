@@ -2,7 +2,7 @@
 // secrets config patches need, a trial render of every node's config (a bad patch fails located, with nothing
 // created), the image facts, and the step facts of an offline plan (for `plan --graph`).
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, PlanSchematic } from '../plan/types.js';
 import { planRemovals } from '../plan/removals.js';
 import { resolveAddresses } from '../plan/planner.js';
 import { schematicId, imageUrls } from '../render/image/schematic.js';
@@ -11,7 +11,7 @@ import type { NodeAction } from './diff.js';
 import type { Session } from './session.js';
 import { clusterBundle, resolveSecretRef, talosCredentials } from './session.js';
 import { TalosHandle } from './talos-handle.js';
-import { DEFAULT_TIMEOUTS, type ApplyState, type ApplyTimeouts, type ImageFacts, type StepFacts } from './steps/state.js';
+import { DEFAULT_TIMEOUTS, type ApplyState, type ApplyTimeouts, type ImageDownload, type ImageFacts, type ImageRef, type SchematicFacts, type StepFacts } from './steps/state.js';
 
 export interface PrepareOptions {
   dryRun?: boolean;
@@ -23,14 +23,41 @@ export interface PrepareOptions {
   events?: EventSink;
 }
 
-/** Where the image comes from and which image step each host's VMs wait for. */
+/**
+ * Where the images come from and which image step each VM waits for: the cluster's schematic, and each node's own
+ * (metal + static: META key 10 carries its address, A4). Identical schematics share one download per host (one in
+ * all when the image storage is shared).
+ */
 export function imageFacts(plan: Plan, shared: boolean): ImageFacts {
-  const urls = imageUrls(plan, schematicId(plan.image.schematic));
+  const ref = (schematic: PlanSchematic): ImageRef => {
+    const id = schematicId(schematic);
+    const urls = imageUrls(plan, id);
+    return { schematicId: id, url: urls.disk, diskFile: urls.diskFile, volid: `${plan.proxmox.imageStorage}:import/${urls.diskFile}` };
+  };
+  const base = ref(plan.image.schematic);
   const hostsUsed = [...new Set(plan.nodes.map((n) => n.host))];
-  const hosts = shared ? hostsUsed.slice(0, 1) : hostsUsed;
+  const downloads: ImageDownload[] = [];
   const stepOf = new Map<string, string>();
-  for (const host of hosts) for (const h of shared ? hostsUsed : [host]) stepOf.set(h, `image:${host}`);
-  return { url: urls.disk, diskFile: urls.diskFile, volid: `${plan.proxmox.imageStorage}:import/${urls.diskFile}`, shared, hosts, stepOf };
+  const ofNode = new Map<string, { image: ImageRef; step: string }>();
+  const schematics: SchematicFacts[] = [{ id: base.schematicId, schematic: plan.image.schematic, label: 'the cluster' }];
+  const stepFor = (image: ImageRef, host: string, own: boolean): string => {
+    const at = shared ? hostsUsed[0]! : host;
+    const id = own ? `image:${at}:${image.schematicId.slice(0, 12)}` : `image:${at}`;
+    if (!downloads.some((d) => d.id === id)) downloads.push({ id, host: at, image });
+    return id;
+  };
+  for (const host of hostsUsed) stepOf.set(host, stepFor(base, host, false));
+  for (const n of plan.nodes) {
+    if (!n.schematic) {
+      ofNode.set(n.name, { image: base, step: stepOf.get(n.host)! });
+      continue;
+    }
+    const image = ref(n.schematic);
+    if (!schematics.some((x) => x.id === image.schematicId)) schematics.push({ id: image.schematicId, schematic: n.schematic, label: `node ${n.name}` });
+    ofNode.set(n.name, { image, step: stepFor(image, n.host, true) });
+  }
+  const hosts = downloads.filter((d) => d.image === base).map((d) => d.host);
+  return { ...base, shared, hosts, stepOf, downloads, ofNode, schematics };
 }
 
 /** The facts of a plan with nothing created yet (every node a create, image storage per host): `plan --graph`. */
@@ -69,13 +96,15 @@ export async function prepareApply(session: Session, opts: PrepareOptions = {}):
     const ref = plan.extensionServices.tailscale.authKey;
     const key = await resolveSecretRef(ref, dir, plan.secretsFile, env, 'extensionServices.tailscale.authKey');
     if (!key && !dryRun) throw new CloudlabError({ code: 'SECRET_MISSING', exitCode: EXIT_INVALID, message: `the tailscale auth key (${ref.fromSecret ?? ref.fromEnv}) is not set`, hint: 'run `cloudlab secrets set tailscale.authKey`' });
-    if (key) extraSecrets.tailscaleAuthKey = key;
+    // Rendering looks the key up by the name the spec gives it (extensionServices.tailscale.authKey.fromSecret/fromEnv).
+    if (key) extraSecrets[ref.fromSecret ?? ref.fromEnv ?? 'tailscale.authKey'] = key;
   }
 
   // Render every node's config once before anything changes: a patch that does not apply fails here, located
   // in the spec, with nothing created. Addresses not known yet (DHCP) get documentation-range placeholders
   // (192.0.2.0/24, never contacted): patches do not depend on them.
-  const tailscaleKeyMissing = Boolean(plan.extensionServices.tailscale) && !extraSecrets.tailscaleAuthKey;
+  const tsRef = plan.extensionServices.tailscale?.authKey;
+  const tailscaleKeyMissing = Boolean(tsRef) && !extraSecrets[tsRef?.fromSecret ?? tsRef?.fromEnv ?? 'tailscale.authKey'];
   if (bundle && !tailscaleKeyMissing) {
     const { renderNodeConfig } = await import('../render/talos/config.js');
     const { locatePatchError } = await import('../render/commands.js');
@@ -83,7 +112,7 @@ export async function prepareApply(session: Session, opts: PrepareOptions = {}):
     const trial = resolveAddresses(plan, placeholders);
     for (const n of trial.nodes) {
       try {
-        await renderNodeConfig(trial, n, bundle, { secrets: extraSecrets });
+        await renderNodeConfig(trial, n, bundle, { secrets: extraSecrets, env: extraSecrets });
       } catch (e) {
         throw locatePatchError(e, session.loaded);
       }

@@ -135,6 +135,8 @@ export async function openSession(loaded: LoadedSpec, env: NodeJS.ProcessEnv, op
       throw new CloudlabError({ code: 'HOST_UNKNOWN', exitCode: EXIT_INVALID, message: `proxmox.hosts names ${missing.join(', ')}, which the Proxmox cluster does not have (it has ${[...known].join(', ') || 'none'})`, hint: 'use the node names shown in the Proxmox UI (Datacenter → nodes)' });
     }
     const plan = planCluster(loaded, { observedCapacity });
+    // CLOUDLAB_IMAGE_FACTORY replaces image.factory: a self-hosted factory, or the simulators' (cloudlab sim, --simulate).
+    if (env.CLOUDLAB_IMAGE_FACTORY) plan.image.factory = env.CLOUDLAB_IMAGE_FACTORY.replace(/\/+$/, '');
     const diff = diffWorld(plan, world);
     if (diff.collisions.length && !opts.tolerateCollisions) throw collisionError(diff);
     return { loaded, plan, env, proxmox, world, diff, dir: loaded.dir, talosPort: opts.talosPort ?? talosPortFromEnv(env), warnings };
@@ -160,7 +162,11 @@ export async function clusterBundle(dir: string, plan: Plan, env: NodeJS.Process
   return { bundle, created: true };
 }
 
-/** Talos client credentials: the existing encrypted talosconfig when it is still valid, else a fresh admin cert. */
+/**
+ * Talos client credentials: the existing encrypted talosconfig's certificate while it is still valid (same CA, 30+ days
+ * left; it names no endpoints, so a changed address list keeps it), else a fresh admin cert. The outputs step writes
+ * the talosconfig with the final addresses (C3).
+ */
 export async function talosCredentials(dir: string, plan: Plan, bundle: SecretsBundle, env: NodeJS.ProcessEnv): Promise<{ creds: TalosCredentials; talosconfig: string; reused: boolean }> {
   const { TALOSCONFIG_FILE, readSecretFile } = await import('../sops/index.js');
   const { generateTalosconfig, parseTalosconfig } = await import('../render/talos/talosconfig.js');
@@ -177,7 +183,7 @@ export async function talosCredentials(dir: string, plan: Plan, bundle: SecretsB
         const cert = new X509Certificate(ctx.crt);
         const thirtyDays = 30 * 24 * 3600 * 1000;
         const sameCa = ctx.ca.trim() === bundle.certs.os.crt.trim();
-        if (sameCa && new Date(cert.validTo).getTime() - Date.now() > thirtyDays && JSON.stringify([...ctx.endpoints].sort()) === JSON.stringify([...endpoints].sort())) {
+        if (sameCa && new Date(cert.validTo).getTime() - Date.now() > thirtyDays) {
           registerSecret(ctx.key);
           return { creds: { ca: ctx.ca, crt: ctx.crt, key: ctx.key }, talosconfig: text, reused: true };
         }

@@ -1,7 +1,7 @@
 // Owns starting the shipped simulators together (`cloudlab sim`): the Proxmox VE simulator with a Talos node
 // fleet plugged into its guest seam, either generic (flags) or shaped by a cluster spec (sim/world).
 import type { ClusterSpec } from '../spec/schema.js';
-import { describeImage } from './factory/server.js';
+import { describeImage, startFactorySim } from './factory/server.js';
 import { startProxmoxSim, type ProxmoxSimHandle, type ProxmoxSimOptions } from './proxmox/index.js';
 import { defaultImageCatalog, type SimImageInfo } from './proxmox/guests.js';
 import { TalosSimFleet, fleetAsGuestRuntime } from './talos/index.js';
@@ -36,6 +36,8 @@ export interface SimulatorsHandle {
   fingerprint: string;
   /** Port the simulated Talos nodes answer on (at each VM's loopback address). */
   talosPort: number;
+  /** The Image Factory double apply registers schematics with and Proxmox downloads from (CLOUDLAB_IMAGE_FACTORY). */
+  imageFactory: string;
   proxmox: ProxmoxSimHandle;
   talos: TalosSimFleet;
   close(): Promise<void>;
@@ -63,15 +65,18 @@ export async function startSimulators(opts: StartSimulatorsOptions = {}): Promis
     ...(pve.onLog ? { log: pve.onLog } : {}),
   });
   let proxmox: ProxmoxSimHandle;
+  const factory = await startFactorySim({ listen: '127.0.0.1:0' });
   try {
     proxmox = await startProxmoxSim({ imageCatalog: factoryAwareCatalog, ...pve, guests: fleetAsGuestRuntime(talos) });
   } catch (e) {
     await talos.close();
+    await factory.close();
     throw e;
   }
-  return handle(proxmox, talos, async () => {
+  return handle(proxmox, talos, factory.url, async () => {
     await proxmox.close();
     await talos.close();
+    await factory.close();
   });
 }
 
@@ -92,11 +97,12 @@ export async function startSimulatorsForSpec(opts: SpecSimulatorsOptions): Promi
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     talosPort: opts.talosPort ?? 50000,
   });
-  return handle(world.proxmox, world.talos, () => world.close());
+  return handle(world.proxmox, world.talos, world.factory.url, () => world.close());
 }
 
-function handle(proxmox: ProxmoxSimHandle, talos: TalosSimFleet, close: () => Promise<void>): SimulatorsHandle {
+function handle(proxmox: ProxmoxSimHandle, talos: TalosSimFleet, imageFactory: string, close: () => Promise<void>): SimulatorsHandle {
   return {
+    imageFactory,
     endpoint: proxmox.endpoint,
     tokenId: proxmox.tokenId,
     tokenSecret: proxmox.tokenSecret,

@@ -7,6 +7,7 @@ import type { SimNodeSpec, SimStorageSpec } from './proxmox/engine.js';
 import { defaultImageCatalog, type SimImageInfo } from './proxmox/guests.js';
 import { TalosSimFleet, fleetAsGuestRuntime } from './talos/index.js';
 import { CLOUDLAB_ROLE, rolePrivileges } from '../providers/proxmox/privileges.js';
+import { describeImage, startFactorySim, type FactorySim } from './factory/server.js';
 
 export interface SimulatedWorldOptions {
   spec: ClusterSpec;
@@ -37,11 +38,13 @@ export interface SimulatedWorldOptions {
 }
 
 export interface SimulatedWorld {
-  /** CLOUDLAB_PROXMOX_* variables pointing a run at the simulator. */
+  /** CLOUDLAB_PROXMOX_* variables pointing a run at the simulator, and CLOUDLAB_IMAGE_FACTORY at its Image Factory. */
   env: Record<string, string>;
   talosPort: number;
   proxmox: ProxmoxSimHandle;
   talos: TalosSimFleet;
+  /** The Image Factory double: images are downloaded from it, so a schematic apply never registered is a 404. */
+  factory: FactorySim;
   close(): Promise<void>;
 }
 
@@ -77,8 +80,13 @@ export async function startSimulatedWorld(opts: SimulatedWorldOptions): Promise<
   const catalog = (url: string, filename: string): SimImageInfo | null => {
     const info = defaultImageCatalog(url, filename);
     if (!info) return null;
+    // What the factory double was sent for this schematic (apply registers it), else the spec's own extensions.
+    const known = describeImage(url);
+    if (known && known.schematicId === info.schematicId) return { ...info, extensions: known.extensions, ...(known.network ? { network: known.network } : {}) };
     return info.schematicId === ownId ? { ...info, extensions: [...spec.image.extensions] } : info;
   };
+  // The Image Factory the run talks to (CLOUDLAB_IMAGE_FACTORY) and Proxmox downloads from: on loopback.
+  const factory = await startFactorySim({ listen: '127.0.0.1:0' });
   const talos = new TalosSimFleet({ speed, ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.talosFaults ? { faults: opts.talosFaults } : {}), port: opts.talosPort ?? 50000, talosVersion: spec.versions.talos.startsWith('v') ? spec.versions.talos : `v${spec.versions.talos}` });
   let proxmox: ProxmoxSimHandle;
   try {
@@ -100,10 +108,12 @@ export async function startSimulatedWorld(opts: SimulatedWorldOptions): Promise<
     });
   } catch (e) {
     await talos.close();
+    await factory.close();
     throw e;
   }
   return {
     env: {
+      CLOUDLAB_IMAGE_FACTORY: factory.url,
       ...(talos.port !== 50000 ? { CLOUDLAB_TALOS_PORT: String(talos.port) } : {}),
       CLOUDLAB_PROXMOX_ENDPOINT: proxmox.endpoint,
       CLOUDLAB_PROXMOX_TOKEN_ID: proxmox.tokenId,
@@ -113,9 +123,11 @@ export async function startSimulatedWorld(opts: SimulatedWorldOptions): Promise<
     talosPort: talos.port,
     proxmox,
     talos,
+    factory,
     close: async () => {
       await proxmox.close();
       await talos.close();
+      await factory.close();
     },
   };
 }

@@ -55,7 +55,9 @@ test('B2/B3/C8: a held lock refuses apply naming the holder; unlock clears it; a
     assert.match(ok.stderr, /is 17 bytes but .* serves \d+: replacing it/);
     const items = await px.storageContent('pve1', 'local', { content: 'import' });
     const img = items.find((i) => i.volid === `local:import/${urls.diskFile}`)!;
-    assert.ok(img.size > 1024 * 1024, `replaced by the real image (${img.size} bytes)`);
+    // Replaced by what the Image Factory (the simulated world's, CLOUDLAB_IMAGE_FACTORY) serves for this image.
+    const served = await fetch(urls.disk.replace('https://factory.talos.dev', h.env.CLOUDLAB_IMAGE_FACTORY!), { method: 'HEAD' });
+    assert.equal(img.size, Number(served.headers.get('content-length')), `replaced by the real image (${img.size} bytes)`);
     assert.equal((await px.call<{ poolid: string }[]>('GET', '/pools')).filter((p) => p.poolid.startsWith('cloudlab-lock')).length, 0, 'the lock is released');
 
     // C8: another cluster's image (another Talos version) on the same storage is not this cluster's to purge.

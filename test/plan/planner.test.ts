@@ -142,7 +142,10 @@ test('the step graph orders image → VM → address → config → bootstrap �
   const m = toMermaid(steps);
   assert.match(m, /^graph TD\n/);
   assert.match(m, /\n {2}config_atlas_cp_1 --> bootstrap\n/);
-  assert.match(m, /bootstrap --> endpoint/);
+  // B5: the encrypted outputs are written right after bootstrap, before the endpoint and health waits.
+  assert.match(m, /bootstrap --> outputs/);
+  assert.match(m, /outputs --> endpoint/);
+  assert.deepEqual(steps.find((s) => s.id === 'image:atlas')!.after, ['preflight', `schematic:${steps.find((s) => s.kind === 'schematic')!.id.slice(10)}`]);
 });
 
 test('the shipped JSON Schema is the one generated from the zod schema', () => {

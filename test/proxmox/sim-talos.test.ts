@@ -23,6 +23,7 @@ interface Ready {
   tokenSecret: string;
   fingerprint: string;
   talosPort: number;
+  imageFactory: string;
 }
 
 function head(name: string): string {
@@ -70,7 +71,7 @@ async function clusterDir(specYaml: string): Promise<{ dir: string; spec: string
 }
 
 function readyEnv(r: Ready): NodeJS.ProcessEnv {
-  return { CLOUDLAB_PROXMOX_ENDPOINT: r.endpoint, CLOUDLAB_PROXMOX_TOKEN_ID: r.tokenId, CLOUDLAB_PROXMOX_TOKEN_SECRET: r.tokenSecret, CLOUDLAB_PROXMOX_FINGERPRINT: r.fingerprint };
+  return { CLOUDLAB_PROXMOX_ENDPOINT: r.endpoint, CLOUDLAB_PROXMOX_TOKEN_ID: r.tokenId, CLOUDLAB_PROXMOX_TOKEN_SECRET: r.tokenSecret, CLOUDLAB_PROXMOX_FINGERPRINT: r.fingerprint, CLOUDLAB_IMAGE_FACTORY: r.imageFactory };
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {

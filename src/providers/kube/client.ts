@@ -9,6 +9,8 @@ export interface KubeNodeInfo {
   name: string;
   ready: boolean;
   readyReason: string;
+  /** The Ready condition's message (kubelet says why it is not ready, e.g. NetworkPluginNotReady without a CNI). */
+  readyMessage: string;
   addresses: { type: string; address: string }[];
   controlPlane: boolean;
   kubeletVersion: string;
@@ -38,6 +40,7 @@ function toNode(o: Obj): KubeNodeInfo {
     name: String(md.name ?? ''),
     ready: ready?.status === 'True',
     readyReason: String(ready?.reason ?? 'NoReadyCondition'),
+    readyMessage: String(ready?.message ?? ''),
     addresses: Array.isArray(st.addresses) ? (st.addresses as Obj[]).map((a) => ({ type: String(a.type), address: String(a.address) })) : [],
     controlPlane: 'node-role.kubernetes.io/control-plane' in labels,
     kubeletVersion: String(((st.nodeInfo ?? {}) as Obj).kubeletVersion ?? ''),

@@ -1,4 +1,4 @@
-// Owns the endpoint step: fetch the admin kubeconfig through the bootstrap node, then wait until the
+// Owns the endpoint step: the admin kubeconfig (fetched by outputs through the bootstrap node), then wait until the
 // Kubernetes API answers /readyz on the cluster endpoint (the VIP appears only once etcd runs).
 import { poll, done, notYet } from '../../core/wait.js';
 import { fetchKubeconfig } from '../talos-ops.js';
@@ -10,13 +10,14 @@ export const endpointStep = defineStep({
   targets: cluster,
   id: () => 'endpoint',
   title: (f) => `Kubernetes API on ${f.plan.cluster.endpoint ?? 'the first control plane'}`,
-  after: () => ['bootstrap'],
+  after: () => ['outputs'],
   guard: (s) => (s.dryRun ? 'checked during apply' : true),
   run: async (s, _t, ctx) => {
     const addr = s.addresses.get(bootNode(s.plan).name)!;
     const endpoint = s.current.cluster.endpoint;
-    ctx.progress('fetching kubeconfig');
-    s.kubeconfig = await fetchKubeconfig(await s.talos.client(addr, { timeoutMs: 10_000 }), { timeoutMs: s.timeouts.endpointMs, signal: ctx.signal, setting: TIMEOUT_SETTING });
+    // The outputs step fetched it already (it runs first, so credentials exist before any wait).
+    if (!s.kubeconfig) ctx.progress('fetching kubeconfig');
+    if (!s.kubeconfig) s.kubeconfig = await fetchKubeconfig(await s.talos.client(addr, { timeoutMs: 10_000 }), { timeoutMs: s.timeouts.endpointMs, signal: ctx.signal, setting: TIMEOUT_SETTING });
     const { KubeClient } = await import('../../providers/kube/client.js');
     const kube = KubeClient.fromKubeconfig(s.kubeconfig);
     const vip = s.plan.cluster.vip;

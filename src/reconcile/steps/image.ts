@@ -1,26 +1,28 @@
-// Owns the image step: the Talos disk image on each host's image storage (once when the storage is shared),
+// Owns the image step: each Talos disk image on each host's image storage (once when the storage is shared; the
+// cluster's image, and nodes' own images on metal + static), after its schematic is registered with the factory,
 // verified by size against what the factory URL serves, replaced when it is truncated or foreign.
 import { CloudlabError } from '../../core/errors.js';
 import { defineStep } from './step.js';
-import type { ApplyState } from './state.js';
+import type { ApplyState, ImageDownload } from './state.js';
 
-/** Some VM to be created (not cloned from a template) takes its disk from this host's image. */
-function needsImage(s: ApplyState, host: string): boolean {
-  return s.plan.vm.template === null && s.plan.nodes.some((n) => (s.image.shared || n.host === host) && s.actions.get(n.name)?.kind === 'create');
+/** Some VM to be created (not cloned from a template) takes its disk from this download. */
+function needsImage(s: ApplyState, d: ImageDownload): boolean {
+  return s.plan.vm.template === null && s.plan.nodes.some((n) => s.image.ofNode.get(n.name)?.step === d.id && s.actions.get(n.name)?.kind === 'create');
 }
 
-export const imageStep = defineStep<string>({
+export const imageStep = defineStep<ImageDownload>({
   name: 'image',
-  targets: (f) => f.image.hosts,
-  id: (host) => `image:${host}`,
-  title: (f, host) => `Image ${f.image.diskFile} on ${host}:${f.plan.proxmox.imageStorage}`,
-  after: () => ['preflight'],
-  keys: (f, host) => [`storage:${host}/${f.plan.proxmox.imageStorage}`],
-  guard: (s, host) => (needsImage(s, host) ? true : 'no VM to create from it'),
-  describe: (s, host) => `download ${s.image.url} to ${host}:${s.plan.proxmox.imageStorage} (server-side download-url)`,
-  run: async (s, host, ctx) => {
+  targets: (f) => f.image.downloads,
+  id: (d) => d.id,
+  title: (f, d) => `Image ${d.image.diskFile} on ${d.host}:${f.plan.proxmox.imageStorage}`,
+  after: (_f, d) => ['preflight', `schematic:${d.image.schematicId.slice(0, 12)}`],
+  keys: (f, d) => [`storage:${d.host}/${f.plan.proxmox.imageStorage}`],
+  guard: (s, d) => (needsImage(s, d) ? true : 'no VM to create from it'),
+  describe: (s, d) => `download ${d.image.url} to ${d.host}:${s.plan.proxmox.imageStorage} (server-side download-url)`,
+  run: async (s, d, ctx) => {
     const { proxmox } = s.session;
-    const { url, volid, diskFile } = s.image;
+    const host = d.host;
+    const { url, volid, diskFile } = d.image;
     // Verified by size against what the URL serves (the factory publishes no checksums): a truncated or
     // foreign file with our name is replaced, a good one is reused.
     const meta = await proxmox.queryUrlMetadata(host, url).catch(() => null);

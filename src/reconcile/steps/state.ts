@@ -1,6 +1,6 @@
 // Owns the state the steps of one run share: the facts fixed before the first step (StepFacts, enough to lay
 // out and draw the graph offline) and the fields steps write, each documented with the step that writes it.
-import type { Plan } from '../../plan/types.js';
+import type { Plan, PlanSchematic } from '../../plan/types.js';
 import type { Removal } from '../../plan/removals.js';
 import type { NodeAction } from '../diff.js';
 import type { Session } from '../session.js';
@@ -26,20 +26,46 @@ export const DEFAULT_TIMEOUTS: ApplyTimeouts = { bootMs: 10 * 60_000, installMs:
 /** The setting that scales every apply wait (named in timeout errors). */
 export const TIMEOUT_SETTING = 'CLOUDLAB_TIMEOUT_SCALE (multiplies every apply timeout; default 1)';
 
-/** Where the Talos disk image comes from and where it lands (fixed for a run). */
-export interface ImageFacts {
+/** One disk image: the factory URL built from a schematic, and where Proxmox keeps it. */
+export interface ImageRef {
+  schematicId: string;
   /** Factory URL of the disk image. */
   url: string;
   /** File name on the image storage. */
   diskFile: string;
   /** The volume id VMs import from (`storage:import/file`). */
   volid: string;
+}
+
+/** One image step: an image downloaded onto a host's image storage. */
+export interface ImageDownload {
+  id: string;
+  host: string;
+  image: ImageRef;
+}
+
+/** A schematic registered with the Image Factory before any image built from it is downloaded (A2). */
+export interface SchematicFacts {
+  id: string;
+  schematic: PlanSchematic;
+  /** What uses it ("the cluster", "node atlas-cp-1"). */
+  label: string;
+}
+
+/** Where the Talos disk images come from and where they land (fixed for a run). */
+export interface ImageFacts extends ImageRef {
   /** The image storage is shared by the hosts: one download serves all. */
   shared: boolean;
-  /** Hosts that get an image step. */
+  /** Hosts that get an image step for the cluster's image. */
   hosts: string[];
-  /** Host → id of the image step its VMs wait for. */
+  /** Host → id of the image step its VMs wait for (the cluster's image). */
   stepOf: Map<string, string>;
+  /** Every image step: the cluster's image per host, and each node image of its own (metal + static, A4) per host. */
+  downloads: ImageDownload[];
+  /** Per node: the image it boots and the image step it waits for (nodes with identical schematics share one). */
+  ofNode: Map<string, { image: ImageRef; step: string }>;
+  /** Schematics to register: the cluster's (its installer too) and every node's own. */
+  schematics: SchematicFacts[];
 }
 
 /** What steps need to lay themselves out (ids, titles, dependencies): known before anything runs. */

@@ -26,7 +26,7 @@ async function create(s: ApplyState, n: PlanNode, ctx: StepContext): Promise<str
       await proxmox.updateVmConfig(n.host, n.vmid, cloneUpdateParams(plan, n, await proxmox.vmConfig(n.host, n.vmid)));
     } else {
       ctx.progress('creating');
-      await proxmox.createVm(n.host, createParams(plan, n, s.image.volid), { storage: n.storage });
+      await proxmox.createVm(n.host, createParams(plan, n, s.image.ofNode.get(n.name)!.image.volid), { storage: n.storage });
     }
     s.summary.created.push(n.name);
   }
@@ -68,7 +68,7 @@ export const vmStep = defineStep<PlanNode>({
   id: (n) => `vm:${n.name}`,
   node: (n) => n.name,
   title: (f, n) => (f.actions.get(n.name)!.kind === 'create' ? `Create VM ${n.vmid} ${n.name} on ${n.host}` : `VM ${n.vmid} ${n.name}`),
-  after: (f, n) => [f.image.stepOf.get(n.host) ?? 'preflight', ...(mayHaveStaleMember(f, n) ? [`forget-member:${n.name}`] : [])],
+  after: (f, n) => [f.image.ofNode.get(n.name)?.step ?? 'preflight', ...(mayHaveStaleMember(f, n) ? [`forget-member:${n.name}`] : [])],
   keys: (_f, n) => [`host:${n.host}`, `storage:${n.host}/${n.storage}`],
   guard: (s, n) => (s.actions.get(n.name)!.kind === 'noop' ? 'up to date' : true),
   describe: (s, n) => {

@@ -94,8 +94,8 @@ export async function runSimCommand(ctx: CliContext, f: SimFlags, until?: Promis
   if (f.state) ctx.info('--state keeps the Proxmox side only: Talos nodes are not persisted, so running VMs come back in maintenance mode after a restart');
   // The ready line deliberately carries the token secret (it is the simulator's, and the point of the line);
   // it bypasses redaction, which would mask it.
-  ctx.io.stdout.write(JSON.stringify({ event: 'ready', endpoint: sims.endpoint, tokenId: sims.tokenId, tokenSecret: sims.tokenSecret, fingerprint: sims.fingerprint, talosPort: sims.talosPort }) + '\n');
-  ctx.info(`export CLOUDLAB_PROXMOX_ENDPOINT=${sims.endpoint} CLOUDLAB_PROXMOX_TOKEN_ID='${sims.tokenId}' CLOUDLAB_PROXMOX_FINGERPRINT=${sims.fingerprint} CLOUDLAB_PROXMOX_TOKEN_SECRET=<tokenSecret from the ready line>${sims.talosPort !== 50000 ? ` CLOUDLAB_TALOS_PORT=${sims.talosPort}` : ''}`);
+  ctx.io.stdout.write(JSON.stringify({ event: 'ready', endpoint: sims.endpoint, tokenId: sims.tokenId, tokenSecret: sims.tokenSecret, fingerprint: sims.fingerprint, talosPort: sims.talosPort, imageFactory: sims.imageFactory }) + '\n');
+  ctx.info(`export CLOUDLAB_PROXMOX_ENDPOINT=${sims.endpoint} CLOUDLAB_PROXMOX_TOKEN_ID='${sims.tokenId}' CLOUDLAB_PROXMOX_FINGERPRINT=${sims.fingerprint} CLOUDLAB_PROXMOX_TOKEN_SECRET=<tokenSecret from the ready line> CLOUDLAB_IMAGE_FACTORY=${sims.imageFactory}${sims.talosPort !== 50000 ? ` CLOUDLAB_TALOS_PORT=${sims.talosPort}` : ''}`);
   await (until ?? new Promise<void>((res) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

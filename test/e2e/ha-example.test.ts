@@ -1,0 +1,45 @@
+// The HA example (examples/ha.yaml, seed 002: 3+2, VIP, Cilium, tailscale) applied end to end on Talos 1.12, 1.13 and
+// 1.14, each node behaving as the version it booted (src/sim/talos/versions.ts). Only what cannot leave this machine
+// changes: the Proxmox connection (the simulator's) and the addresses (loopback). The nodes are Ready once the Cilium
+// cloudlab installs runs (no CNI before it: NetworkPluginNotReady).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { harness } from './harness.js';
+import { cli } from '../helpers/cli.js';
+import { readSecretFile, KUBECONFIG_FILE } from '../../src/sops/index.js';
+import { KubeClient } from '../../src/providers/kube/client.js';
+
+const EXAMPLE = fileURLToPath(new URL('../../../examples/ha.yaml', import.meta.url));
+
+function haFor(version: string, net: string): string {
+  const spec = parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, Record<string, unknown>>;
+  spec.versions!.talos = version;
+  spec.proxmox = { endpoint: 'https://127.0.0.1:8006', tokenId: 'root@pam!cloudlab', tokenSecret: { fromEnv: 'CLOUDLAB_PROXMOX_TOKEN_SECRET' }, hosts: spec.proxmox!.hosts };
+  spec.network = { ...spec.network, cidr: `${net}.0/24`, gateway: `${net}.1`, nameservers: [`${net}.1`], vip: `${net}.20` };
+  return stringify(spec);
+}
+
+for (const [i, version] of ['v1.12.11', 'v1.13.9', 'v1.14.4'].entries()) {
+  test(`the HA example applies on Talos ${version} (nodes boot ${version}; cloudlab installs Cilium)`, async () => {
+    const net = `127.3.${30 + i}`;
+    const h = await harness(haFor(version, net));
+    try {
+      const set = await cli(['secrets', 'set', 'tailscale.authKey', '--from-env', 'TS'], { cwd: h.dir, env: { ...h.env, TS: 'tskey-auth-e2e' } });
+      assert.equal(set.code, 0, set.stderr);
+      const r = await h.run(['apply', '--yes']);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const kube = KubeClient.fromKubeconfig(await readSecretFile(join(h.dir, KUBECONFIG_FILE), h.env));
+      assert.deepEqual((await kube.listNodes()).map((n) => [n.name, n.ready]).sort(), [['atlas-cp-1', true], ['atlas-cp-2', true], ['atlas-cp-3', true], ['atlas-worker-1', true], ['atlas-worker-2', true]]);
+      const status = await h.run(['status', '--json']);
+      assert.equal(status.code, 0, status.stderr);
+      const st = JSON.parse(status.stdout) as { nodes: { name: string; talos: string }[] };
+      for (const n of st.nodes) assert.match(n.talos, new RegExp(`${version.replace(/\./g, '\\.')}`), `${n.name} runs ${version}`);
+    } finally {
+      await h.close();
+    }
+  });
+}
