@@ -25,14 +25,22 @@ workers:
 `;
 
 for (const cni of ['none']) {
-  test(`B5: cni: ${cni}: apply ends once every node is registered and the credentials are written`, async () => {
+  test(`A3/B5: cni: ${cni}: apply ends once every node is registered and the credentials are written`, async () => {
     const h = await harness(spec(`cni-${cni}`, '127.3.12', cni));
     try {
       const r = await h.run(['apply', '--yes']);
       assert.equal(r.code, 0, r.stderr);
       assert.ok(existsSync(join(h.dir, TALOSCONFIG_FILE)) && existsSync(join(h.dir, KUBECONFIG_FILE)));
       const kube = KubeClient.fromKubeconfig(await readSecretFile(join(h.dir, KUBECONFIG_FILE), h.env));
-      assert.deepEqual((await kube.listNodes()).map((n) => n.name).sort(), [`cni-${cni}-cp-1`, `cni-${cni}-worker-1`]);
+      const nodes = await kube.listNodes();
+      assert.deepEqual(nodes.map((n) => n.name).sort(), [`cni-${cni}-cp-1`, `cni-${cni}-worker-1`]);
+      // A3: kubelet without a CNI posts NotReady with NetworkPluginNotReady (kubelet's runtime network check), and
+      // apply says which nodes wait for a CNI and what to do next.
+      for (const n of nodes) {
+        assert.equal(n.ready, false, n.name);
+        assert.match(n.readyMessage ?? '', /NetworkPluginNotReady/);
+      }
+      assert.match(r.stdout + r.stderr, /2 node\(s\) wait for a CNI \(cni: none\): cni-none-cp-1, cni-none-worker-1; install your CNI now/);
     } finally {
       await h.close();
     }
