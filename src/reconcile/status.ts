@@ -4,6 +4,7 @@
 // "no" or "unknown"; VMs that collide with the plan and templates with this cluster's tags are reported.
 import { agentNics, pickNodeAddress } from '../providers/proxmox/agent-address.js';
 import type { Session } from './session.js';
+import type { Diff } from './diff.js';
 import { clusterBundle, talosCredentials } from './session.js';
 import { probeTalos } from './talos-ops.js';
 import { upgradeTarget } from './talos-versions.js';
@@ -39,8 +40,8 @@ export interface ClusterStatus {
 
 const msg = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
-export async function clusterStatus(session: Session): Promise<ClusterStatus> {
-  const { plan, diff, world, env, dir } = session;
+/** The Proxmox side of status, from the diff alone (pure): how the VMs drift from the spec, and what is outside it. */
+export function statusDrift(diff: Diff): { drift: string[]; extra: string[] } {
   const drift: string[] = [...diff.notes];
   for (const a of diff.actions) {
     if (a.kind === 'create') drift.push(`${a.node.name}: VM does not exist (apply creates it)`);
@@ -50,6 +51,12 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
   for (const c of diff.collisions) drift.push(`${c.message} (apply refuses until it moves; cloudlab never touches it)`);
   const extra = diff.deletes.map((v) => `${v.name} (VMID ${v.vmid} on ${v.host}) is this cluster's VM but not in the spec`);
   for (const t of diff.templates) extra.push(`template ${t.name} (VMID ${t.vmid} on ${t.host}) carries this cluster's tags; templates are never nodes and never deleted`);
+  return { drift, extra };
+}
+
+export async function clusterStatus(session: Session): Promise<ClusterStatus> {
+  const { plan, diff, world, env, dir } = session;
+  const { drift, extra } = statusDrift(diff);
   const errors: string[] = [];
   const nodeErrors = new Map<string, string[]>();
   const fail = (node: string | null, text: string): void => {
