@@ -1,10 +1,11 @@
 // Owns the cluster directory's secrets: the file layout, `secrets.enc.yaml` values by dotted path (edited
 // in memory, never as a plaintext file), and `secrets init` (age identity, .sops.yaml, .gitignore).
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { parseDocument, isMap, isScalar, isCollection, Scalar, YAMLMap } from 'yaml';
 import { CloudlabError, EXIT_INVALID, invalidInput } from '../core/errors.js';
 import { writeFileAtomic, writeSecretFile } from '../core/files.js';
+import { gitWorkTreeOf } from '../core/git-guard.js';
 import { registerSecret } from '../core/redact.js';
 import { generateIdentity, recipientOf } from './age.js';
 import { SOPS_CONFIG_FILE, parseSopsConfig, matchCreationRule } from './config.js';
@@ -80,13 +81,7 @@ export async function deleteSecretValue(clusterDir: string, key: string, env: No
 
 /** The directory holding `.git` above `dir`, or undefined. */
 export function gitRoot(dir: string): string | undefined {
-  let d = resolve(dir);
-  for (;;) {
-    if (existsSync(join(d, '.git'))) return d;
-    const up = dirname(d);
-    if (up === d) return undefined;
-    d = up;
-  }
+  return gitWorkTreeOf(dir) ?? undefined;
 }
 
 function isInside(child: string, parent: string): boolean {

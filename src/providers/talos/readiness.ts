@@ -30,7 +30,7 @@ async function poll<T>(what: string, address: string, opts: WaitOptions, attempt
       onPending: (reason) => opts.onAttempt?.(reason),
       code: 'TALOS_WAIT_TIMEOUT',
       message: (secs, last) => `timed out after ${secs}s waiting for ${what} on Talos node ${address}${last ? ` (last: ${last})` : ''}`,
-      hint: 'Check the VM console in Proxmox; raise the timeout if the node is slow to boot or install.',
+      hint: 'Check the VM console in Proxmox. If the node is only slow: `cloudlab talos` commands take --timeout, and apply\'s waits scale with CLOUDLAB_TIMEOUT_SCALE.',
       details: { node: address },
     },
     async ({ leftMs }) => done(await attempt(Math.max(200, Math.min(10_000, leftMs)))),
