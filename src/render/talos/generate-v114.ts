@@ -4,7 +4,7 @@
 // DiscoveryIdentityConfig, UnattendedInstallConfig, ResolverConfig{hostDNS}, VolumeConfig EPHEMERAL,
 // FilesystemTrimConfig, SecurityProfileConfig, registry, HostnameConfig, then the Kube* documents), in that order.
 // PEM material is embedded as text, not base64, in the Kube* documents.
-import type { ConfigDoc, GenInput } from './generate.js';
+import type { ConfigDoc, GenInput } from './generate-types.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const doc = (kind: string, fields: ConfigDoc = {}): ConfigDoc => ({ apiVersion: 'v1alpha1', kind, ...fields });

@@ -2,30 +2,10 @@
 // order per version contract) plus the extra documents that version emits, built from a secrets bundle; contract
 // 1.14+ is generate-v114.ts.
 import type { CertAndKey } from './pki.js';
-import type { SecretsBundle } from './secrets.js';
-import type { Contract } from './contract.js';
+import type { ConfigDoc, GenInput } from './generate-types.js';
 import { generateKubeDocuments } from './generate-v114.js';
 
-export type ConfigDoc = Record<string, unknown>;
-
-export interface GenInput {
-  clusterName: string;
-  /** https://host:port */
-  endpoint: string;
-  /** Without v prefix. */
-  kubernetesVersion: string;
-  contract: Contract;
-  bundle: SecretsBundle;
-  installDisk?: string;
-  installImage?: string;
-  additionalSANs?: string[];
-  dnsDomain?: string;
-  podSubnets?: string[];
-  serviceSubnets?: string[];
-  allowSchedulingOnControlPlanes?: boolean;
-  /** `--registry-mirror host=url` pairs, in flag order. */
-  registryMirrors?: { host: string; endpoint: string }[];
-}
+export type { ConfigDoc, GenInput } from './generate-types.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const pair = (c: CertAndKey): { crt: string; key: string } => ({ crt: b64(c.crt), key: b64(c.key) });
