@@ -1,6 +1,8 @@
 // Owns the typed Proxmox VE API client: token auth over verified HTTPS, form-encoded bodies, {data}
 // unwrapping, rich errors, bounded retries with jittered backoff, per-host/per-storage concurrency, task
 // waiting, and the calls cloudlab needs to provision and operate Talos VMs.
+// Over 350 lines because it is one class: every endpoint method shares the request, retry, redaction and
+// concurrency machinery of the instance; a split by endpoint family is the next step (issue 11).
 import { fetch, type Agent } from 'undici';
 import { CloudlabError, invalidInput } from '../../core/errors.js';
 import { registerSecret, redact } from '../../core/redact.js';

@@ -1,5 +1,7 @@
 // Owns the native Talos API client: gRPC over TLS to port 50000, insecure in maintenance mode and mutual TLS (client
 // certificate from the talosconfig) once configured, with the `node` proxy metadata, deadlines, and retries while a node reboots.
+// Over 350 lines because it is one class over one gRPC channel: each RPC is a thin method on the shared call,
+// stream, retry and diagnosis machinery.
 import { isIP } from 'node:net';
 import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';

@@ -2,6 +2,8 @@
 // cloudlab write (maps, sequences, plain/quoted/literal scalars, comments, `---`), editing values in place so
 // every untouched line is kept byte for byte. Anything outside that subset returns undefined, and the caller
 // falls back to the full `yaml` Document store.
+// Over 350 lines because it is one line-oriented parser: the scanner, the structure it builds and the in-place
+// edits share one position model, and splitting them would scatter the subset's grammar across files.
 import { Document, parse as parseYamlText, visit, Scalar } from 'yaml';
 import type { SopsScalar } from '../cipher.js';
 import { goParseBool, needsYamlQuoting, resolvePlainYaml, str } from '../values.js';
