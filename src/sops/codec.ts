@@ -1,8 +1,8 @@
-// Owns whole-file SOPS encryption/decryption by format: picks the store, runs the engine, and handles
+// Owns whole-file SOPS encryption/decryption by format: picks the store, runs document-crypt.ts over it, and handles
 // re-encryption of an edited file (same data key, unchanged values keep their ciphertext).
 import { extname } from 'node:path';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
-import { decryptDoc, encryptDoc, metadataOf, findDataKey, type CiphertextCache } from './engine.js';
+import { decryptDoc, encryptDoc, metadataOf, findDataKey, type CiphertextCache } from './document-crypt.js';
 import { wrapDataKey } from './age.js';
 import { writeMetadata } from './metadata.js';
 import type { EncryptionRules } from './rules.js';
@@ -115,7 +115,7 @@ export async function decryptBytes(encrypted: Buffer | string, opts: DecryptOpti
 }
 
 export async function decryptText(encrypted: string, opts: DecryptOptions): Promise<string> {
-  // Values are registered for redaction one by one as they are decrypted (engine.ts).
+  // Values are registered for redaction one by one as they are decrypted (document-crypt.ts).
   return (await decryptBytes(encrypted, opts)).toString('utf8');
 }
 

@@ -8,7 +8,7 @@ import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
 import { writeSecretFile } from '../core/files.js';
 import { registerSecret } from '../core/redact.js';
 import { convertPlain, decryptBytes, encryptBytes, parseEncrypted, type SopsFormat } from './codec.js';
-import { metadataOf } from './engine.js';
+import { metadataOf } from './document-crypt.js';
 import { parseExtractPath } from './extract.js';
 import { compileRules } from './rules.js';
 import { findAgeIdentities } from './keys.js';

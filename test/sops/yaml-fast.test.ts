@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { parseYamlFast } from '../../src/sops/stores/yaml-fast.js';
 import { parseYamlDocument } from '../../src/sops/stores/yaml.js';
 import type { SopsDoc } from '../../src/sops/stores/types.js';
-import { encryptDoc, decryptDoc } from '../../src/sops/engine.js';
+import { encryptDoc, decryptDoc } from '../../src/sops/document-crypt.js';
 import { generateIdentity, encryptText, decryptText } from '../../src/sops/index.js';
 
 const IN_SUBSET = [
