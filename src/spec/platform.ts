@@ -1,6 +1,7 @@
 // Owns the spec's platform section shapes: Cilium (cni: cilium), Flux GitOps with SOPS, and the Proxmox cloud
 // controller manager and CSI plugin — with the pinned default versions cloudlab installs.
 import { z } from 'zod';
+import { secretRef } from './secret-ref.js';
 
 /** Pinned defaults (see docs/platform.md for where each comes from and how to move a pin). */
 export const PLATFORM_DEFAULTS = {
@@ -18,12 +19,6 @@ export const PLATFORM_DEFAULTS = {
 
 const semverTag = (what: string, example: string) => z.string().regex(/^v\d+\.\d+\.\d+$/, `must be a ${what} release tag such as ${example}`);
 
-const secretRefShape = z
-  .strictObject({
-    fromSecret: z.string().min(1).optional().describe('Key (dotted path) in the cluster secrets file (secrets.enc.yaml).'),
-    fromEnv: z.string().min(1).optional().describe('Name of an environment variable holding the value.'),
-  })
-  .describe('Where a secret comes from. Secrets are never written inline in the spec.');
 
 export const ciliumSchema = z
   .strictObject({
@@ -48,10 +43,10 @@ export const fluxSchema = z
     manifestSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256').optional().describe('Pin of the install manifest; the committed flux-system/gotk-components.yaml is the pin otherwise.'),
     auth: z
       .strictObject({
-        sshKey: secretRefShape.optional().describe('Private key (PEM or OpenSSH) of a deploy key; default: cloudlab generates an ed25519 key and stores it encrypted.'),
+        sshKey: secretRef.optional().describe('Private key (PEM or OpenSSH) of a deploy key; default: cloudlab generates an ed25519 key and stores it encrypted.'),
         knownHosts: z.string().min(1).optional().describe('known_hosts line(s) of the git server (ssh URLs).'),
         username: z.string().min(1).default('git').describe('HTTPS user name.'),
-        token: secretRefShape.optional().describe('HTTPS token (password), from the secrets file.'),
+        token: secretRef.optional().describe('HTTPS token (password), from the secrets file.'),
       })
       .default({ username: 'git' }),
   })

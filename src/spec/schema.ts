@@ -2,6 +2,7 @@
 // types, its defaults and the shipped JSON Schema (schema/cluster.schema.json).
 import { z } from 'zod';
 import { ccmSchema, ciliumSchema, csiSchema, gitopsSchema } from './platform.js';
+import { secretRef } from './secret-ref.js';
 
 export const API_VERSION = 'cloudlab.dev/v1alpha1';
 export const KIND = 'Cluster';
@@ -75,12 +76,6 @@ export const diskSize = z
 const ipv4 = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, 'must be an IPv4 address such as 10.0.0.11');
 const cidr4 = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, 'must be an IPv4 CIDR such as 10.0.0.0/24');
 
-const secretRef = z
-  .strictObject({
-    fromSecret: z.string().min(1).optional().describe('Key (dotted path) in the cluster secrets file (secrets.enc.yaml).'),
-    fromEnv: z.string().min(1).optional().describe('Name of an environment variable holding the value.'),
-  })
-  .describe('Where a secret comes from. Secrets are never written inline in the spec.');
 
 export const patchSchema = z
   .union([
