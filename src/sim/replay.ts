@@ -167,9 +167,14 @@ export async function replayTranscript(t: Transcript, opts: { version?: string; 
       const data = a.body?.data;
       if (e.upid && typeof data === 'string') upids.set(e.upid, data);
       if (a.status !== e.status) diffs.push({ index, request: what, kind: 'status', recorded: `${e.status} ${e.reason}`.trim(), simulator: `${a.status} ${redactor.text(a.reason)}`.trim() });
+      // An error's text: in the reason phrase on every release, in the body's `message` only from
+      // libpve-http-server-perl 5.2 (PVE 8.4; see sim/proxmox/versions.ts), so both are compared.
       const recMsg = (e.message ?? '').trim();
       const simMsg = redactor.text((a.body?.message ?? '').trim());
-      if (a.status === e.status && recMsg !== simMsg) diffs.push({ index, request: what, kind: 'wording', recorded: recMsg, simulator: simMsg });
+      const noMessage = '(no message in the body)';
+      if (a.status === e.status && recMsg !== simMsg) diffs.push({ index, request: what, kind: 'wording', recorded: recMsg || noMessage, simulator: simMsg || noMessage });
+      const simReason = redactor.text(a.reason);
+      if (a.status === e.status && e.status >= 300 && e.reason !== simReason) diffs.push({ index, request: what, kind: 'wording', recorded: `reason: ${e.reason}`, simulator: `reason: ${simReason}` });
       for (const [k, v] of Object.entries(e.errors ?? {})) {
         const s = redactor.text(String(a.body?.errors?.[k] ?? '').trim());
         if (s !== v) diffs.push({ index, request: what, kind: 'wording', recorded: `${k}: ${v}`, simulator: `${k}: ${s || '(none)'}` });

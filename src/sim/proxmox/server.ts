@@ -11,7 +11,7 @@ import * as oh from './other-handlers.js';
 import { ENDPOINTS } from './schema.js';
 import { validateParams, type RawValue } from './validate.js';
 import * as uh from './user-handlers.js';
-import { checkVersionParams, routeMissing } from './versions.js';
+import { checkVersionParams, errorMessageInBody, routeMissing } from './versions.js';
 import * as vh from './vm-handlers.js';
 
 type Handler = (c: vh.Ctx) => unknown;
@@ -163,7 +163,8 @@ export function createHandler(o: ServerOptions): (req: IncomingMessage, res: Ser
         let payload: string;
         if (code >= 200 && code < 300) payload = JSON.stringify(body);
         else {
-          const b: Record<string, unknown> = { data: null, message: msg.endsWith('\n') ? msg : `${msg}\n` };
+          // Before libpve-http-server-perl 5.2 the text is only in the reason phrase (see versions.ts).
+          const b: Record<string, unknown> = { data: null, ...(errorMessageInBody(engine.o.version) ? { message: msg.endsWith('\n') ? msg : `${msg}\n` } : {}) };
           if (errors) b.errors = Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v.endsWith('\n') ? v : `${v}\n`]));
           payload = JSON.stringify(b);
         }

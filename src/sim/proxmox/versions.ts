@@ -1,6 +1,6 @@
 // Owns what differs between Proxmox VE releases in the simulator (`cloudlab sim --pve-version X.Y.Z`), each
 // fact with the upstream change that introduced it: which endpoints and parameters exist, and what
-// `download-url` accepts into the `import` content type.
+// `download-url` accepts into the `import` content type, and whether an error's text is in the JSON body.
 import { compareVersions } from '../../providers/proxmox/versions.js';
 import { SimHttpError } from './engine.js';
 
@@ -26,6 +26,21 @@ export const DOWNLOAD_IMPORT_CONTENT = '8.3.0';
  * libpve-storage-perl 8.3.6 = PVE 8.4): the import extension pattern grows from `ova` to `ova|qcow2|raw|vmdk`.
  */
 export const IMPORT_DISK_IMAGES = '8.4.0';
+
+/**
+ * pve-http-server 9a2112e "fix #6503: return api handler errors in the json body" (2025-01-08, released in
+ * libpve-http-server-perl 5.2.0 on 2025-01-28; src/PVE/APIServer/Formatter/Standard.pm prepare_response_data): from
+ * then on an error body is `{"data":null,"message":"<msg>",…}`. Before it the json formatter wrote only `data` (and
+ * `errors`), and the text was only in the reason phrase of the status line (src/PVE/APIServer/AnyEvent.pm
+ * `response`: `HTTP/1.1 <code> <first line of the message>`). The first release whose installer ships 5.2 is 8.4
+ * (5.2.2); an 8.3 node has it only once updated after 2025-01-28, so the simulator answers 8.3 the old way.
+ */
+export const ERROR_MESSAGE_IN_BODY = '8.4.0';
+
+/** Whether a release writes an error's text into the JSON body (`message`), not only into the reason phrase. */
+export function errorMessageInBody(version: string): boolean {
+  return atLeast(version, ERROR_MESSAGE_IN_BODY);
+}
 
 /** Endpoints a release does not have yet: the router answers them like an unknown method (501). */
 export function routeMissing(routeKey: string, version: string): boolean {
