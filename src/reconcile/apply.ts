@@ -24,6 +24,7 @@ import { forgetMemberStep } from './steps/forget-member.js';
 import { talosUpgradeStep } from './steps/talos-upgrade.js';
 import { rebootStep } from './steps/reboot.js';
 import { refuseUnsafeUpgrades } from './upgrade-refusals.js';
+import { refuseWithoutQuorum } from './quorum-refusal.js';
 
 export { DEFAULT_TIMEOUTS, type ApplyTimeouts } from './steps/state.js';
 
@@ -60,7 +61,9 @@ export function applyGraph(facts: StepFacts | Plan): StepInstance[] {
 export async function runApply(session: Session, opts: ApplyOptions = {}): Promise<ApplySummary> {
   const state = await prepareApply(session, opts);
   try {
-    // An upgrade the cluster cannot take safely is refused before any step touches anything (plan too).
+    // etcd without quorum, and an upgrade the cluster cannot take safely, are refused before any step touches
+    // anything (plan too).
+    await refuseWithoutQuorum(state, opts.signal);
     await refuseUnsafeUpgrades(state);
     let instances = layout(APPLY_STEPS, state);
     if (opts.targets?.length) {

@@ -8,7 +8,8 @@ import { CloudlabError } from '../core/errors.js';
 import type { Removal } from '../plan/removals.js';
 import type { DrainApi } from '../providers/kube/drain.js';
 import { drainNode } from '../providers/kube/drain.js';
-import type { EtcdMemberInfo, TalosClient } from '../providers/talos/client.js';
+import type { TalosClient } from '../providers/talos/client.js';
+import { observeQuorum, type MemberHealth } from './etcd/quorum.js';
 import { forfeitEtcdLeadership } from '../providers/talos/upgrade.js';
 
 export interface RemovalDeps {
@@ -48,44 +49,15 @@ async function tryClose<T>(c: TalosClient, fn: (c: TalosClient) => Promise<T>): 
   }
 }
 
-/** The address a member's peer URL names (Talos advertises the node's IP). */
-function memberAddress(m: EtcdMemberInfo): string | null {
-  try {
-    return new URL(m.peerUrls[0] ?? '').hostname.replace(/^\[|\]$/g, '') || null;
-  } catch {
-    return null;
-  }
-}
-
 /**
- * The member list as the first staying control plane that answers sees it, and which members run a healthy etcd
- * (each member's node asked at the address its peer URL names).
+ * The member list as etcd's running members hold it, which members run a healthy etcd, and a healthy control plane
+ * that stays (the peer a dead member is removed through; the list's source when none is healthy).
  */
-async function etcdView(deps: RemovalDeps): Promise<{ peer: { name: string; address: string }; members: EtcdMemberInfo[]; healthy: Set<string> } | null> {
-  let found: { peer: { name: string; address: string }; members: EtcdMemberInfo[] } | null = null;
-  for (const cp of deps.remaining) {
-    try {
-      found = await tryClose(deps.talos(cp.address), async (c) => ({ peer: cp, members: await c.etcdMemberList() }));
-      break;
-    } catch {
-      // Not answering: try the next.
-    }
-  }
-  if (!found) return null;
-  const healthy = new Set<string>();
-  await Promise.all(found.members.map(async (m) => {
-    const address = memberAddress(m);
-    if (!address) return;
-    try {
-      await tryClose(deps.talos(address), async (c) => {
-        const etcd = (await c.serviceList()).find((x) => x.id === 'etcd');
-        if (etcd?.state === 'Running' && etcd.healthy) healthy.add(m.hostname);
-      });
-    } catch {
-      // Not answering: not healthy.
-    }
-  }));
-  return { ...found, healthy };
+async function etcdView(deps: Pick<RemovalDeps, 'talos' | 'remaining'>): Promise<{ peer: { name: string; address: string }; members: MemberHealth[]; healthy: Set<string> } | null> {
+  const view = await observeQuorum(deps.remaining, deps.talos);
+  if (!view) return null;
+  const healthy = new Set(view.members.filter((m) => m.healthy).map((m) => m.hostname));
+  return { peer: deps.remaining.find((c) => healthy.has(c.name)) ?? view.source, members: view.members, healthy };
 }
 
 /**
@@ -95,7 +67,7 @@ async function etcdView(deps: RemovalDeps): Promise<{ peer: { name: string; addr
 export async function assertRemovalsKeepQuorum(removals: Removal[], deps: Pick<RemovalDeps, 'talos' | 'remaining'>): Promise<void> {
   const cps = removals.filter((r) => r.role === 'controlplane');
   if (!cps.length) return;
-  const view = await etcdView({ ...deps, kube: null, vmExists: async () => true, stopAndDeleteVm: async () => undefined });
+  const view = await etcdView(deps);
   if (!view) {
     throw new CloudlabError({ code: 'ETCD_NO_PEER', message: `cannot remove ${cps.map((r) => r.name).join(', ')}: none of the control planes that stay answers for etcd`, hint: 'if quorum is lost, restore etcd (`cloudlab etcd restore`); nothing was changed' });
   }
@@ -120,7 +92,7 @@ export async function removeNode(r: Removal, deps: RemovalDeps): Promise<string>
   const talos = r.address ? deps.talos(r.address) : null;
   const reachable = talos ? await talos.version().then(() => true, () => false) : false;
   try {
-    let member: EtcdMemberInfo | undefined;
+    let member: MemberHealth | undefined;
     let view: Awaited<ReturnType<typeof etcdView>> = null;
     if (r.role === 'controlplane') {
       view = await etcdView(deps);
