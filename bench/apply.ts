@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { initSecrets } from '../src/sops/index.js';
+import { initSecrets } from '../src/clusterdir/index.js';
 import { parseSpec } from '../src/spec/load.js';
 import { startSimulatedWorld } from '../src/sim/world.js';
 import { runCli } from '../src/cli/main.js';
 import { planCluster } from '../src/plan/planner.js';
-import { clusterBundle } from '../src/reconcile/session.js';
+import { clusterBundle } from '../src/clusterdir/index.js';
 
 const speed = Number(process.argv[2] ?? 10);
 
@@ -82,7 +82,7 @@ async function measure(name: string, net: string, cps: number, workers: number, 
   const loaded = parseSpec(text, file, file);
   // The secrets bundle (an RSA-4096 key: 0.4–3 s, varying) is made once per cluster lifetime; make it before the
   // clock starts so the ratio compares provisioning paths, not key generation luck.
-  await clusterBundle(dir, planCluster(loaded), env0, { create: true });
+  await clusterBundle(dir, env0, { create: { talosVersion: planCluster(loaded).cluster.talosVersion } });
   const world = await startSimulatedWorld({ spec: loaded.spec, speed, faults: 'latency=20ms', requestLog: log });
   const env = { ...env0, ...world.env };
   try {

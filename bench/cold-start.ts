@@ -10,11 +10,10 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { initSecrets } from '../src/sops/index.js';
+import { initSecrets, clusterBundle } from '../src/clusterdir/index.js';
 import { parseSpec } from '../src/spec/load.js';
 import { startSimulatedWorld } from '../src/sim/world.js';
 import { planCluster } from '../src/plan/planner.js';
-import { clusterBundle } from '../src/reconcile/session.js';
 
 const runs = Number(process.argv[2] ?? 15);
 const root = resolve(import.meta.dirname ?? '.', '../..');
@@ -77,7 +76,7 @@ async function noChangeApply(bin: string): Promise<void> {
   const env0 = { ...process.env, SOPS_AGE_KEY_FILE: keyFile, CLOUDLAB_SIM_SPEED: '10' };
   await initSecrets(dir, env0, { keyFile });
   const loaded = parseSpec(spec(), file, file);
-  await clusterBundle(dir, planCluster(loaded), env0, { create: true });
+  await clusterBundle(dir, env0, { create: { talosVersion: planCluster(loaded).cluster.talosVersion } });
   const world = await startSimulatedWorld({ spec: loaded.spec, speed: 10, faults: 'latency=20ms' });
   const env = { ...env0, ...world.env };
   try {

@@ -1,12 +1,10 @@
-// Owns printing the results of the etcd commands (snapshot, restore); the work happens in src/reconcile/etcd/.
-import { relative, resolve } from 'node:path';
+// Owns printing the results of the etcd commands (snapshot, restore); the work is src/actions/etcd.ts.
+import { relative } from 'node:path';
 import type { CliContext } from './context.js';
 
 export async function runEtcdSnapshot(ctx: CliContext, o: { file: string; out?: string }): Promise<number> {
-  const { loadSpec } = await import('../spec/load.js');
-  const { takeEtcdSnapshot } = await import('../reconcile/etcd/snapshot.js');
-  const loaded = loadSpec(o.file, ctx.cwd);
-  const r = await takeEtcdSnapshot(loaded, ctx.env, { ...(o.out ? { out: o.out } : {}), onProgress: (m) => ctx.info(ctx.c.dim(m)) });
+  const { etcdSnapshot } = await import('../actions/etcd.js');
+  const r = await etcdSnapshot({ file: o.file, cwd: ctx.cwd, env: ctx.env, ...(o.out ? { out: o.out } : {}) }, { onInfo: (m) => ctx.info(ctx.c.dim(m)) });
   if (ctx.flags.json) {
     ctx.json({ file: r.file, metaFile: r.metaFile, ...r.meta });
     return 0;
@@ -19,15 +17,14 @@ export async function runEtcdSnapshot(ctx: CliContext, o: { file: string; out?: 
 }
 
 export async function runEtcdRestore(ctx: CliContext, snapshot: string, o: { file: string; yes?: boolean; force?: boolean }): Promise<number> {
-  const { loadSpec } = await import('../spec/load.js');
-  const { restoreEtcd } = await import('../reconcile/etcd/restore.js');
-  const { confirm, interruptHandler } = await import('./cluster-run.js');
-  const loaded = loadSpec(o.file, ctx.cwd);
-  const name = loaded.spec.name;
-  await confirm(ctx, `This replaces etcd of cluster ${name} with ${snapshot}. Type the cluster name to continue:`, name, o.yes);
+  const { etcdRestore } = await import('../actions/etcd.js');
+  const { confirm, interruptHandler } = await import('./interaction.js');
   const intr = interruptHandler(ctx);
   try {
-    const r = await restoreEtcd(loaded, ctx.env, resolve(ctx.cwd, snapshot), { force: o.force ?? false, signal: intr.signal, onProgress: (m) => ctx.info(ctx.c.dim(m)) });
+    const r = await etcdRestore(
+      { file: o.file, cwd: ctx.cwd, env: ctx.env, snapshot, ...(o.force ? { force: true } : {}) },
+      { signal: intr.signal, onInfo: (m) => ctx.info(ctx.c.dim(m)), confirm: (name) => confirm(ctx, `This replaces etcd of cluster ${name} with ${snapshot}. Type the cluster name to continue:`, name, o.yes) },
+    );
     if (ctx.flags.json) {
       ctx.json(r);
       return 0;

@@ -48,6 +48,7 @@ export function createProgress(ctx: CliContext): Progress {
   let timer: NodeJS.Timeout | null = null;
   const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
   let frame = 0;
+  let finished = false;
   const render = (): void => {
     frame = (frame + 1) % frames.length;
     const lines = [...rows.entries()].map(([key, r]) => {
@@ -68,6 +69,8 @@ export function createProgress(ctx: CliContext): Progress {
       render();
     },
     done: () => {
+      if (finished) return;
+      finished = true;
       if (timer) clearInterval(timer);
       timer = null;
       render();

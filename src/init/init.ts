@@ -60,7 +60,7 @@ export async function initCluster(opts: InitOptions): Promise<InitResult> {
   if (wantHooks) checkHooks(repo, { ...(opts.force ? { force: true } : {}) });
 
   mkdirSync(dir, { recursive: true });
-  const { initSecrets } = await import('../sops/cluster.js');
+  const { initSecrets } = await import('../clusterdir/secrets.js');
   const secrets = await initSecrets(dir, opts.env, { ...(opts.force ? { force: true } : {}), ...(opts.warn ? { warn: opts.warn } : {}) });
   const written: string[] = [];
   if (secrets.sopsConfigWritten) written.push(secrets.sopsConfig);

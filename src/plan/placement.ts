@@ -1,7 +1,7 @@
 // Owns placement and capacity: control planes spread across hosts, workers by seed 003's interleaved slot
 // algorithm over residual capacity, pins honoured exactly, and a clear error when something does not fit.
 import { CloudlabError, EXIT_INVALID, type Problem } from '../core/errors.js';
-import type { NodeIdentity } from './identities.js';
+import type { NodeIdentity } from '../spec/identities.js';
 
 export interface Capacity {
   cores: number;

@@ -2,9 +2,9 @@
 // files; the same input gives the same plan, byte for byte.
 import type { LoadedSpec } from '../spec/load.js';
 import { defaultKubernetesFor, normalizeKubernetesVersion, normalizeTalosVersion } from '../spec/versions.js';
-import { parseCidr } from './addressing.js';
+import { parseCidr } from '../spec/addressing.js';
 import { metalNodeSchematic } from './metal-network.js';
-import { deriveIdentities, type NodeIdentity } from './identities.js';
+import { deriveIdentities, type NodeIdentity } from '../spec/identities.js';
 import { placeNodes, type Capacity } from './placement.js';
 import type { Plan, PlanHost, PlanNode, PlanPatch, PlanPlatform, PlanSchematic } from './types.js';
 import type { ClusterSpec } from '../spec/schema.js';

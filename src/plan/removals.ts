@@ -2,7 +2,7 @@
 // first, then control planes one at a time, highest-numbered first; each with the address it had (derived as the
 // planner would have, so a removed node is still reachable), and the steps its removal takes, for `plan` to show.
 import type { ClusterSpec } from '../spec/schema.js';
-import { deriveIdentities } from './identities.js';
+import { deriveIdentities } from '../spec/identities.js';
 import type { Plan } from './types.js';
 
 export interface RemovalCandidate {

@@ -1,8 +1,9 @@
 // Owns the Plan's shape: everything later stages (render, reconcile, status) need, fully resolved and
 // deterministic. A Plan is plain JSON data: no functions, no secrets.
 import type { Patch, SecretRef } from '../spec/schema.js';
+import type { Role } from '../spec/identities.js';
 
-export type Role = 'controlplane' | 'worker';
+export type { Role };
 
 /** A config patch with where it came from, so patch errors can name it. */
 export interface PlanPatch {

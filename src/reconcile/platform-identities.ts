@@ -5,7 +5,7 @@ import { CloudlabError, EXIT_FAILURE } from '../core/errors.js';
 import type { Plan } from '../plan/types.js';
 import type { ProxmoxClient } from '../providers/proxmox/client.js';
 import { addonIdentity, checkAddonToken, ensureAddonIdentity, missingAdminPrivileges, pveumCommands, type AddonIdentity, type AddonJob } from '../providers/proxmox/identities.js';
-import { getSecretValue, setSecretValue, SECRETS_FILE } from '../sops/cluster.js';
+import { getSecretValue, setSecretValue, SECRETS_FILE } from '../clusterdir/index.js';
 import type { DoctorCheck } from '../providers/proxmox/doctor.js';
 
 export interface IdentityOutcome {

@@ -9,7 +9,7 @@ import { schematicId, imageUrls } from '../render/image/schematic.js';
 import type { EventSink } from './engine.js';
 import type { NodeAction } from './diff.js';
 import type { Session } from './session.js';
-import { clusterBundle, resolveSecretRef, talosCredentials } from './session.js';
+import { clusterBundle, configSecrets, resolveSecretRef, talosCredentials } from '../clusterdir/index.js';
 import { TalosHandle } from './talos-handle.js';
 import { DEFAULT_TIMEOUTS, type ApplyState, type ApplyTimeouts, type ImageDownload, type ImageFacts, type ImageRef, type SchematicFacts, type StepFacts } from './steps/state.js';
 
@@ -87,32 +87,28 @@ export async function prepareApply(session: Session, opts: PrepareOptions = {}):
   const { env, dir, plan } = session;
   const dryRun = Boolean(opts.dryRun);
   // Secrets bundle first: created once (encrypted) before any node learns it.
-  const b = await clusterBundle(dir, plan, env, { create: !dryRun });
+  const b = await clusterBundle(dir, env, dryRun ? {} : { create: { talosVersion: plan.cluster.talosVersion } });
   const bundle = b?.bundle ?? null;
   if (b?.created) opts.events?.({ type: 'info', message: 'created the cluster secrets bundle (talos-secrets.enc.yaml, SOPS-encrypted)', at: new Date().toISOString() });
 
-  const extraSecrets: Record<string, string> = {};
-  if (plan.extensionServices.tailscale) {
-    const ref = plan.extensionServices.tailscale.authKey;
-    const key = await resolveSecretRef(ref, dir, plan.secretsFile, env, 'extensionServices.tailscale.authKey');
-    if (!key && !dryRun) throw new CloudlabError({ code: 'SECRET_MISSING', exitCode: EXIT_INVALID, message: `the tailscale auth key (${ref.fromSecret ?? ref.fromEnv}) is not set`, hint: 'run `cloudlab secrets set tailscale.authKey`' });
-    // Rendering looks the key up by the name the spec gives it (extensionServices.tailscale.authKey.fromSecret/fromEnv).
-    if (key) extraSecrets[ref.fromSecret ?? ref.fromEnv ?? 'tailscale.authKey'] = key;
-  }
+  // Secret values config patches need (the tailscale auth key), as render takes them.
+  const renderSecrets = await configSecrets(plan, dir, env);
+  const tsRef = plan.extensionServices.tailscale?.authKey;
+  const tsKey = tsRef ? await resolveSecretRef(tsRef, dir, plan.secretsFile, env, 'extensionServices.tailscale.authKey') : undefined;
+  if (tsRef && !tsKey && !dryRun) throw new CloudlabError({ code: 'SECRET_MISSING', exitCode: EXIT_INVALID, message: `the tailscale auth key (${tsRef.fromSecret ?? tsRef.fromEnv}) is not set`, hint: `run \`cloudlab secrets set ${tsRef.fromSecret ?? 'tailscale.authKey'}\`` });
+  const tailscaleKeyMissing = Boolean(tsRef) && !tsKey;
 
   // Render every node's config once before anything changes: a patch that does not apply fails here, located
   // in the spec, with nothing created. Addresses not known yet (DHCP) get documentation-range placeholders
   // (192.0.2.0/24, never contacted): patches do not depend on them.
-  const tsRef = plan.extensionServices.tailscale?.authKey;
-  const tailscaleKeyMissing = Boolean(tsRef) && !extraSecrets[tsRef?.fromSecret ?? tsRef?.fromEnv ?? 'tailscale.authKey'];
   if (bundle && !tailscaleKeyMissing) {
     const { renderNodeConfig } = await import('../render/talos/config.js');
-    const { locatePatchError } = await import('../render/commands.js');
+    const { locatePatchError } = await import('../render/patch-location.js');
     const placeholders = Object.fromEntries(plan.nodes.filter((n) => !n.ip).map((n, i) => [n.name, `192.0.2.${(i % 250) + 1}`]));
     const trial = resolveAddresses(plan, placeholders);
     for (const n of trial.nodes) {
       try {
-        await renderNodeConfig(trial, n, bundle, { secrets: extraSecrets, env: extraSecrets });
+        await renderNodeConfig(trial, n, bundle, renderSecrets);
       } catch (e) {
         throw locatePatchError(e, session.loaded);
       }
@@ -128,7 +124,7 @@ export async function prepareApply(session: Session, opts: PrepareOptions = {}):
     allowReboot: Boolean(opts.allowReboot),
     timeouts: { ...DEFAULT_TIMEOUTS, ...(opts.timeouts ?? {}) },
     bundle,
-    extraSecrets,
+    renderSecrets,
     // Credentials are made when first needed: the talosconfig lists the addresses known by then.
     talos: new TalosHandle(session.talosPort, async () => {
       const r = await talosCredentials(dir, resolveAddresses(plan, Object.fromEntries(addresses)), bundle!, env);

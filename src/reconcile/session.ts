@@ -1,21 +1,17 @@
-// Owns preparing a run against the live cluster: the Proxmox connection (spec + env + encrypted secrets),
-// the Talos secrets bundle (created once, SOPS-encrypted, reused ever after), client credentials, the image,
-// and the first observation of the world.
+// Owns opening a run against the live cluster: the Proxmox connection (spec + env + encrypted secrets), the
+// Talos API port, and the first observation of the world (and its diff with the plan).
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
-import { registerSecret } from '../core/redact.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { planCluster } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
-import type { SecretRef } from '../spec/schema.js';
 import type { SourceMap } from '../spec/source.js';
 import { parse as parseYaml } from 'yaml';
 import { ProxmoxClient, connectionFromEnv, type ProxmoxConnection } from '../providers/proxmox/client.js';
 import { observeProxmox, type ObservedWorld } from './observe.js';
 import { collisionError, diffWorld, type Diff } from './diff.js';
-import type { SecretsBundle } from '../render/talos/secrets.js';
-import type { TalosCredentials } from '../providers/talos/client.js';
+import { resolveSecretRef } from '../clusterdir/secrets.js';
 
 export interface Session {
   loaded: LoadedSpec;
@@ -29,24 +25,6 @@ export interface Session {
   /** Talos API port (50000; tests may override). */
   talosPort: number;
   warnings: string[];
-}
-
-/** Reads a secret the spec refers to (env var or the encrypted secrets file). */
-export async function resolveSecretRef(ref: SecretRef, dir: string, secretsFile: string, env: NodeJS.ProcessEnv, what: string): Promise<string | undefined> {
-  if (ref.fromEnv) return env[ref.fromEnv] || undefined;
-  if (!ref.fromSecret) return undefined;
-  const file = resolve(dir, secretsFile);
-  if (!existsSync(file)) return undefined;
-  const { readSecretFile } = await import('../sops/index.js');
-  const { parse } = await import('yaml');
-  const doc = parse(await readSecretFile(file, env)) as Record<string, unknown> | null;
-  let cur: unknown = doc;
-  for (const k of ref.fromSecret.split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
-  if (cur === undefined || cur === null) return undefined;
-  if (typeof cur !== 'string' && typeof cur !== 'number') throw new CloudlabError({ code: 'SECRET_SHAPE', message: `${what}: ${ref.fromSecret} in ${secretsFile} is not a string`, exitCode: EXIT_INVALID });
-  const v = String(cur);
-  registerSecret(v);
-  return v;
 }
 
 /** The Proxmox connection for a plan: spec values, CLOUDLAB_PROXMOX_* overrides, the token secret from its source. */
@@ -144,56 +122,4 @@ export async function openSession(loaded: LoadedSpec, env: NodeJS.ProcessEnv, op
     await proxmox.close();
     throw e;
   }
-}
-
-/** The Talos secrets bundle of the cluster: read from talos-secrets.enc.yaml, or (create=true) generated and written encrypted. */
-export async function clusterBundle(dir: string, plan: Plan, env: NodeJS.ProcessEnv, opts: { create: boolean }): Promise<{ bundle: SecretsBundle; created: boolean } | null> {
-  const { TALOS_SECRETS_FILE, SOPS_CONFIG_FILE, findSopsConfig } = await import('../sops/index.js');
-  const { readBundle, writeBundle } = await import('../render/talos/bundle-io.js');
-  const file = join(dir, TALOS_SECRETS_FILE);
-  if (existsSync(file)) return { bundle: await readBundle(file, env), created: false };
-  if (!opts.create) return null;
-  if (!findSopsConfig(dir)) {
-    throw new CloudlabError({ code: 'SECRETS_NOT_INITIALISED', exitCode: EXIT_INVALID, message: `no ${SOPS_CONFIG_FILE} for ${dir}: cloudlab writes the cluster's secrets only SOPS-encrypted`, hint: 'run `cloudlab secrets init` in the cluster directory first (it creates an age key and .sops.yaml)' });
-  }
-  const { generateSecretsBundle } = await import('../render/talos/secrets.js');
-  const bundle = await generateSecretsBundle({ talosVersion: plan.cluster.talosVersion });
-  await writeBundle(file, bundle, env);
-  return { bundle, created: true };
-}
-
-/**
- * Talos client credentials: the existing encrypted talosconfig's certificate while it is still valid (same CA, 30+ days
- * left; it names no endpoints, so a changed address list keeps it), else a fresh admin cert. The outputs step writes
- * the talosconfig with the final addresses (C3).
- */
-export async function talosCredentials(dir: string, plan: Plan, bundle: SecretsBundle, env: NodeJS.ProcessEnv): Promise<{ creds: TalosCredentials; talosconfig: string; reused: boolean }> {
-  const { TALOSCONFIG_FILE, readSecretFile } = await import('../sops/index.js');
-  const { generateTalosconfig, parseTalosconfig } = await import('../render/talos/talosconfig.js');
-  const { X509Certificate } = await import('node:crypto');
-  const endpoints = plan.nodes.filter((n) => n.role === 'controlplane' && n.ip).map((n) => n.ip!);
-  const nodes = plan.nodes.filter((n) => n.ip).map((n) => n.ip!);
-  const file = join(dir, TALOSCONFIG_FILE);
-  if (existsSync(file)) {
-    try {
-      const text = await readSecretFile(file, env);
-      const parsed = parseTalosconfig(text, file);
-      const ctx = parsed.contexts[plan.cluster.name];
-      if (ctx) {
-        const cert = new X509Certificate(ctx.crt);
-        const thirtyDays = 30 * 24 * 3600 * 1000;
-        const sameCa = ctx.ca.trim() === bundle.certs.os.crt.trim();
-        if (sameCa && new Date(cert.validTo).getTime() - Date.now() > thirtyDays) {
-          registerSecret(ctx.key);
-          return { creds: { ca: ctx.ca, crt: ctx.crt, key: ctx.key }, talosconfig: text, reused: true };
-        }
-      }
-    } catch {
-      // Unreadable or stale: a new one is generated below and replaces it at the end of apply.
-    }
-  }
-  const talosconfig = await generateTalosconfig(bundle, { context: plan.cluster.name, endpoints, nodes });
-  const ctx = parseTalosconfig(talosconfig).contexts[plan.cluster.name]!;
-  registerSecret(ctx.key);
-  return { creds: { ca: ctx.ca, crt: ctx.crt, key: ctx.key }, talosconfig, reused: false };
 }

@@ -5,7 +5,7 @@
 import { agentNics, pickNodeAddress } from '../providers/proxmox/agent-address.js';
 import type { Session } from './session.js';
 import type { Diff } from './diff.js';
-import { clusterBundle, talosCredentials } from './session.js';
+import { clusterBundle, talosCredentials } from '../clusterdir/index.js';
 import { probeTalos } from './talos-ops.js';
 import { upgradeTarget } from './talos-versions.js';
 
@@ -63,7 +63,7 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
     errors.push(node ? `${node}: ${text}` : text);
     if (node) nodeErrors.set(node, [...(nodeErrors.get(node) ?? []), text]);
   };
-  const b = await clusterBundle(dir, plan, env, { create: false }).catch((e: unknown) => {
+  const b = await clusterBundle(dir, env).catch((e: unknown) => {
     fail(null, `cannot read the cluster secrets: ${msg(e)}`);
     return null;
   });

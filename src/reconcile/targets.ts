@@ -2,7 +2,7 @@
 // targeted run acts on those nodes only and still has what they need (their host's image, the bootstrap a joining
 // node waits for …); steps nothing targeted depends on (other nodes, cluster health, outputs) are left out.
 import { invalidInput } from '../core/errors.js';
-import { didYouMean } from '../spec/source.js';
+import { didYouMean } from '../core/suggest.js';
 
 export interface TargetableStep {
   id: string;

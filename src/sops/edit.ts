@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parseDocument, isMap } from 'yaml';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
-import { SECRETS_FILE } from './cluster.js';
 import { readSecretBytes, writeEncryptedFile } from './files.js';
 import { formatFromPath, type SopsFormat } from './codec.js';
 
@@ -81,9 +80,4 @@ export async function editEncryptedFile(path: string, env: NodeJS.ProcessEnv, op
     }
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** Edits the cluster's secrets file; returns whether it changed. */
-export async function editSecrets(clusterDir: string, env: NodeJS.ProcessEnv, opts: { timeoutMs: number; warn?: (m: string) => void }): Promise<boolean> {
-  return editEncryptedFile(join(clusterDir, SECRETS_FILE), env, opts);
 }

@@ -6,7 +6,8 @@ import type { z } from 'zod';
 import { CloudlabError, EXIT_INVALID, type Problem } from '../core/errors.js';
 import { readTextFile } from '../core/files.js';
 import { clusterSpecSchema, type ClusterSpec, API_VERSION, KIND } from './schema.js';
-import { SourceMap, didYouMean, formatPath, type PathSegment } from './source.js';
+import { SourceMap, formatPath, type PathSegment } from './source.js';
+import { didYouMean } from '../core/suggest.js';
 import { validateSpec } from './validate.js';
 
 export interface LoadedSpec {

@@ -66,39 +66,3 @@ export class SourceMap {
     return { file: this.file, line: pos.line, column: pos.column, path: formatPath(path), message, ...(hint ? { hint } : {}) };
   }
 }
-
-/** Levenshtein distance, for did-you-mean hints. */
-export function editDistance(a: string, b: string): number {
-  const m = a.length;
-  const n = b.length;
-  const prev = new Array<number>(n + 1);
-  for (let j = 0; j <= n; j++) prev[j] = j;
-  for (let i = 1; i <= m; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= n; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[n]!;
-}
-
-/** The closest candidate to `word`, if it is close enough to be a plausible typo. */
-export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  const limit = Math.max(2, Math.floor(word.length / 3));
-  if (best !== undefined && bestD <= limit) return best;
-  // Case-insensitive or separator variants (memory_mib vs memoryMiB).
-  const norm = (s: string): string => s.toLowerCase().replace(/[-_]/g, '');
-  return candidates.find((c) => norm(c) === norm(word) || norm(c).startsWith(norm(word)) || norm(word).startsWith(norm(c)));
-}

@@ -3,13 +3,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Problem } from '../core/errors.js';
-import { deriveIdentities, type NodeIdentity } from '../plan/identities.js';
-import { broadcastAddress, cidrContains, hasHostBits, networkAddress, parseCidr, usableRange, ipToInt } from '../plan/addressing.js';
+import { deriveIdentities, type NodeIdentity } from './identities.js';
+import { broadcastAddress, cidrContains, hasHostBits, networkAddress, parseCidr, usableRange, ipToInt } from './addressing.js';
 import { checkVersions, talosMinor } from './versions.js';
 import { OFFICIAL_EXTENSIONS } from './official-extensions.js';
 import { reservedTagReason } from './tags.js';
 import { checkPlatform } from './validate-platform.js';
-import { didYouMean, type PathSegment } from './source.js';
+import { type PathSegment } from './source.js';
+import { didYouMean } from '../core/suggest.js';
 import type { LoadedSpec } from './load.js';
 
 const VMID_MIN = 100;

@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { harness, kubeconfigServer, specHead } from './harness.js';
-import { readSecretFile, KUBECONFIG_FILE, TALOSCONFIG_FILE, TALOS_SECRETS_FILE } from '../../src/sops/index.js';
+import { readSecretFile } from '../../src/sops/index.js';
+import { KUBECONFIG_FILE, TALOSCONFIG_FILE, TALOS_SECRETS_FILE } from '../../src/clusterdir/index.js';
 
 const run = promisify(execFile);
 

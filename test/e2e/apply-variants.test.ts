@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { harness, kubeconfigServer, specHead } from './harness.js';
-import { readSecretFile, KUBECONFIG_FILE } from '../../src/sops/index.js';
+import { readSecretFile } from '../../src/sops/index.js';
+import { KUBECONFIG_FILE } from '../../src/clusterdir/index.js';
 
 const head = (name: string): string => specHead(name, 'v1.11.5');
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { harness, specHead } from './harness.js';
-import { readSecretFile, KUBECONFIG_FILE, TALOSCONFIG_FILE } from '../../src/sops/index.js';
+import { readSecretFile } from '../../src/sops/index.js';
+import { KUBECONFIG_FILE, TALOSCONFIG_FILE } from '../../src/clusterdir/index.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
 
 const spec = (name: string, net: string, cni: string): string => `${specHead(name, 'v1.14.4')}  hosts: [{ name: pve1 }]

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { harness } from './harness.js';
 import { cli } from '../helpers/cli.js';
-import { readSecretFile, KUBECONFIG_FILE } from '../../src/sops/index.js';
+import { readSecretFile } from '../../src/sops/index.js';
+import { KUBECONFIG_FILE } from '../../src/clusterdir/index.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/ha.yaml', import.meta.url));

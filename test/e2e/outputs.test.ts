@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { harness, specHead } from './harness.js';
-import { readSecretFile, TALOSCONFIG_FILE } from '../../src/sops/index.js';
+import { readSecretFile } from '../../src/sops/index.js';
+import { TALOSCONFIG_FILE } from '../../src/clusterdir/index.js';
 import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
 
 test('C3: DHCP: the talosconfig lists every control plane address, and a re-apply leaves it unchanged', async () => {

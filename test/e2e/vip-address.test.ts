@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { harness, specHead } from './harness.js';
-import { readSecretFile, KUBECONFIG_FILE } from '../../src/sops/index.js';
+import { readSecretFile } from '../../src/sops/index.js';
+import { KUBECONFIG_FILE } from '../../src/clusterdir/index.js';
 
 const SPEC = `${specHead('viphold')}  hosts: [{ name: pve1 }]
 network:

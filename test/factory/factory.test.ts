@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FactoryClient } from '../../src/providers/factory/client.js';
 import { describeImage, startFactorySim, syntheticImage } from '../../src/sim/factory/server.js';
-import { confirmSchematic, didYouMean } from '../../src/render/image/factory.js';
+import { confirmSchematic } from '../../src/reconcile/factory-schematic.js';
+import { didYouMean } from '../../src/core/suggest.js';
 import { schematicId } from '../../src/render/image/schematic.js';
 import { CloudlabError } from '../../src/core/errors.js';
 

@@ -1,7 +1,7 @@
 // The apply summary says what happened: work finished for an earlier, interrupted run is not "no changes".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { summaryWords } from '../../src/cli/apply-command.js';
+import { summaryWords } from '../../src/cli/views/cluster.js';
 
 test('D19: after a partial earlier run, the summary counts the nodes configured now instead of saying "no changes"', () => {
   const ran = ['config:a-cp-2', 'config:a-cp-3', 'bootstrap'];

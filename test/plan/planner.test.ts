@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseSpec, loadSpec } from '../../src/spec/load.js';
 import { planCluster, resolveAddresses } from '../../src/plan/planner.js';
-import { deriveMac } from '../../src/plan/identities.js';
+import { deriveMac } from '../../src/spec/identities.js';
 import { applyGraph } from '../../src/reconcile/apply.js';
 import { toMermaid } from '../../src/reconcile/graph.js';
 import { clusterJsonSchema } from '../../src/spec/schema.js';

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initSecrets } from '../../src/sops/cluster.js';
-import { addFluxRecipient, ensureClusterAgeKey, FLUX_AGE_KEY } from '../../src/sops/flux-key.js';
+import { initSecrets } from '../../src/clusterdir/secrets.js';
+import { addFluxRecipient, ensureClusterAgeKey, FLUX_AGE_KEY } from '../../src/clusterdir/flux-key.js';
 import { loadSopsConfig, matchCreationRule } from '../../src/sops/config.js';
 import { writeEncryptedFile, readSecretFile } from '../../src/sops/files.js';
 

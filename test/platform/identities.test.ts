@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { clientFor, fastSim } from '../proxmox/helpers.js';
 import { ensureIdentities, planIdentities } from '../../src/reconcile/platform-identities.js';
 import { addonPrivileges } from '../../src/providers/proxmox/identities.js';
-import { initSecrets, getSecretValue } from '../../src/sops/cluster.js';
+import { initSecrets, getSecretValue } from '../../src/clusterdir/secrets.js';
 import type { Plan } from '../../src/plan/types.js';
 import { CloudlabError } from '../../src/core/errors.js';
 

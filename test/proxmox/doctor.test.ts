@@ -3,7 +3,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
-import { doctorPassed, formatDoctorReport, runDoctor, type DoctorInput } from '../../src/providers/proxmox/doctor.js';
+import { doctorPassed, runDoctor, type DoctorInput } from '../../src/providers/proxmox/doctor.js';
+import { formatDoctorReport } from '../../src/cli/views/doctor.js';
 import type { ProxmoxSimHandle } from '../../src/sim/proxmox/index.js';
 import { cli } from '../helpers/cli.js';
 import { FAST_TIMING, clientFor, fastSim } from './helpers.js';

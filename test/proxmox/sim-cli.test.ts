@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ProxmoxClient, connectionFromEnv } from '../../src/providers/proxmox/client.js';
-import { parseNodesFlag } from '../../src/sim/proxmox/cli.js';
+import { parseNodesFlag } from '../../src/sim/proxmox/flags.js';
 import { FAST_TIMING } from './helpers.js';
 
 test('cloudlab sim prints a ready line whose credentials work, and stops on SIGTERM', async () => {

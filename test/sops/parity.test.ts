@@ -8,7 +8,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateIdentity, keyFileText, sopsConfigText } from '../../src/sops/index.js';
+import { generateIdentity, keyFileText } from '../../src/sops/index.js';
+import { sopsConfigText } from '../../src/clusterdir/index.js';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/cloudlab.js');
 

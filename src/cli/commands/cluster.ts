@@ -1,11 +1,22 @@
-// Owns the commands that act on a live cluster: apply, status, destroy, unlock.
+// Owns the commands that act on a live cluster: apply, status, destroy, unlock — each parses its flags, calls
+// one action (src/actions/) and shows the result.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import type { LiveInput, Notices } from '../../actions/live.js';
 import { DEFAULT_SPEC } from './spec.js';
 
 interface CommonOpts {
   file: string;
   simulate?: boolean;
+}
+
+/** The action input of a live command: its spec, directory, environment and --simulate. */
+export function liveInput(ctx: CliContext, o: CommonOpts): LiveInput {
+  return { file: o.file, cwd: ctx.cwd, env: ctx.env, ...(o.simulate ? { simulate: true } : {}) };
+}
+
+export function notices(ctx: CliContext): Notices {
+  return { onInfo: (m) => ctx.info(ctx.c.dim(m)), onWarning: (m) => ctx.warn(m) };
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -23,7 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[plan]', 'a plan saved by `plan --out`: carry out exactly it (no prompt), or refuse if the cluster or spec changed')
     .option('--record <file>', 'write a redacted transcript of every Proxmox and Talos request and answer (for `cloudlab sim --replay`)')
     .action(async (planFile: string | undefined, o: CommonOpts & { yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; record?: string; target: string[]; maxParallelWorkers?: string }) => {
-      const { runApplyCommand } = await import('../apply-command.js');
+      const { runApplyCommand } = await import('../run-apply.js');
       const { withRecording, specNames } = await import('../record.js');
       ctx.exitCode = await withRecording(ctx, o.record, 'apply', await specNames(ctx, o.record ? o.file : undefined), () => runApplyCommand(ctx, { ...o, ...(planFile ? { planFile } : {}), ...(o.target.length ? { targets: o.target } : {}) }));
     });
@@ -33,8 +44,9 @@ export function register(program: Command, ctx: CliContext): void {
     .description('one row per node: VM, address, Talos, etcd, Kubernetes; and drift from the spec')
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
     .action(async (o: CommonOpts) => {
-      const { runStatusCommand } = await import('../apply-command.js');
-      ctx.exitCode = await runStatusCommand(ctx, o);
+      const { clusterStatusOf } = await import('../../actions/status.js');
+      const { showStatus } = await import('../views/cluster.js');
+      ctx.exitCode = showStatus(ctx, await clusterStatusOf(liveInput(ctx, o), notices(ctx)));
     });
 
   program
@@ -44,8 +56,31 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-y, --yes', 'do not ask to type the cluster name')
     .option('--purge-images', 'also delete the downloaded Talos images')
     .action(async (o: CommonOpts & { yes?: boolean; purgeImages?: boolean }) => {
-      const { runDestroyCommand } = await import('../apply-command.js');
-      ctx.exitCode = await runDestroyCommand(ctx, o);
+      const { destroyCluster } = await import('../../actions/destroy.js');
+      const { confirm } = await import('../interaction.js');
+      const { createProgress } = await import('../progress.js');
+      const { describeHolder } = await import('../views/cluster.js');
+      const progress = createProgress(ctx);
+      try {
+        const r = await destroyCluster(liveInput(ctx, o), { purgeImages: Boolean(o.purgeImages) }, {
+          ...notices(ctx),
+          events: progress.event,
+          confirm: async (cluster, vms) => {
+            ctx.info(`This deletes ${vms.length} VM(s) of cluster ${cluster} and their disks:`);
+            for (const v of vms) ctx.info(`  - ${v.name} (VMID ${v.vmid} on ${v.host})`);
+            await confirm(ctx, `Type the cluster name (${cluster}) to confirm:`, cluster, o.yes);
+          },
+          onStaleLock: (h, why) => ctx.warn(`took over a stale cluster lock of ${describeHolder(h)}: ${why}`),
+          onLockLost: (m) => ctx.warn(m),
+        });
+        progress.done();
+        for (const s of r.skipped) ctx.warn(s);
+        if (!r.existed) ctx.out(`No VMs of cluster ${r.cluster} exist; nothing to destroy.`);
+        else if (ctx.flags.json) ctx.io.stdout.write(JSON.stringify({ type: 'summary', deleted: r.deleted, imagesDeleted: r.imagesDeleted, skipped: r.skipped }) + '\n');
+        else ctx.out(`Deleted ${r.deleted.length} VM(s)${r.imagesDeleted.length ? ` and ${r.imagesDeleted.length} image(s)` : ''}; ${r.untouched} other VM(s) untouched.`);
+      } finally {
+        progress.done();
+      }
     });
 
   program
@@ -53,7 +88,9 @@ export function register(program: Command, ctx: CliContext): void {
     .description('remove a stale cluster lock left by a dead apply')
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
     .action(async (o: CommonOpts) => {
-      const { runUnlockCommand } = await import('../apply-command.js');
-      ctx.exitCode = await runUnlockCommand(ctx, o);
+      const { unlockCluster } = await import('../../actions/unlock.js');
+      const { cluster, removed: r } = await unlockCluster({ file: o.file, cwd: ctx.cwd, env: ctx.env }, notices(ctx));
+      if (r === 'none') ctx.out(`cluster ${cluster} was not locked`);
+      else ctx.out(`removed the lock of cluster ${cluster}${r ? ` held by ${r.owner}@${r.host} (${r.operation} since ${r.since})` : ''}`);
     });
 }

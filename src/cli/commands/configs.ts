@@ -16,38 +16,15 @@ interface ExportFlags {
 }
 
 async function exportConfig(ctx: CliContext, kind: 'kubeconfig' | 'talosconfig', o: ExportFlags): Promise<void> {
-  const { join, resolve } = await import('node:path');
-  const { existsSync, readFileSync } = await import('node:fs');
-  const s = await import('../../sops/index.js');
-  const { writeSecretFile } = await import('../../core/files.js');
-  const { CloudlabError, EXIT_INVALID } = await import('../../core/errors.js');
-  const dir = await clusterDirOf(ctx, o);
-  const encPath = join(dir, kind === 'kubeconfig' ? s.KUBECONFIG_FILE : s.TALOSCONFIG_FILE);
-  if (!existsSync(encPath)) throw new CloudlabError({ code: 'CONFIG_NOT_FOUND', exitCode: EXIT_INVALID, message: `${encPath} does not exist yet`, hint: 'it is written by `cloudlab apply` once the cluster is up' });
-  const plain = await s.readSecretFile(encPath, ctx.env);
-  if (o.stdout) {
-    ctx.io.stdout.write(plain);
-    return;
-  }
-  if (o.output) {
-    const out = resolve(ctx.cwd, o.output);
-    const { assertPlaintextTargetSafe } = await import('../../core/git-guard.js');
-    assertPlaintextTargetSafe(out, `${kind} --output`, o.force);
-    writeSecretFile(out, plain);
-    if (ctx.flags.json) ctx.json({ written: out });
-    else ctx.info(`wrote ${out} (mode 0600)`);
-    return;
-  }
-  const name = o.name ?? s.configClusterName(plain, kind);
-  if (!name) throw new CloudlabError({ code: 'CONFIG_INVALID', exitCode: EXIT_INVALID, message: `cannot tell the cluster name from ${encPath}`, hint: 'pass --name <cluster>' });
-  const { kubeconfigTarget, talosconfigPath } = await import('../../core/client-config-paths.js');
-  // The file kubectl / talosctl would write: client-go's merge target, talosctl's first existing writable config.
-  const target = o.merge ? resolve(ctx.cwd, o.merge) : resolve(ctx.cwd, kind === 'kubeconfig' ? kubeconfigTarget(ctx.env) : talosconfigPath(ctx.env, undefined, 'write'));
-  const existing = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-  const merged = kind === 'kubeconfig' ? s.mergeKubeconfig(existing, plain, name, { setCurrent: o.setCurrent !== false, existingFile: target }) : s.mergeTalosconfig(existing, plain, name, { setCurrent: o.setCurrent !== false, existingFile: target });
-  writeSecretFile(target, merged);
-  if (ctx.flags.json) ctx.json({ merged: target, context: name });
-  else ctx.info(`merged context "${name}" into ${target}${o.setCurrent === false ? '' : ' (now current)'}`);
+  const { exportClientConfig } = await import('../../actions/configs.js');
+  const target = o.stdout ? { kind: 'stdout' as const } : o.output ? { kind: 'file' as const, path: o.output, ...(o.force ? { force: true } : {}) } : { kind: 'merge' as const, ...(o.merge ? { path: o.merge } : {}), ...(o.name ? { name: o.name } : {}), setCurrent: o.setCurrent !== false };
+  const r = await exportClientConfig({ dir: await clusterDirOf(ctx, o), cwd: ctx.cwd, env: ctx.env }, kind, target);
+  if (r.kind === 'stdout') ctx.io.stdout.write(r.text);
+  else if (r.kind === 'file') {
+    if (ctx.flags.json) ctx.json({ written: r.written });
+    else ctx.info(`wrote ${r.written} (mode 0600)`);
+  } else if (ctx.flags.json) ctx.json({ merged: r.merged, context: r.context });
+  else ctx.info(`merged context "${r.context}" into ${r.merged}${o.setCurrent === false ? '' : ' (now current)'}`);
 }
 
 function exportCommand(program: Command, ctx: CliContext, kind: 'kubeconfig' | 'talosconfig'): void {
@@ -76,21 +53,7 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--namespace <ns>', 'namespace of the Secret', 'flux-system')
       .option('--name <name>', 'name of the Secret', 'sops-age'),
   ).action(async (o: ExportFlags & { namespace: string }) => {
-    const s = await import('../../sops/index.js');
-    const { join } = await import('node:path');
-    const { existsSync } = await import('node:fs');
-    const { CloudlabError, EXIT_INVALID } = await import('../../core/errors.js');
-    const dir = await clusterDirOf(ctx, o);
-    const identities = s.findAgeIdentities(ctx.env, { warn: (m) => ctx.warn(m) });
-    let wanted: string[] = [];
-    const cfg = join(dir, s.SOPS_CONFIG_FILE);
-    if (existsSync(cfg)) wanted = s.matchCreationRule(s.loadSopsConfig(cfg), join(dir, s.SECRETS_FILE)).recipients;
-    const pairs = await Promise.all(identities.map(async (id) => ({ id, recipient: await s.recipientOf(id) })));
-    const chosen = wanted.length ? pairs.filter((p) => wanted.includes(p.recipient)) : pairs.slice(0, 1);
-    if (!chosen.length) {
-      throw new CloudlabError({ code: 'SOPS_NO_MATCHING_KEY', exitCode: EXIT_INVALID, message: `none of the loaded age identities matches the cluster's recipients (${wanted.join(', ') || 'no .sops.yaml'})`, hint: 'set SOPS_AGE_KEY_FILE to the cluster key file, or run `cloudlab secrets init`' });
-    }
-    const keyFile = chosen.map((p) => `# public key: ${p.recipient}\n${p.id}\n`).join('');
-    ctx.io.stdout.write(s.fluxSopsSecret(keyFile, { name: o.name ?? 'sops-age', namespace: o.namespace }));
+    const { fluxSopsSecretOf } = await import('../../actions/configs.js');
+    ctx.io.stdout.write(await fluxSopsSecretOf({ dir: await clusterDirOf(ctx, o), env: ctx.env }, { name: o.name ?? 'sops-age', namespace: o.namespace }, { onWarning: (m) => ctx.warn(m) }));
   });
 }

@@ -1,5 +1,5 @@
-// Owns the `cloudlab doctor` command: checks a Proxmox endpoint against what cloudlab needs (implementation
-// lazy-loaded). The token secret comes only from CLOUDLAB_PROXMOX_TOKEN_SECRET, never from a flag.
+// Owns the `cloudlab doctor` command: checks a Proxmox endpoint against what cloudlab needs (from flags, or
+// -f SPEC). The token secret comes only from CLOUDLAB_PROXMOX_TOKEN_SECRET, never from a flag.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 
@@ -25,15 +25,16 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--disk <GiB>', 'total disk the plan needs', '0')
     .option('--ops <list>', 'operations to check privileges for', 'create,download,delete,agent')
     .option('--record <file>', 'write a redacted transcript of every Proxmox request and answer (for `cloudlab sim --replay`)')
-    .action(async (o: import('../../providers/proxmox/doctor-cli.js').DoctorFlags & { file?: string; record?: string }) => {
+    .action(async (o: import('../../actions/doctor.js').DoctorFlags & { file?: string; record?: string }) => {
+      const { doctorFromFlags, doctorFromSpec } = await import('../../actions/doctor.js');
+      const { formatDoctorReport } = await import('../views/doctor.js');
       const { withRecording, specNames } = await import('../record.js');
+      const notices = { onWarning: (m: string) => ctx.warn(m) };
       ctx.exitCode = await withRecording(ctx, o.record, 'doctor', [...(o.node ?? []), ...(await specNames(ctx, o.record ? o.file : undefined))], async () => {
-        if (o.file) {
-          const { runSpecDoctor } = await import('../doctor-spec.js');
-          return runSpecDoctor(ctx, o.file);
-        }
-        const { runDoctorCommand } = await import('../../providers/proxmox/doctor-cli.js');
-        return runDoctorCommand(ctx, o);
+        const r = o.file ? await doctorFromSpec({ file: o.file, cwd: ctx.cwd, env: ctx.env }, notices) : await doctorFromFlags(ctx.env, o, notices);
+        if (ctx.flags.json) ctx.json(r.report);
+        else ctx.out(formatDoctorReport(r.report, ctx.flags.color));
+        return r.passed ? 0 : 1;
       });
     });
 }

@@ -14,10 +14,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--talos-version <version>', 'Talos version the bundle is for (older contracts use other algorithms)')
     .option('--force', 'overwrite an existing file, and write even inside a git work tree where git does not ignore it')
     .action(async (o: { outputFile: string; talosVersion?: string; force?: boolean }) => {
-      const { assertPlaintextTargetSafe } = await import('../../core/git-guard.js');
-      const { resolve } = await import('node:path');
-      assertPlaintextTargetSafe(resolve(ctx.cwd, o.outputFile), 'gen secrets', o.force);
-      const { runGenSecrets } = await import('../../render/commands.js');
+      const { runGenSecrets } = await import('../../actions/gen.js');
       const r = await runGenSecrets({ cwd: ctx.cwd, output: o.outputFile, ...(o.talosVersion ? { talosVersion: o.talosVersion } : {}), ...(o.force ? { force: true } : {}) });
       if (ctx.flags.json) ctx.json({ file: r.path });
       else ctx.info(`wrote ${r.path} (plaintext Talos secrets: keep it safe or encrypt it)`);
@@ -44,7 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--with-examples <bool>', 'accepted for talosctl compatibility; comments are never written')
     .option('--force', 'overwrite existing files')
     .action(async (name: string, endpoint: string, o: Record<string, unknown>) => {
-      const { runGenConfig } = await import('../../render/commands.js');
+      const { runGenConfig } = await import('../../actions/gen.js');
       const r = await runGenConfig(name, endpoint, { cwd: ctx.cwd, env: ctx.env, ...(o as object) } as Parameters<typeof runGenConfig>[2]);
       if (ctx.flags.json) ctx.json({ files: r.files });
       else for (const f of r.files) ctx.info(`wrote ${f}`);

@@ -18,7 +18,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[file]', 'schematic file, or - for stdin', '-')
     .option('--factory <url>', 'also create the schematic on this Image Factory and check it computes the same ID')
     .action(async (file: string, o: { factory?: string }) => {
-      const { runSchematicId, confirmSchematicOnline } = await import('../../render/commands.js');
+      const { runSchematicId, confirmSchematicOnline } = await import('../../actions/image.js');
       let text: string;
       if (file === '-') {
         if (!ctx.io.stdin) throw new Error('no standard input');
@@ -40,7 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
     .option('--online', "check the Talos version and extensions with the spec's Image Factory and confirm the schematic ID")
     .action(async (o: { file: string; online?: boolean }) => {
-      const { runImageUrls } = await import('../../render/commands.js');
+      const { runImageUrls } = await import('../../actions/image.js');
       const r = await runImageUrls({ cwd: ctx.cwd, file: o.file, ...(o.online ? { online: true } : {}) });
       if (ctx.flags.json) ctx.json(r);
       else {

@@ -23,27 +23,26 @@ export function register(program: Command, ctx: CliContext): void {
         const { CloudlabError, EXIT_INVALID } = await import('../../core/errors.js');
         throw new CloudlabError({ code: 'PLAN_OUT_OFFLINE', exitCode: EXIT_INVALID, message: '--out saves a plan against the live cluster; --offline/--graph do not make one', hint: 'drop --offline to save a plan apply can carry out' });
       }
-      if (o.graph && !o.offline) {
-        const { runLiveGraph } = await import('../apply-command.js');
-        ctx.exitCode = await runLiveGraph(ctx, { file: o.file, ...(o.simulate ? { simulate: true } : {}) });
+      const { liveInput, notices } = await import('./cluster.js');
+      if (o.graph) {
+        const { stepGraph } = await import('../../actions/plan.js');
+        const { toMermaid } = await import('../../reconcile/graph.js');
+        ctx.io.stdout.write(toMermaid(await stepGraph({ ...liveInput(ctx, o), ...(o.offline ? { offline: true } : {}) }, notices(ctx))));
         return;
       }
       if (!o.offline) {
-        const { runLivePlan } = await import('../live-plan.js');
-        ctx.exitCode = await runLivePlan(ctx, o.file, { detailedExitcode: Boolean(o.detailedExitcode), ...(o.simulate ? { simulate: true } : {}), ...(o.out ? { out: o.out } : {}), ...(o.target.length ? { targets: o.target } : {}) });
+        const { livePlan } = await import('../../actions/plan.js');
+        const p = await livePlan(liveInput(ctx, o), notices(ctx), { ...(o.out ? { out: o.out } : {}), ...(o.target.length ? { targets: o.target } : {}) });
+        const { showLivePlan } = await import('../views/plan.js');
+        showLivePlan(ctx, p);
+        if (p.savedTo) ctx.info(`Saved the plan to ${o.out}: \`cloudlab apply ${o.out}\` carries out exactly this plan, or refuses if the cluster or the spec changed.`);
+        if (o.detailedExitcode && p.changes) ctx.changes = true;
+        ctx.exitCode = o.detailedExitcode ? (p.changes ? 2 : 0) : 0;
         return;
       }
-      const { loadSpec } = await import('../../spec/load.js');
-      const { planCluster } = await import('../../plan/planner.js');
-      const loaded = loadSpec(o.file, ctx.cwd);
-      const plan = planCluster(loaded);
-      if (o.graph) {
-        const { applyGraph } = await import('../../reconcile/apply.js');
-        const { toMermaid } = await import('../../reconcile/graph.js');
-        ctx.io.stdout.write(toMermaid(applyGraph(plan)));
-        return;
-      }
-      const { planJson, planText } = await import('../plan-view.js');
+      const { offlinePlan } = await import('../../actions/plan.js');
+      const plan = await offlinePlan(o.file, ctx.cwd);
+      const { planJson, planText } = await import('../views/plan.js');
       if (ctx.flags.json) {
         ctx.json(planJson(plan));
       } else {

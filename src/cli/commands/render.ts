@@ -13,11 +13,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--address <node=ip>', 'address of a DHCP node (as discovered), repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--force', 'write even inside a git work tree where git does not ignore the directory')
     .action(async (o: { file: string; out: string; withSecrets?: string; address?: string[]; force?: boolean }) => {
-      const { assertPlaintextTargetSafe } = await import('../../core/git-guard.js');
-      const { resolve } = await import('node:path');
-      assertPlaintextTargetSafe(resolve(ctx.cwd, o.out), 'render --out', o.force, { dir: true });
-      const { runRender } = await import('../../render/commands.js');
-      const r = await runRender({ cwd: ctx.cwd, env: ctx.env, file: o.file, out: o.out, ...(o.withSecrets ? { withSecrets: o.withSecrets } : {}), ...(o.address ? { addresses: o.address } : {}) });
+      const { runRender } = await import('../../actions/render.js');
+      const r = await runRender({ cwd: ctx.cwd, env: ctx.env, file: o.file, out: o.out, ...(o.withSecrets ? { withSecrets: o.withSecrets } : {}), ...(o.address ? { addresses: o.address } : {}), ...(o.force ? { force: true } : {}) });
       ctx.warn(`${r.files.length} machine configs in ${r.dir} hold cluster secrets in plaintext; delete them when done`);
       if (ctx.flags.json) ctx.json({ dir: r.dir, files: r.files });
       else for (const f of r.files) ctx.out(f);

@@ -37,7 +37,7 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--in-repo', 'keep the key in the cluster directory as .age-key.txt (git-ignored) unless SOPS_AGE_KEY_FILE names it')
       .option('--force', 'rewrite an existing .sops.yaml that does not name this key'),
   ).action(async (o: DirFlags & { keyFile?: string; inRepo?: boolean; force?: boolean }) => {
-    const { initSecrets } = await import('../../sops/index.js');
+    const { initSecrets } = await import('../../clusterdir/index.js');
     const dir = await clusterDirOf(ctx, o);
     const r = await initSecrets(dir, ctx.env, { ...(o.keyFile ? { keyFile: o.keyFile } : {}), ...(o.inRepo ? { inRepo: true } : {}), ...(o.force ? { force: true } : {}), warn: (m) => ctx.warn(m) });
     if (ctx.flags.json) {
@@ -59,7 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--from-env <var>', 'take the value from this environment variable')
       .option('--from-file <path>', 'take the value from this file (trailing newline removed)'),
   ).action(async (key: string, o: DirFlags & { fromEnv?: string; fromFile?: string }) => {
-    const { setSecretValue } = await import('../../sops/index.js');
+    const { setSecretValue } = await import('../../clusterdir/index.js');
     const { CloudlabError, EXIT_INVALID } = await import('../../core/errors.js');
     let value: string | undefined;
     if (o.fromEnv) {
@@ -89,7 +89,7 @@ export function register(program: Command, ctx: CliContext): void {
   });
 
   dirOptions(secrets.command('get').description('print one decrypted value from secrets.enc.yaml to stdout').argument('<key>', 'name or dotted path')).action(async (key: string, o: DirFlags) => {
-    const { getSecretValue } = await import('../../sops/index.js');
+    const { getSecretValue } = await import('../../clusterdir/index.js');
     const { CloudlabError, EXIT_INVALID } = await import('../../core/errors.js');
     const v = await getSecretValue(await clusterDirOf(ctx, o), key, ctx.env);
     if (v === undefined) throw new CloudlabError({ code: 'SECRETS_NOT_FOUND', exitCode: EXIT_INVALID, message: `${key} is not set in secrets.enc.yaml`, hint: `set it with: cloudlab secrets set ${key}` });
@@ -97,7 +97,8 @@ export function register(program: Command, ctx: CliContext): void {
   });
 
   dirOptions(secrets.command('list').description('list the keys (never the values) in secrets.enc.yaml')).action(async (o: DirFlags) => {
-    const { readSecretFile, SECRETS_FILE } = await import('../../sops/index.js');
+    const { readSecretFile } = await import('../../sops/index.js');
+const { SECRETS_FILE } = await import('../../clusterdir/index.js');
     const { join } = await import('node:path');
     const { existsSync } = await import('node:fs');
     const { parseDocument, isMap, isScalar } = await import('yaml');
@@ -115,7 +116,7 @@ export function register(program: Command, ctx: CliContext): void {
   });
 
   dirOptions(secrets.command('unset').description('remove a key from secrets.enc.yaml').argument('<key>', 'name or dotted path')).action(async (key: string, o: DirFlags) => {
-    const { deleteSecretValue } = await import('../../sops/index.js');
+    const { deleteSecretValue } = await import('../../clusterdir/index.js');
     const removed = await deleteSecretValue(await clusterDirOf(ctx, o), key, ctx.env);
     if (ctx.flags.json) ctx.json({ key, removed });
     else ctx.info(removed ? `removed ${key}` : `${key} was not set`);
@@ -127,7 +128,7 @@ export function register(program: Command, ctx: CliContext): void {
       .description('edit secrets.enc.yaml in $EDITOR (plaintext only in a RAM-backed 0600 temporary file, removed afterwards)')
       .option('--timeout <minutes>', 'give up waiting for the editor after this many minutes', '60'),
   ).action(async (o: DirFlags & { timeout: string }) => {
-    const { editSecrets } = await import('../../sops/edit.js');
+    const { editSecrets } = await import('../../clusterdir/index.js');
     const changed = await editSecrets(await clusterDirOf(ctx, o), ctx.env, { timeoutMs: Math.max(1, Number(o.timeout) || 60) * 60_000, warn: (m) => ctx.warn(m) });
     if (ctx.flags.json) ctx.json({ changed });
     else ctx.info(changed ? 'secrets.enc.yaml updated' : 'no changes');

@@ -1,4 +1,4 @@
-// Owns the `cloudlab sim` command: the shipped simulators in the foreground (implementation lazy-loaded).
+// Owns the `cloudlab sim` command: the shipped simulators in the foreground until a signal, one JSON line when ready.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 
@@ -20,14 +20,30 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--pve-version <x.y.z>', 'answer as this Proxmox VE release (GET /version, the import content type, pool endpoints); 8.0.0 … 9.x', '9.1.2')
     .option('--boot-delay <ms>', 'realistic OS boot time after a VM starts (without -f)', '8000')
     .option('--replay <transcript>', 'play the Proxmox requests of a transcript (`--record`) against the simulator as the recorded release, list each difference, and exit (1 when any)')
-    .action(async (o: import('../../sim/proxmox/cli.js').SimFlags & { replay?: string }, cmd: Command) => {
+    .action(async (o: import('../../actions/sim.js').SimFlags & { replay?: string }, cmd: Command) => {
       if (o.replay) {
         const { runReplayCommand } = await import('../replay-command.js');
         ctx.exitCode = await runReplayCommand(ctx, o.replay, cmd.getOptionValueSource('pveVersion') === 'cli' ? o.pveVersion : undefined);
         return;
       }
-      const { runSimCommand } = await import('../../sim/proxmox/cli.js');
+      const { startSimulatorsFromFlags } = await import('../../actions/sim.js');
       const explicit = Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === 'cli');
-      ctx.exitCode = await runSimCommand(ctx, o, undefined, explicit);
+      const sims = await startSimulatorsFromFlags({ cwd: ctx.cwd, flags: o, explicit }, { onInfo: (m) => ctx.info(m) });
+      const r = sims.ready;
+      // The ready line deliberately carries the token secret (it is the simulator's, and the point of the line);
+      // it bypasses redaction, which would mask it.
+      ctx.io.stdout.write(JSON.stringify(r) + '\n');
+      ctx.info(`export CLOUDLAB_PROXMOX_ENDPOINT=${r.endpoint} CLOUDLAB_PROXMOX_TOKEN_ID='${r.tokenId}' CLOUDLAB_PROXMOX_FINGERPRINT=${r.fingerprint} CLOUDLAB_PROXMOX_TOKEN_SECRET=<tokenSecret from the ready line> CLOUDLAB_IMAGE_FACTORY=${r.imageFactory}${r.talosPort !== 50000 ? ` CLOUDLAB_TALOS_PORT=${r.talosPort}` : ''}`);
+      await new Promise<void>((res) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          res();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await sims.close();
+      ctx.info('simulator stopped');
     });
 }

@@ -1,7 +1,6 @@
 // Owns `cloudlab doctor` as a library: checks a Proxmox endpoint against what a spec needs — reachability,
 // TLS trust, token validity, version, privileges (naming the missing ones and the role to create), nodes,
 // storages and content types, the bridge, and node capacity versus the plan. Each check passes or says how to fix it.
-import pc from 'picocolors';
 import { CloudlabError } from '../../core/errors.js';
 import type { ProxmoxClient } from './client.js';
 import { ProxmoxApiError } from './errors.js';
@@ -230,20 +229,6 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
 /** True when no error-severity check failed. */
 export function doctorPassed(r: DoctorReport): boolean {
   return r.checks.every((c) => c.ok || c.severity === 'warning');
-}
-
-export function formatDoctorReport(report: DoctorReport, color: boolean): string {
-  const c = color ? pc : pc.createColors(false);
-  const lines: string[] = [];
-  for (const ch of report.checks) {
-    const mark = ch.ok ? c.green('✔') : ch.severity === 'warning' ? c.yellow('!') : c.red('✖');
-    lines.push(`${mark} ${c.bold(ch.title)}: ${ch.detail}`);
-    if (!ch.ok && ch.fix) lines.push(`    ${c.cyan('fix:')} ${ch.fix}`);
-  }
-  const failed = report.checks.filter((x) => !x.ok && x.severity === 'error').length;
-  const warned = report.checks.filter((x) => !x.ok && x.severity === 'warning').length;
-  lines.push(failed ? c.red(`${failed} check(s) failed${warned ? `, ${warned} warning(s)` : ''}`) : c.green(`all checks passed${warned ? ` (${warned} warning(s))` : ''}`));
-  return lines.join('\n');
 }
 
 export { CLOUDLAB_ROLE };

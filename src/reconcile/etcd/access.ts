@@ -6,7 +6,8 @@ import { planCluster } from '../../plan/planner.js';
 import type { Plan } from '../../plan/types.js';
 import type { SecretsBundle } from '../../render/talos/secrets.js';
 import { TalosClient, type TalosCredentials } from '../../providers/talos/client.js';
-import { clusterBundle, talosCredentials, talosPortFromEnv } from '../session.js';
+import { talosPortFromEnv } from '../session.js';
+import { clusterBundle, talosCredentials } from '../../clusterdir/index.js';
 
 export interface TalosAccess {
   plan: Plan;
@@ -20,7 +21,7 @@ export interface TalosAccess {
 
 export async function talosAccess(loaded: LoadedSpec, env: NodeJS.ProcessEnv): Promise<TalosAccess> {
   const plan = planCluster(loaded);
-  const got = await clusterBundle(loaded.dir, plan, env, { create: false });
+  const got = await clusterBundle(loaded.dir, env);
   if (!got) {
     throw new CloudlabError({
       code: 'CLUSTER_NOT_CREATED', exitCode: EXIT_INVALID,

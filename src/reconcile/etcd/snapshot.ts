@@ -13,7 +13,8 @@ import type { LoadedSpec } from '../../spec/load.js';
 import { SnapshotChecker } from '../../providers/etcd/snapshot-check.js';
 import { readMvcc } from '../../providers/etcd/mvcc.js';
 import { etcdSnapshotStream } from '../../providers/talos/etcd.js';
-import { recipientsForPath, TALOS_SECRETS_FILE } from '../../sops/index.js';
+import { recipientsForPath } from '../../sops/index.js';
+import { TALOS_SECRETS_FILE } from '../../clusterdir/index.js';
 import { probeEtcd, talosAccess } from './access.js';
 import { encryptionKeysFingerprint } from './fingerprint.js';
 

@@ -10,7 +10,7 @@ import { bootNode, TIMEOUT_SETTING, type ApplyState } from './state.js';
 
 export async function renderFor(s: ApplyState, name: string): Promise<string> {
   const { renderNodeConfig } = await import('../../render/talos/config.js');
-  return renderNodeConfig(s.current, s.current.nodes.find((x) => x.name === name)!, s.bundle!, { secrets: s.extraSecrets, env: s.extraSecrets });
+  return renderNodeConfig(s.current, s.current.nodes.find((x) => x.name === name)!, s.bundle!, s.renderSecrets);
 }
 
 /**

@@ -3,7 +3,6 @@
 // a CNI (A3), still leave working credentials). The talosconfig lists every control plane's final address, known
 // once every address step ran (C3: DHCP clusters get all endpoints), and is left untouched when its content did not
 // change (the certificate is reused while valid, so a re-apply causes no churn in git).
-import { join } from 'node:path';
 import { fetchKubeconfig } from '../talos-ops.js';
 import { cluster, defineStep } from './step.js';
 import { bootNode, TIMEOUT_SETTING } from './state.js';
@@ -17,10 +16,8 @@ export const outputsStep = defineStep({
   after: (f) => ['bootstrap', ...f.plan.nodes.map((n) => `address:${n.name}`)],
   guard: (s) => (s.dryRun ? 'written during apply' : true),
   run: async (s, _t, ctx) => {
-    const { TALOSCONFIG_FILE, KUBECONFIG_FILE, writeEncryptedFile, readSecretFile } = await import('../../sops/index.js');
+    const { writeClientConfigs } = await import('../../clusterdir/outputs.js');
     const { formatTalosconfig } = await import('../../render/talos/talosconfig.js');
-    const { existsSync } = await import('node:fs');
-    const { sameKubeconfig } = await import('../outputs.js');
     if (!s.kubeconfig) {
       ctx.progress('fetching kubeconfig');
       const addr = s.addresses.get(bootNode(s.plan).name)!;
@@ -35,20 +32,7 @@ export const outputsStep = defineStep({
       ca: creds.ca,
       client: { crt: creds.crt, key: creds.key },
     });
-    const { dir, env } = s.session;
-    const written: string[] = [];
-    const write = async (rel: string, text: string, same: (old: string) => boolean): Promise<void> => {
-      const file = join(dir, rel);
-      if (existsSync(file)) {
-        const old = await readSecretFile(file, env).catch(() => null);
-        // Unchanged content (same endpoint, CA, still-valid credentials) keeps its file.
-        if (old !== null && (old === text || same(old))) return;
-      }
-      await writeEncryptedFile(file, text, env);
-      written.push(rel);
-    };
-    await write(TALOSCONFIG_FILE, talosconfig, () => false);
-    await write(KUBECONFIG_FILE, s.kubeconfig, (old) => sameKubeconfig(old, s.kubeconfig));
+    const written = await writeClientConfigs(s.session.dir, s.session.env, { talosconfig, kubeconfig: s.kubeconfig });
     s.summary.outputs = written;
     return written.length ? `wrote ${written.join(', ')}` : 'unchanged';
   },

@@ -4,7 +4,7 @@
 // internal/schematic/storage/registry/registry.go), which PVE's download task reports only as a failed wget.
 // POST /schematics is idempotent (the ID is a content hash); the factory's ID must equal the offline one, and a
 // refusal carries the factory's own text.
-import { registerSchematic } from '../../render/image/factory.js';
+import { registerSchematic } from '../factory-schematic.js';
 import { defineStep } from './step.js';
 import type { SchematicFacts } from './state.js';
 

@@ -106,8 +106,8 @@ export interface ApplyState extends StepFacts {
   timeouts: ApplyTimeouts;
   /** The cluster's Talos secrets bundle (null in a dry-run before the first apply). */
   bundle: SecretsBundle | null;
-  /** Secret values config patches need (e.g. the tailscale auth key). */
-  extraSecrets: Record<string, string>;
+  /** Secret values the machine configs need (e.g. the tailscale auth key), as render takes them. */
+  renderSecrets: { secrets: Record<string, string>; env: NodeJS.ProcessEnv };
   /** Talos credentials, port and clients for this run. */
   talos: TalosHandle;
   /** Written by address: the plan with every discovered address resolved (starts as `plan`). */

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, YAMLMap } from 'yaml';
 import { invalidInput } from '../core/errors.js';
 import { writeFileAtomic } from '../core/files.js';
-import { generateIdentity, recipientOf } from './age.js';
-import { getSecretValue, gitRoot, setSecretValue } from './cluster.js';
-import { SOPS_CONFIG_FILE } from './config.js';
+import { generateIdentity, recipientOf } from '../sops/age.js';
+import { getSecretValue, gitRoot, setSecretValue } from './secrets.js';
+import { SOPS_CONFIG_FILE } from '../sops/config.js';
 
 export const FLUX_AGE_KEY = 'flux.ageKey';
 

@@ -1,6 +1,10 @@
-// Owns how a Plan is shown: the JSON document of `plan --json` and the human table with capacity bars.
-import type { Plan } from '../plan/types.js';
-import { bar, formatMiB, table } from './table.js';
+// Owns how plans are shown: the offline plan's JSON document and human table with capacity bars, and the live
+// plan (diff plus the steps apply would run).
+import type { Plan } from '../../plan/types.js';
+import { bar, formatMiB, table } from '../table.js';
+import type { LivePlan } from '../../actions/plan.js';
+import type { CliContext } from '../context.js';
+import { diffLines } from './cluster.js';
 
 /** The machine-readable plan (stable key order; no machine-specific paths, no secrets). */
 export function planJson(plan: Plan): Record<string, unknown> {
@@ -75,4 +79,21 @@ export function planText(plan: Plan, style: ViewStyle, extra: string[] = []): st
 
 function pct(used: number, total: number): string {
   return `${Math.round((used / total) * 100)}%`;
+}
+
+/** `plan` against the live cluster: the diff, the steps apply would run, and whether anything changes. */
+export function showLivePlan(ctx: CliContext, p: LivePlan): void {
+  if (ctx.flags.json) {
+    ctx.json({ cluster: p.cluster, proxmoxEndpoint: p.endpoint, changes: p.changes, nodes: p.nodes, deletes: p.deletes, steps: p.steps, notes: p.notes });
+    return;
+  }
+  ctx.out(ctx.c.bold(`Plan for cluster ${p.cluster} (against ${p.endpoint})${p.targets?.length ? `, limited to --target ${p.targets.join(', ')}` : ''}:`));
+  for (const l of diffLines(ctx, p.diff)) ctx.out(l);
+  if (p.steps.length) {
+    ctx.out('');
+    ctx.out(ctx.c.bold('Steps apply would run:'));
+    for (const w of p.steps) ctx.out(`  + ${w.description}`);
+  }
+  ctx.out('');
+  ctx.out(p.changes ? 'Run `cloudlab apply` to make these changes.' : 'No changes: the cluster matches the spec.');
 }

@@ -1,25 +1,22 @@
-// Owns the cluster directory's secrets: the file layout, `secrets.enc.yaml` values by dotted path (edited
-// in memory, never as a plaintext file), and `secrets init` (age identity, .sops.yaml, .gitignore).
+// Owns the cluster directory's secret values: `secrets.enc.yaml` values by dotted path (edited in memory,
+// never as a plaintext file), the secrets a spec refers to, and `secrets init` (age identity, .sops.yaml,
+// .gitignore).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { parseDocument, isMap, isScalar, isCollection, Scalar, YAMLMap } from 'yaml';
 import { CloudlabError, EXIT_INVALID, invalidInput } from '../core/errors.js';
+import type { Plan } from '../plan/types.js';
+import type { SecretRef } from '../spec/schema.js';
 import { writeFileAtomic, writeSecretFile } from '../core/files.js';
 import { gitWorkTreeOf } from '../core/git-guard.js';
 import { registerSecret } from '../core/redact.js';
-import { generateIdentity, recipientOf } from './age.js';
-import { SOPS_CONFIG_FILE, parseSopsConfig, matchCreationRule } from './config.js';
-import { keyFileText, readKeyFile, userKeyFileLocation } from './keys.js';
-import { readSecretFile, writeEncryptedFile } from './files.js';
-import { needsYamlQuoting } from './values.js';
+import { generateIdentity, recipientOf } from '../sops/age.js';
+import { SOPS_CONFIG_FILE, parseSopsConfig, matchCreationRule } from '../sops/config.js';
+import { keyFileText, readKeyFile, userKeyFileLocation } from '../sops/keys.js';
+import { readSecretFile, writeEncryptedFile } from '../sops/files.js';
+import { needsYamlQuoting } from '../sops/values.js';
+import { SECRETS_FILE, IN_REPO_KEY_FILE } from './layout.js';
 
-/** Cluster directory layout (relative to the directory holding the spec file). */
-export const SECRETS_FILE = 'secrets.enc.yaml';
-export const TALOS_SECRETS_FILE = 'talos-secrets.enc.yaml';
-export const TALOSCONFIG_FILE = 'output/talosconfig.enc.yaml';
-export const KUBECONFIG_FILE = 'output/kubeconfig.enc.yaml';
-/** Where an in-repository key lives when asked for (`secrets init --in-repo`); always git-ignored. */
-export const IN_REPO_KEY_FILE = '.age-key.txt';
 
 function keyPath(key: string): string[] {
   const parts = key.split('.');
@@ -192,4 +189,41 @@ export async function initSecrets(clusterDir: string, env: NodeJS.ProcessEnv, op
     'Rotate: create a new key, put its recipient in .sops.yaml, then run `cloudlab sops updatekeys FILE` for every *.enc.* file.',
   ];
   return { keyFile, recipient, keyCreated, sopsConfig, sopsConfigWritten, gitignore, gitignoreAdded: added, instructions };
+}
+
+/** Reads a secret the spec refers to (env var or the encrypted secrets file); `what` names it in errors. */
+export async function resolveSecretRef(ref: SecretRef, dir: string, secretsFile: string, env: NodeJS.ProcessEnv, what: string): Promise<string | undefined> {
+  if (ref.fromEnv) return env[ref.fromEnv] || undefined;
+  if (!ref.fromSecret) return undefined;
+  const file = resolve(dir, secretsFile);
+  if (!existsSync(file)) return undefined;
+  const doc = parseDocument(await readSecretFile(file, env)).toJS() as Record<string, unknown> | null;
+  let cur: unknown = doc;
+  for (const k of ref.fromSecret.split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
+  if (cur === undefined || cur === null) return undefined;
+  if (typeof cur !== 'string' && typeof cur !== 'number') throw new CloudlabError({ code: 'SECRET_SHAPE', message: `${what}: ${ref.fromSecret} in ${secretsFile} is not a string`, exitCode: EXIT_INVALID });
+  const v = String(cur);
+  registerSecret(v);
+  return v;
+}
+
+/**
+ * The secret values a plan's machine configs need (today the tailscale auth key), as render takes them:
+ * `secrets` by dotted key of the secrets file, `env` for `fromEnv` references. Missing values are left out
+ * (rendering then fails naming the key).
+ */
+export async function configSecrets(plan: Plan, dir: string, env: NodeJS.ProcessEnv): Promise<{ secrets: Record<string, string>; env: NodeJS.ProcessEnv }> {
+  const secrets: Record<string, string> = {};
+  const ref = plan.extensionServices.tailscale?.authKey;
+  if (ref?.fromSecret) {
+    const v = await resolveSecretRef(ref, dir, plan.secretsFile, env, 'extensionServices.tailscale.authKey');
+    if (v !== undefined) secrets[ref.fromSecret] = v;
+  }
+  return { secrets, env };
+}
+
+/** Edits the cluster's secrets file in $EDITOR (plaintext only in RAM-backed storage); returns whether it changed. */
+export async function editSecrets(clusterDir: string, env: NodeJS.ProcessEnv, opts: { timeoutMs: number; warn?: (m: string) => void }): Promise<boolean> {
+  const { editEncryptedFile } = await import('../sops/edit.js');
+  return editEncryptedFile(join(clusterDir, SECRETS_FILE), env, opts);
 }

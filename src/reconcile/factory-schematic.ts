@@ -1,35 +1,11 @@
 // Owns checking a plan's schematic against a live Image Factory: the factory must know the Talos version and
-// every extension (unknown names get a did-you-mean), and its schematic ID must equal the offline one.
-import { CloudlabError, EXIT_INVALID } from '../../core/errors.js';
-import type { PlanSchematic } from '../../plan/types.js';
-import type { FactoryClient } from '../../providers/factory/client.js';
-import { canonicalSchematic, schematicId } from './schematic.js';
-
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/** The closest known name, when close enough to be a typo. */
-export function didYouMean(name: string, known: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of known) {
-    const short = k.split('/').pop()!;
-    const dd = Math.min(distance(name, k), distance(name.split('/').pop()!, short));
-    if (dd < bestD) {
-      bestD = dd;
-      best = k;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(name.split('/').pop()!.length / 3)) ? best : undefined;
-}
+// every extension (unknown names get a did-you-mean), it registers the schematic, and its ID must equal the
+// offline one. Used by `image urls --online` and by apply's schematic step.
+import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
+import type { PlanSchematic } from '../plan/types.js';
+import type { FactoryClient } from '../providers/factory/client.js';
+import { canonicalSchematic, schematicId } from '../render/image/schematic.js';
 
 /** Checks extensions and version online, then creates the schematic and confirms the offline ID. */
 export async function confirmSchematic(client: FactoryClient, schematic: PlanSchematic, talosVersion: string): Promise<{ id: string }> {

@@ -1,47 +1,10 @@
-// Owns the CLI side of commands that act on a live cluster (plan, apply, status, destroy): loading the spec,
-// starting the built-in simulators when asked, opening a session, confirmation, Ctrl-C and the cluster lock.
+// Owns the CLI's interactive edges: confirmation on a terminal (or --yes), Ctrl-C as a graceful stop, and
+// duration flags such as --wait 10m.
 import { createInterface } from 'node:readline/promises';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
-import type { LoadedSpec } from '../spec/load.js';
-import type { Session } from '../reconcile/session.js';
 import type { CliContext } from './context.js';
 
-export interface LiveOptions {
-  file: string;
-  simulate?: boolean;
-  /** status and destroy: VMs colliding with the plan are reported, not fatal. */
-  tolerateCollisions?: boolean;
-}
-
-/** Loads the spec and, with --simulate, starts the built-in simulators and points the run at them. */
-export async function withLiveSession<T>(ctx: CliContext, o: LiveOptions, fn: (session: Session, loaded: LoadedSpec) => Promise<T>): Promise<T> {
-  const { loadSpec } = await import('../spec/load.js');
-  const loaded = loadSpec(o.file, ctx.cwd);
-  let env = ctx.env;
-  let stopSim: (() => Promise<void>) | null = null;
-  let talosPort: number | undefined;
-  if (o.simulate) {
-    const { startSimulatedWorld } = await import('../sim/world.js');
-    // A world for this run only: `cloudlab sim -f SPEC` keeps one up across commands.
-    const world = await startSimulatedWorld({ spec: loaded.spec, speed: Number(ctx.env.CLOUDLAB_SIM_SPEED ?? 50) });
-    env = { ...env, ...world.env };
-    stopSim = world.close;
-    talosPort = world.talosPort;
-    ctx.info(ctx.c.dim(`simulators: Proxmox ${world.env.CLOUDLAB_PROXMOX_ENDPOINT}, Talos nodes on loopback port ${world.talosPort}`));
-  }
-  const { openSession } = await import('../reconcile/session.js');
-  let session: Session | null = null;
-  try {
-    session = await openSession(loaded, env, { ...(talosPort ? { talosPort } : {}), onWarning: (m) => ctx.warn(m), ...(o.tolerateCollisions ? { tolerateCollisions: true } : {}) });
-    return await fn(session, loaded);
-  } finally {
-    await session?.proxmox.close();
-    await stopSim?.();
-  }
-}
-
-/** Asks for confirmation on a terminal; without one, --yes is required. */
-/** Returns true when it asked (a prompt was open: the world may have changed meanwhile). */
+/** Asks for confirmation on a terminal; without one, --yes is required. True when it asked (a prompt was open). */
 export async function confirm(ctx: CliContext, question: string, expected: string, yes: boolean | undefined): Promise<boolean> {
   if (yes) return false;
   const stdin = ctx.io.stdin;

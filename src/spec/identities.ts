@@ -1,10 +1,12 @@
 // Owns node identities derived from the spec alone: names, VMIDs, MAC addresses and static IPs. Pure and
 // deterministic, so a re-plan of the same spec names and numbers every node the same way.
 import { createHash } from 'node:crypto';
-import type { ClusterSpec } from '../spec/schema.js';
-import type { PathSegment } from '../spec/source.js';
-import type { Role } from './types.js';
+import type { ClusterSpec } from './schema.js';
+import type { PathSegment } from './source.js';
 import { cidrHost, parseCidr } from './addressing.js';
+
+/** A node's role in the cluster. */
+export type Role = 'controlplane' | 'worker';
 
 export interface NodeIdentity {
   name: string;
