@@ -6,7 +6,7 @@ export async function runNodeReplace(ctx: CliContext, name: string, o: { file: s
   const { prepareNodeReplace } = await import('../actions/node.js');
   const { confirm } = await import('./interaction.js');
   const { describeHolder } = await import('./views/cluster.js');
-  const { liveInput, notices } = await import('./commands/cluster.js');
+  const { liveInput, notices } = await import('./live-input.js');
   const r = await prepareNodeReplace(liveInput(ctx, o), name, {
     ...notices(ctx),
     confirm: () => confirm(ctx, `This deletes ${name} (its VM and disks) and creates it again. Type the node name to continue:`, name, o.yes),

@@ -1,7 +1,7 @@
 // Owns `cloudlab apply` on the CLI side: the diff shown and confirmed, live progress, Ctrl-C as a graceful
 // stop, and the summary — around one call of the apply action (or the dry-run action).
 import type { CliContext } from './context.js';
-import { liveInput, notices } from './commands/cluster.js';
+import { liveInput, notices } from './live-input.js';
 
 export async function runApplyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; planFile?: string; targets?: string[]; maxParallelWorkers?: string }): Promise<number> {
   const maxParallelWorkers = Number(o.maxParallelWorkers ?? 1);

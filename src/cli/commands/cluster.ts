@@ -2,21 +2,12 @@
 // one action (src/actions/) and shows the result.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import type { LiveInput, Notices } from '../../actions/live.js';
+import { liveInput, notices } from '../live-input.js';
 import { DEFAULT_SPEC } from './spec.js';
 
 interface CommonOpts {
   file: string;
   simulate?: boolean;
-}
-
-/** The action input of a live command: its spec, directory, environment and --simulate. */
-export function liveInput(ctx: CliContext, o: CommonOpts): LiveInput {
-  return { file: o.file, cwd: ctx.cwd, env: ctx.env, ...(o.simulate ? { simulate: true } : {}) };
-}
-
-export function notices(ctx: CliContext): Notices {
-  return { onInfo: (m) => ctx.info(ctx.c.dim(m)), onWarning: (m) => ctx.warn(m) };
 }
 
 export function register(program: Command, ctx: CliContext): void {

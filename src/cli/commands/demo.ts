@@ -12,7 +12,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--speed <n>', 'simulator speed factor (higher is faster; 1 is realistic)', '20')
     .action(async (o: { dir?: string; speed: string }) => {
       const { runDemo } = await import('../../actions/demo.js');
-      const { notices } = await import('./cluster.js');
+      const { notices } = await import('../live-input.js');
       const { createProgress } = await import('../progress.js');
       const { showApplySummary, showStatus } = await import('../views/cluster.js');
       const { table } = await import('../table.js');

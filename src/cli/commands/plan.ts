@@ -23,7 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
         const { CloudlabError, EXIT_INVALID } = await import('../../core/errors.js');
         throw new CloudlabError({ code: 'PLAN_OUT_OFFLINE', exitCode: EXIT_INVALID, message: '--out saves a plan against the live cluster; --offline/--graph do not make one', hint: 'drop --offline to save a plan apply can carry out' });
       }
-      const { liveInput, notices } = await import('./cluster.js');
+      const { liveInput, notices } = await import('../live-input.js');
       if (o.graph) {
         const { stepGraph } = await import('../../actions/plan.js');
         const { toMermaid } = await import('../../reconcile/graph.js');
