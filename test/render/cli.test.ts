@@ -1,4 +1,4 @@
-// Tests the gen / render / image commands end to end (in-process CLI), the SOPS seam of bundle-io, and that
+// Tests the gen / render / image commands end to end (in-process CLI), the SOPS seam of the bundle loader (clusterdir/bundle), and that
 // bad input exits 2 without writing anything.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,7 +81,7 @@ test('gen config: talosctl flags, outputs, and all-or-nothing errors', async () 
   assert.match(badEndpoint.stderr, /https:\/\/10\.0\.0\.10:6443/);
 });
 
-test('bundle-io: SOPS-encrypted bundles round-trip; talosctl plaintext bundles read as-is', async () => {
+test('bundle loader: SOPS-encrypted bundles round-trip; talosctl plaintext bundles read as-is', async () => {
   const dir = tmp();
   const keyFile = join(dir, 'keys.txt');
   const env = { SOPS_AGE_KEY_FILE: keyFile, HOME: dir };
