@@ -71,7 +71,7 @@ export class ObjectRegistry {
     delete m.resourceVersion;
     delete m.deletionTimestamp;
     delete m.managedFields;
-    let obj: Obj = { ...body, apiVersion: apiVersionOf(t), kind: t.kind, metadata: m };
+    let obj: Obj = secretData(t, { ...body, apiVersion: apiVersionOf(t), kind: t.kind, metadata: m });
     if (opts.manager) obj = recordUpdate(undefined, obj, opts.manager, apiVersionOf(t));
     if (t.kind === 'Namespace') obj = { ...obj, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } };
     if (opts.dryRun) return obj;
@@ -96,7 +96,7 @@ export class ObjectRegistry {
       m.deletionGracePeriodSeconds = lm.deletionGracePeriodSeconds;
     }
     if (!Array.isArray(bm.managedFields) || (bm.managedFields as unknown[]).length === 0) m.managedFields = lm.managedFields;
-    let next: Obj = { ...body, apiVersion: apiVersionOf(t), kind: t.kind, metadata: m };
+    let next: Obj = secretData(t, { ...body, apiVersion: apiVersionOf(t), kind: t.kind, metadata: m });
     // The status subresource writes status only; the main resource keeps the live status (for types with status).
     if (t.subresources.includes('status')) {
       if (opts.subresource === 'status') next = { ...live, status: body.status, metadata: { ...lm, ...pickMeta(m) } };
@@ -143,6 +143,19 @@ export class ObjectRegistry {
   purge(t: ResourceType, o: Obj): void {
     this.store.remove(t, o);
   }
+}
+
+/**
+ * A Secret's write-only stringData is merged into data (base64) and never stored, as the v1 → internal conversion
+ * does (kubernetes pkg/apis/core/v1/conversion.go Convert_v1_Secret_To_core_Secret: stringData wins over data).
+ */
+function secretData(t: ResourceType, o: Obj): Obj {
+  if (t.group !== '' || t.kind !== 'Secret' || !o.stringData || typeof o.stringData !== 'object') return o;
+  const data = { ...((o.data ?? {}) as Record<string, string>) };
+  for (const [k, v] of Object.entries(o.stringData as Record<string, unknown>)) data[k] = Buffer.from(String(v)).toString('base64');
+  const next: Obj = { ...o, data };
+  delete next.stringData;
+  return next;
 }
 
 const specOf = (o: Obj): unknown => {

@@ -1,9 +1,12 @@
 // Owns the control loop of the simulated cluster: after any change (and when a modelled delay is due) it runs, in
-// order, node registration, static pods, bootstrap addons, workload controllers, the scheduler, the kubelets,
-// garbage collection, namespace termination and disruption budgets, until nothing changes. One pass at a time.
+// order, CRD establishment, node registration, static pods, bootstrap addons, workload controllers, the scheduler, the kubelets,
+// garbage collection, namespace termination and disruption budgets, and the Flux controllers (asynchronous: they
+// talk to real git repositories), until nothing changes. One pass at a time.
 import type { ObjectRegistry } from '../objects.js';
 import type { KubeStore } from '../store.js';
 import { Ctx, md, type ControllerHooks } from './context.js';
+import { syncCrds } from './crds.js';
+import { FluxControllers } from './flux.js';
 import { collectGarbage, finishNamespaces, syncDisruptionBudgets } from './lifecycle.js';
 import { syncAddons, syncNodes, syncStaticPods } from './nodes.js';
 import { runKubelets, schedule } from './pods.js';
@@ -19,10 +22,14 @@ export class ControlLoop {
   private dirty = false;
   private stopped = false;
   private readonly unsubscribe: () => void;
+  private readonly flux: FluxControllers;
   lastError: string | null = null;
 
   constructor(store: KubeStore, registry: ObjectRegistry, hooks: ControllerHooks, private readonly periodMs: number) {
     this.ctx = new Ctx(store, registry, hooks);
+    this.flux = new FluxControllers((e) => {
+      this.lastError = (e as Error).stack ?? String(e);
+    });
     this.unsubscribe = store.subscribe((ch) => {
       if (ch.rtype.kind === 'Node' && ch.type === 'DELETED') hooks.nodeDeleted(String(md(ch.obj).name));
       this.kick();
@@ -69,6 +76,7 @@ export class ControlLoop {
 
   private once(): number | null {
     const c = this.ctx;
+    syncCrds(c);
     syncNodes(c);
     syncStaticPods(c);
     syncAddons(c);
@@ -82,7 +90,8 @@ export class ControlLoop {
     collectGarbage(c);
     finishNamespaces(c);
     syncDisruptionBudgets(c, pods());
-    return next;
+    const flux = this.flux.sync(c);
+    return next === null ? flux : flux === null ? next : Math.min(next, flux);
   }
 
   stop(): void {
