@@ -1,5 +1,7 @@
 // Owns the one Talos handle of a run: the API port, the client credentials (loaded once, when first needed)
-// with their talosconfig text, and one mutual-TLS client per node address, closed together at the end.
+// with their talosconfig text, and the run's mutual-TLS clients, closed together at the end. All clients of one
+// node address share one connection (one TLS handshake per node for a run's checks, probes and config compare).
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { TalosClient, type TalosCredentials } from '../providers/talos/client.js';
 import { probeTalos, type TalosState } from './talos-ops.js';
 
@@ -8,9 +10,14 @@ export interface CredentialSource {
   talosconfig: string;
 }
 
+/** probeTalos' default deadline. */
+const PROBE_TIMEOUT_MS = 3000;
+
 export class TalosHandle {
   private loaded: Promise<CredentialSource> | null = null;
   private readonly clients = new Map<string, TalosClient>();
+  /** Per node address: the credentials object its clients share (grpc-js then pools one connection for them). */
+  private readonly shared = new Map<string, ChannelCredentials>();
 
   /** `load` runs once, on the first call that needs credentials (the addresses known by then go into the talosconfig). */
   constructor(
@@ -37,20 +44,36 @@ export class TalosHandle {
     const key = `${address}|${timeoutMs}|${opts.retryForMs ?? ''}`;
     let c = this.clients.get(key);
     if (!c) {
-      c = TalosClient.secure(address, creds, { port: this.port, timeoutMs, ...(opts.retryForMs !== undefined ? { retryForMs: opts.retryForMs } : {}) });
+      let shared = this.shared.get(address);
+      if (!shared) this.shared.set(address, (shared = TalosClient.secureCredentials(address, creds)));
+      c = TalosClient.secure(address, creds, { port: this.port, timeoutMs, ...(opts.retryForMs !== undefined ? { retryForMs: opts.retryForMs } : {}) }, shared);
       this.clients.set(key, c);
     }
     return c;
   }
 
-  /** What state the node at `address` is in (short-lived probe clients: a probe must not wait on a channel). */
+  /**
+   * What state the node at `address` is in. A probe must not wait on a channel: it asks over the run's connection
+   * to the node only while that one is up (READY), with the probe's short deadline and no retry; otherwise, or when
+   * that ask fails, over a short-lived connection of its own, as before.
+   */
   async probe(address: string): Promise<TalosState> {
-    return probeTalos(address, await this.credentials(), { port: this.port });
+    const creds = await this.credentials();
+    if ([...this.clients.values()].some((c) => c.address === address && c.connected)) {
+      try {
+        const v = await (await this.client(address, { timeoutMs: PROBE_TIMEOUT_MS, retryForMs: 0 })).version();
+        return { state: 'configured', version: v.tag };
+      } catch {
+        // Fall through to a probe of its own: it tells maintenance and unreachable apart.
+      }
+    }
+    return probeTalos(address, creds, { port: this.port, timeoutMs: PROBE_TIMEOUT_MS });
   }
 
   close(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
+    this.shared.clear();
   }
 
   private source(): Promise<CredentialSource> {

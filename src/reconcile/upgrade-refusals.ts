@@ -8,24 +8,14 @@ import { planKubernetesUpgrade } from '../plan/k8s-upgrade.js';
 import { checkEtcdHealth } from './etcd-gate.js';
 import { observeTalosVersions, upgradeTarget } from './talos-versions.js';
 import type { ApplyState } from './steps/state.js';
-import { TalosClient } from '../providers/talos/client.js';
+import type { TalosClient } from '../providers/talos/client.js';
 
 export async function refuseUnsafeUpgrades(s: ApplyState): Promise<void> {
   if (!s.bundle) return;
   if (!s.plan.nodes.some((n) => s.actions.get(n.name)?.kind !== 'create' && s.addresses.has(n.name))) return;
-  // Short-lived clients that do not retry: a node that is down is a finding here, not something to wait for.
-  const creds = await s.talos.credentials();
-  const opened = new Map<string, TalosClient>();
-  const client = async (a: string) => {
-    let c = opened.get(a);
-    if (!c) opened.set(a, (c = TalosClient.secure(a, creds, { port: s.talos.port, timeoutMs: 5000, retryForMs: 0 })));
-    return c;
-  };
-  try {
-    await check(s, client);
-  } finally {
-    for (const c of opened.values()) c.close();
-  }
+  // Clients that do not retry: a node that is down is a finding here, not something to wait for. They are the run's
+  // (closed with it), so the steps after this check reuse each node's connection.
+  await check(s, (a) => s.talos.client(a, { timeoutMs: 5000, retryForMs: 0 }));
 }
 
 async function check(s: ApplyState, client: (a: string) => Promise<TalosClient>): Promise<void> {

@@ -92,6 +92,29 @@ function insecureContext(): SecureContext {
   return insecureCtx;
 }
 
+/**
+ * One TLS context per set of client credentials, shared by every mutual-TLS client of the process: building one
+ * parses the CA, the certificate and the key (milliseconds each), which a run would otherwise pay per connection.
+ */
+const mutualContexts = new Map<string, SecureContext>();
+function mutualContext(address: string, creds: TalosCredentials): SecureContext {
+  const key = `${creds.ca}\0${creds.crt}\0${creds.key}`;
+  let ctx = mutualContexts.get(key);
+  if (!ctx) {
+    try {
+      // The ciphers grpc-js would use (its createSsl honours GRPC_SSL_CIPHER_SUITES too).
+      ctx = createSecureContext({ ca: creds.ca, cert: creds.crt, key: nodeKeyPem(creds.key), ...(process.env.GRPC_SSL_CIPHER_SUITES ? { ciphers: process.env.GRPC_SSL_CIPHER_SUITES } : {}) });
+    } catch (e) {
+      throw new CloudlabError({
+        code: 'TALOS_CREDENTIALS_INVALID', message: `the talosconfig credentials for ${address} cannot be loaded: ${(e as Error).message}`, cause: e, exitCode: 2,
+        hint: 'Check the ca/crt/key entries of the talosconfig context (base64 of PEM).',
+      });
+    }
+    mutualContexts.set(key, ctx);
+  }
+  return ctx;
+}
+
 function hostPort(address: string, port: number): string {
   if (address.includes(':') && !address.startsWith('[')) return `[${address}]:${port}`;
   return `${address}:${port}`;
@@ -132,21 +155,30 @@ export class TalosClient {
     return new TalosClient(address, creds, false, opts);
   }
 
-  /** A client over mutual TLS: the node must present a certificate from the OS CA; ours is the talosconfig client certificate. */
-  static secure(address: string, creds: TalosCredentials, opts: TalosClientOptions = {}): TalosClient {
+  /**
+   * Channel credentials for mutual TLS to `address`. Clients built on the same object share one connection to the
+   * node (grpc-js pools a subchannel per address, options and credentials): a run passes one object per node so its
+   * checks and its config compare ride one TLS connection instead of one each.
+   */
+  static secureCredentials(address: string, creds: TalosCredentials): grpc.ChannelCredentials {
     registerSecret(creds.key);
-    let channelCreds: grpc.ChannelCredentials;
-    try {
-      channelCreds = grpc.credentials.createSsl(Buffer.from(creds.ca), Buffer.from(nodeKeyPem(creds.key)), Buffer.from(creds.crt), {
-        checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(address, cert),
-      });
-    } catch (e) {
-      throw new CloudlabError({
-        code: 'TALOS_CREDENTIALS_INVALID', message: `the talosconfig credentials for ${address} cannot be loaded: ${(e as Error).message}`, cause: e, exitCode: 2,
-        hint: 'Check the ca/crt/key entries of the talosconfig context (base64 of PEM).',
-      });
-    }
+    return grpc.credentials.createFromSecureContext(mutualContext(address, creds), {
+      checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(address, cert),
+    });
+  }
+
+  /**
+   * A client over mutual TLS: the node must present a certificate from the OS CA; ours is the talosconfig client
+   * certificate. `shared` (from secureCredentials for this address) lets it share a connection with other clients.
+   */
+  static secure(address: string, creds: TalosCredentials, opts: TalosClientOptions = {}, shared?: grpc.ChannelCredentials): TalosClient {
+    const channelCreds = shared ?? TalosClient.secureCredentials(address, creds);
     return new TalosClient(address, channelCreds, true, opts, { ca: creds.ca, crt: creds.crt, key: nodeKeyPem(creds.key) });
+  }
+
+  /** READY: the channel holds a live connection (a call made now does not wait for a connection attempt). */
+  get connected(): boolean {
+    return this.channel.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
   }
 
   /** The node this client's calls land on (the proxied node when `node` is set). */

@@ -3,7 +3,7 @@
 import { invalidInput } from '../../core/errors.js';
 import type { FaultPlan } from '../faults.js';
 import { TalosApiServers } from './api-server.js';
-import { SimCluster } from './cluster.js';
+import { SimCluster, byAddress } from './cluster.js';
 import type { SimMachineConfig } from './config.js';
 import { parseTalosFaults, TalosFaults, type TalosFaultPlan } from './faults.js';
 import { SimTalosNode } from './node.js';
@@ -99,7 +99,7 @@ export class TalosSimFleet implements NodeHost<SimTalosNode> {
 
   /** How many Bootstrap calls the fleet's nodes accepted and refused, in total and per node address. */
   bootstrapCalls(): { accepted: number; refused: number; byNode: Record<string, { accepted: number; refused: number }> } {
-    const byNode = Object.fromEntries(Object.entries(this.bootstraps.byNode).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([k, v]) => [k, { ...v }]));
+    const byNode = Object.fromEntries(Object.entries(this.bootstraps.byNode).sort(([a], [b]) => byAddress(a, b)).map(([k, v]) => [k, { ...v }]));
     return { accepted: this.bootstraps.accepted, refused: this.bootstraps.refused, byNode };
   }
 
@@ -168,7 +168,7 @@ export class TalosSimFleet implements NodeHost<SimTalosNode> {
   }
 
   allNodes(): SimTalosNode[] {
-    return [...this.nodes.values()].sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
+    return [...this.nodes.values()].sort((a, b) => byAddress(a.address, b.address));
   }
 
   cluster(id: string): SimCluster | undefined {
