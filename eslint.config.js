@@ -1,9 +1,53 @@
-// Lint rules: typescript-eslint's recommended set, plus a few rules that keep library code honest.
+// Lint rules: typescript-eslint's recommended set, a few rules that keep library code honest, and the layering
+// of src/ (docs/architecture.md): each folder may import only the folders below it. A static import, a dynamic
+// import() and an `import('…')` type all count; only the CLI may take *types* from any layer (to show them).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Folder → the folders of src/ it may import. Anything else is an upward (or sideways) import and fails. */
+export const LAYERS = {
+  core: [],
+  spec: ['core'],
+  plan: ['spec', 'core'],
+  sops: ['core'],
+  providers: ['core'],
+  scan: ['core'],
+  render: ['plan', 'spec', 'core'],
+  clusterdir: ['render', 'sops', 'providers', 'plan', 'spec', 'core'],
+  reconcile: ['clusterdir', 'plan', 'render', 'providers', 'sops', 'spec', 'core'],
+  sim: ['providers', 'render', 'plan', 'spec', 'core'],
+  init: ['clusterdir', 'scan', 'sops', 'plan', 'spec', 'core'],
+  actions: ['init', 'scan', 'sim', 'reconcile', 'clusterdir', 'plan', 'render', 'providers', 'sops', 'spec', 'core'],
+  cli: ['actions', 'core'],
+};
+
+const folders = Object.keys(LAYERS);
+const under = (names) => `(^|/)(${names.join('|')})/`;
+
+function layerRules(folder) {
+  const forbidden = folders.filter((f) => f !== folder && !LAYERS[folder].includes(f));
+  if (!forbidden.length) return {};
+  const message = `src/${folder} may import only ${LAYERS[folder].map((f) => `src/${f}`).join(', ') || 'nothing else in src'} (layering: docs/architecture.md)`;
+  const typeOnly = folder === 'cli' ? forbidden.filter((f) => f !== 'sim') : [];
+  const never = forbidden.filter((f) => !typeOnly.includes(f));
+  const patterns = [
+    ...(never.length ? [{ regex: under(never), message }] : []),
+    ...(typeOnly.length ? [{ regex: under(typeOnly), message: `${message}; types may be imported to show them`, allowTypeImports: true }] : []),
+  ];
+  // esquery ends a regex literal at the first '/', so the selectors spell it \x2F.
+  const dynamic = under(forbidden).replace(/\//g, '\\x2F');
+  return {
+    '@typescript-eslint/no-restricted-imports': ['error', { patterns }],
+    'no-restricted-syntax': [
+      'error',
+      { selector: `ImportExpression[source.value=/${dynamic}/]`, message },
+      ...(folder === 'cli' ? [] : [{ selector: `TSImportType[argument.literal.value=/${dynamic}/]`, message }]),
+    ],
+  };
+}
+
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'schema/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'schema/**', 'coverage/**', 'test/lint/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -14,6 +58,12 @@ export default tseslint.config(
       'no-console': 'error',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
+  },
+  ...folders.map((folder) => ({ files: [`src/${folder}/**/*.ts`], rules: layerRules(folder) })),
+  {
+    // The package face re-exports the library layers (never the CLI).
+    files: ['src/index.ts'],
+    rules: layerRules('actions'),
   },
   {
     // Only the CLI, scripts and benchmarks print.

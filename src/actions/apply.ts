@@ -9,6 +9,9 @@ import type { SavedPlan } from '../reconcile/saved-plan.js';
 import { CloudlabError } from '../core/errors.js';
 import { withLiveSession, type LiveInput, type Notices } from './live.js';
 
+/** Who holds a cluster lock, in words (for the hooks' messages). */
+export { describeHolder } from '../reconcile/lock.js';
+
 export interface ApplyHooks extends Notices {
   /**
    * Shown the diff before anything changes; throws to refuse (the CLI asks "yes"). Called only when something

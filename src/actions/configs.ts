@@ -2,10 +2,10 @@
 // written to a 0600 file, or merged into ~/.kube/config / ~/.talos/config (context named after the cluster,
 // every other context kept); and the Secret Flux's kustomize-controller decrypts SOPS files with.
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
 import { writeSecretFile } from '../core/files.js';
+import { kubeconfigTarget, talosconfigPath } from '../core/client-config-paths.js';
 import { assertPlaintextTargetSafe } from '../core/git-guard.js';
 import { configClusterName, mergeKubeconfig, mergeTalosconfig, fluxSopsSecret, readClientConfig, SECRETS_FILE, SOPS_CONFIG_FILE } from '../clusterdir/index.js';
 import { findAgeIdentities, loadSopsConfig, matchCreationRule, recipientOf } from '../sops/index.js';
@@ -25,9 +25,8 @@ export async function exportClientConfig(input: { dir: string; cwd: string; env:
   }
   const name = target.name ?? configClusterName(plain, which);
   if (!name) throw new CloudlabError({ code: 'CONFIG_INVALID', exitCode: EXIT_INVALID, message: `cannot tell the cluster name from ${encPath}`, hint: 'pass --name <cluster>' });
-  const home = input.env.HOME ?? homedir();
-  const envPath = which === 'kubeconfig' ? input.env.KUBECONFIG?.split(':')[0] : input.env.TALOSCONFIG;
-  const file = target.path ? resolve(input.cwd, target.path) : envPath || join(home, which === 'kubeconfig' ? '.kube/config' : '.talos/config');
+  // The file kubectl / talosctl would write: client-go's merge target, talosctl's first existing writable config.
+  const file = target.path ? resolve(input.cwd, target.path) : resolve(input.cwd, which === 'kubeconfig' ? kubeconfigTarget(input.env) : talosconfigPath(input.env, undefined, 'write'));
   const existing = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
   const opts = { setCurrent: target.setCurrent, existingFile: file };
   writeSecretFile(file, which === 'kubeconfig' ? mergeKubeconfig(existing, plain, name, opts) : mergeTalosconfig(existing, plain, name, opts));

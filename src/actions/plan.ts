@@ -71,10 +71,12 @@ export async function livePlan(input: LiveInput, notices: Notices = {}, opts: { 
   return withLiveSession(input, notices, (session) => livePlanOf(session, { ...opts, cwd: input.cwd }));
 }
 
-/** The steps apply would lay out: against the live cluster, or (offline) as if nothing existed yet. */
-export async function stepGraph(input: LiveInput & { offline?: boolean }, notices: Notices = {}): Promise<StepInstance[]> {
+/** The steps apply would lay out (and their Mermaid drawing): against the live cluster, or (offline) as if nothing existed yet. */
+export async function stepGraph(input: LiveInput & { offline?: boolean }, notices: Notices = {}): Promise<{ steps: StepInstance[]; mermaid: string }> {
   const { applyGraph } = await import('../reconcile/apply.js');
-  if (input.offline) return applyGraph(await offlinePlan(input.file, input.cwd));
+  const { toMermaid } = await import('../reconcile/graph.js');
+  const draw = (steps: StepInstance[]) => ({ steps, mermaid: toMermaid(steps) });
+  if (input.offline) return draw(applyGraph(await offlinePlan(input.file, input.cwd)));
   const { liveFacts } = await import('../reconcile/prepare.js');
-  return withLiveSession(input, notices, async (session) => applyGraph(await liveFacts(session)));
+  return withLiveSession(input, notices, async (session) => draw(applyGraph(await liveFacts(session))));
 }

@@ -43,7 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--network <cidr|dhcp>', 'node network: a CIDR for static addresses, or dhcp')
     .option('--gateway <ip>', 'gateway (and nameserver) of a static network')
     .action(async (dir: string, o: InitFlags) => {
-      const { parseTemplate, templateDefaults } = await import('../../init/template.js');
+      const { parseTemplate, templateDefaults } = await import('../../actions/init.js');
       const template = parseTemplate(o.template);
       const answers: Record<string, string | string[] | undefined> = { name: o.name, endpoint: o.endpoint, tokenId: o.tokenId, hosts: o.hosts?.split(',').map((h) => h.trim()).filter(Boolean), network: o.network, gateway: o.gateway };
       if (!o.yes && ctx.io.stdin?.isTTY) {
@@ -55,7 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
         answers.network ??= await ask(ctx, 'Node network (CIDR for static addresses, or dhcp)', d.network);
         if (answers.network !== 'dhcp' && answers.network !== d.network) answers.gateway ??= await ask(ctx, 'Gateway', String(answers.network).replace(/\d+\/\d+$/, '1'));
       }
-      const { initCluster } = await import('../../init/init.js');
+      const { initCluster } = await import('../../actions/init.js');
       const r = await initCluster({ cwd: ctx.cwd, dir, template, answers: answers as never, ...(o.force ? { force: true } : {}), hooks: o.hooks, env: ctx.env, warn: (m) => ctx.warn(m) });
       if (ctx.flags.json) {
         ctx.json({ dir: r.dir, spec: r.spec, cluster: r.cluster, nodes: r.nodes, keyFile: r.keyFile, keyCreated: r.keyCreated, recipient: r.recipient, written: r.written, hooks: r.hooks, repo: r.repo, toCommit: r.toCommit, next: r.next });
@@ -85,7 +85,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('pre-commit')
     .description('validate staged cluster specs, check staged *.enc.* files are encrypted, scan staged lines for secrets')
     .action(async () => {
-      const { preCommit } = await import('../../init/precommit.js');
+      const { preCommit } = await import('../../actions/init.js');
       const { formatLocation } = await import('../../core/errors.js');
       const r = await preCommit(ctx.cwd);
       if (ctx.flags.json) ctx.json({ ok: r.ok, specs: r.specs.map((s) => ({ file: s.file, ...(s.error ? { error: s.error.toJSON() } : {}) })), encrypted: r.encrypted.map((s) => ({ file: s.file, ...(s.error ? { error: s.error.toJSON() } : {}) })), secrets: r.secrets });

@@ -8,10 +8,9 @@ export function register(program: Command, ctx: CliContext): void {
     .command('version')
     .description('print the cloudlab version and the Talos and Kubernetes versions it supports')
     .action(async () => {
-      const { packageVersion } = await import('../../core/package-root.js');
-      const { TALOS_MINORS } = await import('../../spec/versions.js');
-      const talos = TALOS_MINORS.map((m) => ({ talos: `v${m.minor}`, kubernetes: { min: m.kubernetesMin, max: m.kubernetesMax, default: m.defaultKubernetes } }));
-      const info = { version: packageVersion(), node: process.versions.node, supported: talos };
+      const { versionInfo } = await import('../../actions/meta.js');
+      const info = versionInfo();
+      const talos = info.supported;
       if (ctx.flags.json) {
         ctx.json(info);
         return;

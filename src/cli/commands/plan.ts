@@ -26,8 +26,7 @@ export function register(program: Command, ctx: CliContext): void {
       const { liveInput, notices } = await import('../live-input.js');
       if (o.graph) {
         const { stepGraph } = await import('../../actions/plan.js');
-        const { toMermaid } = await import('../../reconcile/graph.js');
-        ctx.io.stdout.write(toMermaid(await stepGraph({ ...liveInput(ctx, o), ...(o.offline ? { offline: true } : {}) }, notices(ctx))));
+        ctx.io.stdout.write((await stepGraph({ ...liveInput(ctx, o), ...(o.offline ? { offline: true } : {}) }, notices(ctx))).mermaid);
         return;
       }
       if (!o.offline) {

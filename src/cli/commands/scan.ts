@@ -13,13 +13,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--list-rules', "list cloudlab's own rules (the maintained secretlint preset covers common cloud tokens)")
     .action(async (paths: string[], o: { staged?: boolean; allow?: string; listRules?: boolean }) => {
       if (o.listRules) {
-        const { ownRuleList } = await import('../../scan/rules.js');
+        const { ownRuleList } = await import('../../actions/scan.js');
         const rules = ownRuleList();
         if (ctx.flags.json) ctx.json({ rules, preset: '@secretlint/secretlint-rule-preset-recommend' });
         else for (const r of rules) ctx.out(`${r.id.padEnd(34)} ${r.description}`);
         return;
       }
-      const { scan } = await import('../../scan/scanner.js');
+      const { scan } = await import('../../actions/scan.js');
       const result = await scan({ cwd: ctx.cwd, paths, ...(o.staged ? { staged: true } : {}), ...(o.allow ? { allowFile: o.allow } : {}) });
       if (ctx.flags.json) ctx.json(result);
       else {

@@ -37,9 +37,9 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--in-repo', 'keep the key in the cluster directory as .age-key.txt (git-ignored) unless SOPS_AGE_KEY_FILE names it')
       .option('--force', 'rewrite an existing .sops.yaml that does not name this key'),
   ).action(async (o: DirFlags & { keyFile?: string; inRepo?: boolean; force?: boolean }) => {
-    const { initSecrets } = await import('../../clusterdir/index.js');
+    const { secretsInit } = await import('../../actions/secrets.js');
     const dir = await clusterDirOf(ctx, o);
-    const r = await initSecrets(dir, ctx.env, { ...(o.keyFile ? { keyFile: o.keyFile } : {}), ...(o.inRepo ? { inRepo: true } : {}), ...(o.force ? { force: true } : {}), warn: (m) => ctx.warn(m) });
+    const r = await secretsInit(dir, ctx.env, { ...(o.keyFile ? { keyFile: o.keyFile } : {}), ...(o.inRepo ? { inRepo: true } : {}), ...(o.force ? { force: true } : {}) }, { onWarning: (m) => ctx.warn(m) });
     if (ctx.flags.json) {
       ctx.json({ keyFile: r.keyFile, recipient: r.recipient, keyCreated: r.keyCreated, sopsConfig: r.sopsConfig, sopsConfigWritten: r.sopsConfigWritten, gitignoreAdded: r.gitignoreAdded });
       return;
@@ -59,65 +59,46 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--from-env <var>', 'take the value from this environment variable')
       .option('--from-file <path>', 'take the value from this file (trailing newline removed)'),
   ).action(async (key: string, o: DirFlags & { fromEnv?: string; fromFile?: string }) => {
-    const { setSecretValue } = await import('../../clusterdir/index.js');
+    const { secretsSet } = await import('../../actions/secrets.js');
     const { CloudlabError, EXIT_INVALID } = await import('../../core/errors.js');
-    let value: string | undefined;
-    if (o.fromEnv) {
-      value = ctx.env[o.fromEnv];
-      if (value === undefined) throw new CloudlabError({ code: 'SECRETS_NO_VALUE', exitCode: EXIT_INVALID, message: `environment variable ${o.fromEnv} is not set`, hint: `export ${o.fromEnv}=… first` });
-    } else if (o.fromFile) {
-      const { readRaw } = await import('../../sops/index.js');
-      const { resolve } = await import('node:path');
-      value = readRaw(resolve(ctx.cwd, o.fromFile), 'value file').toString('utf8').replace(/\r?\n$/, '');
-    } else {
+    let source: import('../../actions/secrets.js').SecretSource;
+    if (o.fromEnv) source = { fromEnv: o.fromEnv };
+    else if (o.fromFile) source = { fromFile: o.fromFile, cwd: ctx.cwd };
+    else {
       const stdin = ctx.io.stdin;
       if (!stdin) throw new CloudlabError({ code: 'SECRETS_NO_VALUE', exitCode: EXIT_INVALID, message: `no value for ${key}: pipe it on stdin, or use --from-env/--from-file`, hint: `e.g. printf %s "$TOKEN" | cloudlab secrets set ${key}` });
       if (stdin.isTTY) {
         // On a terminal: ask, without echo.
         const { promptHidden } = await import('../prompt.js');
-        value = await promptHidden(ctx, `Value for ${key} (input hidden): `).catch(() => {
+        const value = await promptHidden(ctx, `Value for ${key} (input hidden): `).catch(() => {
           throw new CloudlabError({ code: 'ABORTED', message: 'cancelled; nothing was written' });
         });
         if (!value) throw new CloudlabError({ code: 'SECRETS_NO_VALUE', exitCode: EXIT_INVALID, message: `no value entered for ${key}; nothing was written` });
+        source = { text: value };
       } else {
-        value = (await readAll(stdin)).replace(/\r?\n$/, '');
+        source = { text: await readAll(stdin) };
       }
     }
-    await setSecretValue(await clusterDirOf(ctx, o), key, value, ctx.env);
+    await secretsSet(await clusterDirOf(ctx, o), ctx.env, key, source);
     if (ctx.flags.json) ctx.json({ key, set: true });
     else ctx.info(`set ${key} in secrets.enc.yaml`);
   });
 
   dirOptions(secrets.command('get').description('print one decrypted value from secrets.enc.yaml to stdout').argument('<key>', 'name or dotted path')).action(async (key: string, o: DirFlags) => {
-    const { getSecretValue } = await import('../../clusterdir/index.js');
-    const { CloudlabError, EXIT_INVALID } = await import('../../core/errors.js');
-    const v = await getSecretValue(await clusterDirOf(ctx, o), key, ctx.env);
-    if (v === undefined) throw new CloudlabError({ code: 'SECRETS_NOT_FOUND', exitCode: EXIT_INVALID, message: `${key} is not set in secrets.enc.yaml`, hint: `set it with: cloudlab secrets set ${key}` });
-    ctx.io.stdout.write(v + '\n');
+    const { secretsGet } = await import('../../actions/secrets.js');
+    ctx.io.stdout.write((await secretsGet(await clusterDirOf(ctx, o), ctx.env, key)) + '\n');
   });
 
   dirOptions(secrets.command('list').description('list the keys (never the values) in secrets.enc.yaml')).action(async (o: DirFlags) => {
-    const { readSecretFile } = await import('../../sops/index.js');
-const { SECRETS_FILE } = await import('../../clusterdir/index.js');
-    const { join } = await import('node:path');
-    const { existsSync } = await import('node:fs');
-    const { parseDocument, isMap, isScalar } = await import('yaml');
-    const path = join(await clusterDirOf(ctx, o), SECRETS_FILE);
-    const keys: string[] = [];
-    if (existsSync(path)) {
-      const walk = (n: unknown, prefix: string): void => {
-        if (isMap(n)) for (const p of n.items) walk(p.value, `${prefix}${prefix ? '.' : ''}${isScalar(p.key) ? String(p.key.value) : ''}`);
-        else keys.push(prefix);
-      };
-      walk(parseDocument(await readSecretFile(path, ctx.env)).contents, '');
-    }
+    const { secretsList } = await import('../../actions/secrets.js');
+    const { file: path, keys } = await secretsList(await clusterDirOf(ctx, o), ctx.env);
     if (ctx.flags.json) ctx.json({ file: path, keys });
     else for (const k of keys) ctx.out(k);
   });
 
   dirOptions(secrets.command('unset').description('remove a key from secrets.enc.yaml').argument('<key>', 'name or dotted path')).action(async (key: string, o: DirFlags) => {
-    const { deleteSecretValue } = await import('../../clusterdir/index.js');
-    const removed = await deleteSecretValue(await clusterDirOf(ctx, o), key, ctx.env);
+    const { secretsUnset } = await import('../../actions/secrets.js');
+    const removed = await secretsUnset(await clusterDirOf(ctx, o), ctx.env, key);
     if (ctx.flags.json) ctx.json({ key, removed });
     else ctx.info(removed ? `removed ${key}` : `${key} was not set`);
   });
@@ -128,8 +109,8 @@ const { SECRETS_FILE } = await import('../../clusterdir/index.js');
       .description('edit secrets.enc.yaml in $EDITOR (plaintext only in a RAM-backed 0600 temporary file, removed afterwards)')
       .option('--timeout <minutes>', 'give up waiting for the editor after this many minutes', '60'),
   ).action(async (o: DirFlags & { timeout: string }) => {
-    const { editSecrets } = await import('../../clusterdir/index.js');
-    const changed = await editSecrets(await clusterDirOf(ctx, o), ctx.env, { timeoutMs: Math.max(1, Number(o.timeout) || 60) * 60_000, warn: (m) => ctx.warn(m) });
+    const { secretsEdit } = await import('../../actions/secrets.js');
+    const changed = await secretsEdit(await clusterDirOf(ctx, o), ctx.env, Math.max(1, Number(o.timeout) || 60), { onWarning: (m) => ctx.warn(m) });
     if (ctx.flags.json) ctx.json({ changed });
     else ctx.info(changed ? 'secrets.enc.yaml updated' : 'no changes');
   });

@@ -5,13 +5,6 @@ import type { CliContext } from '../context.js';
 
 const TYPES = ['yaml', 'json', 'dotenv', 'binary'];
 
-async function formatOf(ctx: CliContext, file: string, o: { inputType?: string; filenameOverride?: string }): Promise<{ path: string; format: import('../../sops/index.js').SopsFormat }> {
-  const { resolve } = await import('node:path');
-  const s = await import('../../sops/index.js');
-  const path = resolve(ctx.cwd, file);
-  return { path, format: o.inputType ? s.parseFormat(o.inputType, '--input-type') : s.formatFromPath(o.filenameOverride ? resolve(ctx.cwd, o.filenameOverride) : path) };
-}
-
 export function register(program: Command, ctx: CliContext): void {
   const sops = program.commands.find((c) => c.name() === 'sops') ?? program.command('sops');
 
@@ -21,9 +14,8 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<file>', 'file to check')
     .addOption(new Option('--input-type <type>', 'format (default: from the file extension)').choices(TYPES))
     .action(async (file: string, o: { inputType?: string }) => {
-      const { fileStatus } = await import('../../sops/tools.js');
-      const { path, format } = await formatOf(ctx, file, o);
-      ctx.io.stdout.write(JSON.stringify(fileStatus(path, format)) + '\n');
+      const { sopsFileStatus } = await import('../../actions/sops.js');
+      ctx.io.stdout.write(JSON.stringify(await sopsFileStatus(ctx, file, o)) + '\n');
     });
 
   sops
@@ -36,9 +28,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--idempotent', 'do nothing if the index already has the value')
     .option('--ignore-mac', 'do not verify the MAC')
     .action(async (file: string, index: string, value: string, o: { inputType?: string; idempotent?: boolean; ignoreMac?: boolean }) => {
-      const { setValue } = await import('../../sops/tools.js');
-      const { path, format } = await formatOf(ctx, file, o);
-      const changed = await setValue(path, format, index, value, ctx.env, { ...(o.idempotent ? { idempotent: true } : {}), ...(o.ignoreMac ? { ignoreMac: true } : {}) });
+      const { sopsSet } = await import('../../actions/sops.js');
+      const changed = await sopsSet(ctx, file, index, value, o);
       ctx.info(changed ? `${file}: ${index} set` : `${file}: ${index} already has that value; not written`);
     });
 
@@ -51,9 +42,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--idempotent', 'no error when the index is absent')
     .option('--ignore-mac', 'do not verify the MAC')
     .action(async (file: string, index: string, o: { inputType?: string; idempotent?: boolean; ignoreMac?: boolean }) => {
-      const { unsetValue } = await import('../../sops/tools.js');
-      const { path, format } = await formatOf(ctx, file, o);
-      const changed = await unsetValue(path, format, index, ctx.env, { ...(o.idempotent ? { idempotent: true } : {}), ...(o.ignoreMac ? { ignoreMac: true } : {}) });
+      const { sopsUnset } = await import('../../actions/sops.js');
+      const changed = await sopsUnset(ctx, file, index, o);
       ctx.info(changed ? `${file}: ${index} removed` : `${file}: ${index} was not there; not written`);
     });
 
@@ -66,11 +56,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--pristine', 'only the decrypted values, not the current environment')
     .option('--ignore-mac', 'do not verify the MAC')
     .action(async (file: string, command: string, o: { inputType?: string; pristine?: boolean; ignoreMac?: boolean }) => {
-      const { decryptedEnv } = await import('../../sops/tools.js');
-      const { execWithEnv } = await import('../../sops/exec.js');
-      const { path, format } = await formatOf(ctx, file, o);
-      const values = await decryptedEnv(path, format, ctx.env, { ...(o.ignoreMac ? { ignoreMac: true } : {}) });
-      ctx.exitCode = await execWithEnv(command, values, ctx.env, { ...(o.pristine ? { pristine: true } : {}) });
+      const { sopsExecEnv } = await import('../../actions/sops.js');
+      ctx.exitCode = await sopsExecEnv(ctx, file, command, o);
     });
 
   sops
@@ -84,11 +71,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--filename <name>', 'name of the temporary file (default: tmp-file)')
     .option('--ignore-mac', 'do not verify the MAC')
     .action(async (file: string, command: string, o: { inputType?: string; outputType?: string; fifo: boolean; filename?: string; ignoreMac?: boolean }) => {
-      const s = await import('../../sops/index.js');
-      const { decryptedDocument } = await import('../../sops/tools.js');
-      const { execWithFile } = await import('../../sops/exec.js');
-      const { path, format } = await formatOf(ctx, file, o);
-      const plaintext = await decryptedDocument(path, format, ctx.env, { ...(o.outputType ? { outputFormat: s.parseFormat(o.outputType, '--output-type') } : {}), ...(o.ignoreMac ? { ignoreMac: true } : {}) });
-      ctx.exitCode = await execWithFile(command, plaintext, ctx.env, { fifo: o.fifo, ...(o.filename ? { filename: o.filename } : {}) });
+      const { sopsExecFile } = await import('../../actions/sops.js');
+      ctx.exitCode = await sopsExecFile(ctx, file, command, o);
     });
 }

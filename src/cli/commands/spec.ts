@@ -10,19 +10,17 @@ export function register(program: Command, ctx: CliContext): void {
     .description('check a cluster spec: schema, cross-field rules and capacity; no network')
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
     .action(async (o: { file: string }) => {
-      const { loadSpec } = await import('../../spec/load.js');
-      const { planCluster } = await import('../../plan/planner.js');
-      const loaded = loadSpec(o.file, ctx.cwd);
-      const plan = planCluster(loaded);
-      if (ctx.flags.json) ctx.json({ valid: true, file: o.file, cluster: plan.cluster.name, nodes: plan.nodes.length });
-      else ctx.out(`${o.file}: valid (${plan.nodes.length} node${plan.nodes.length === 1 ? '' : 's'}, cluster ${plan.cluster.name})`);
+      const { validateSpecFile } = await import('../../actions/spec.js');
+      const r = await validateSpecFile(o.file, ctx.cwd);
+      if (ctx.flags.json) ctx.json({ valid: true, file: o.file, cluster: r.cluster, nodes: r.nodes });
+      else ctx.out(`${o.file}: valid (${r.nodes} node${r.nodes === 1 ? '' : 's'}, cluster ${r.cluster})`);
     });
 
   program
     .command('schema')
     .description('print the JSON Schema of the cluster spec (for editors)')
     .action(async () => {
-      const { clusterJsonSchema } = await import('../../spec/schema.js');
-      ctx.io.stdout.write(JSON.stringify(clusterJsonSchema(), null, 2) + '\n');
+      const { specJsonSchema } = await import('../../actions/spec.js');
+      ctx.io.stdout.write(JSON.stringify(specJsonSchema(), null, 2) + '\n');
     });
 }

@@ -44,7 +44,7 @@ export function summaryWords(s: { created: string[]; updated: string[]; configur
 }
 
 /** Who holds a cluster lock, for messages. */
-export { describeHolder } from '../../reconcile/lock.js';
+export { describeHolder } from '../../actions/apply.js';
 
 /** Shows a status; returns the exit code (1 when some question could not be answered). */
 export function showStatus(ctx: CliContext, st: StatusOutcome): number {
