@@ -30,10 +30,11 @@ export async function specNames(file: string | undefined, cwd: string): Promise<
   }
 }
 
-/** `cloudlab sim --replay FILE`: the transcript played against the simulator as the recorded release; the differences. */
-export async function replayTranscriptFile(file: string, cwd: string, version?: string) {
+/** `cloudlab sim --replay FILE`: the transcript played against the simulators as the recorded releases (or the
+ * Proxmox VE / Talos releases given); the differences. */
+export async function replayTranscriptFile(file: string, cwd: string, releases: { version?: string; talosVersion?: string } = {}) {
   const { readTranscript, replayTranscript } = await import('../sim/replay.js');
-  return replayTranscript(readTranscript(resolve(cwd, file)), version ? { version } : {});
+  return replayTranscript(readTranscript(resolve(cwd, file)), releases);
 }
 
 export { formatReplayReport } from '../sim/replay.js';

@@ -2,29 +2,39 @@
 // answers as the recorded release, and lists every difference in status, body shape or wording. Placeholders map
 // onto the simulator ({node:1} → pve1, a token → the simulator's CloudlabProvisioner token); a task a recorded
 // call started is followed to the same end; factory.talos.dev is played by the Image Factory simulator on loopback.
-// Talos exchanges are listed as not replayed (they need a booted node).
+// The Talos calls are played against simulated Talos nodes of the recorded release (replay-talos.ts).
 import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { invalidInput } from '../core/errors.js';
 import { CLOUDLAB_ROLE, rolePrivileges } from '../providers/proxmox/privileges.js';
 import { startFactorySim } from './factory/server.js';
 import { startProxmoxSim } from './proxmox/index.js';
-import { Redactor, shapeOf, type ProxmoxExchange, type Shape, type Transcript } from '../providers/record/transcript.js';
+import { Redactor, shapeOf, type ProxmoxExchange, type Transcript } from '../providers/record/transcript.js';
+import { shapeDifferences, type ReplayDifference } from './replay-compare.js';
+import { replayTalos } from './replay-talos.js';
 
-export interface ReplayDifference {
-  /** Index of the exchange in the transcript. */
-  index: number;
-  request: string;
-  kind: 'status' | 'shape' | 'wording' | 'task';
-  recorded: string;
-  simulator: string;
-}
+export { shapeDifferences, type ReplayDifference };
 
 export interface ReplayReport {
   pveVersion: string;
+  /** The Talos release the simulated nodes booted (null: the transcript has no Talos call). */
+  talosVersion: string | null;
+  /** Exchanges played, Proxmox and Talos. */
   replayed: number;
+  /** Exchanges not played: no answer was recorded, or the answer only said the node was not up yet. */
   notReplayed: number;
   differences: ReplayDifference[];
+}
+
+export interface ReplayOptions {
+  /** Proxmox VE release to answer as (default: the transcript's). */
+  version?: string;
+  /** Talos release the nodes boot (default: the transcript's). */
+  talosVersion?: string;
+  /** host:port of the Proxmox simulator (default 127.0.0.1:0). */
+  listen?: string;
+  /** First three octets of the simulated Talos nodes' loopback addresses (default 127.0.202). */
+  talosSubnet?: string;
 }
 
 export function readTranscript(file: string): Transcript {
@@ -38,23 +48,6 @@ export function readTranscript(file: string): Transcript {
     throw invalidInput('REPLAY_FILE', `${file} is not a cloudlab transcript (kind cloudlab-transcript, version 1)`, [], 'Pass a file written by `cloudlab doctor --record FILE` or `cloudlab apply --record FILE`.');
   }
   return t;
-}
-
-/** Differences between two shapes, as `path: recorded vs simulator` lines. */
-export function shapeDifferences(rec: Shape, sim: Shape, at = 'data'): string[] {
-  if (typeof rec === 'string' || typeof sim === 'string') return rec === sim || JSON.stringify(rec) === JSON.stringify(sim) ? [] : [`${at}: ${JSON.stringify(rec)} vs ${JSON.stringify(sim)}`];
-  if (Array.isArray(rec) || Array.isArray(sim)) {
-    if (!Array.isArray(rec) || !Array.isArray(sim)) return [`${at}: ${Array.isArray(rec) ? 'array' : 'object'} vs ${Array.isArray(sim) ? 'array' : 'object'}`];
-    if (!rec.length || !sim.length) return rec.length === sim.length ? [] : [`${at}: ${rec.length ? 'items' : 'empty'} vs ${sim.length ? 'items' : 'empty'}`];
-    return shapeDifferences(rec[0]!, sim[0]!, `${at}[]`);
-  }
-  const out: string[] = [];
-  for (const k of Object.keys(rec)) {
-    if (!(k in sim)) out.push(`${at}.${k}: present vs missing`);
-    else out.push(...shapeDifferences(rec[k]!, sim[k]!, `${at}.${k}`));
-  }
-  for (const k of Object.keys(sim)) if (!(k in rec)) out.push(`${at}.${k}: missing vs present`);
-  return out;
 }
 
 interface Answer {
@@ -89,10 +82,13 @@ function send(endpoint: string, auth: string, method: string, path: string, para
   });
 }
 
+/** An Image Factory image URL (factory.talos.dev, or a site's own factory redacted to {host:N}): its schematic. */
+const FACTORY_IMAGE = /^https?:\/\/(?:factory\.talos\.dev|\{host:\d+\}(?::\d+)?)\/image\/([0-9a-f]{64})\//;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Plays a transcript against a simulator of its recorded release and lists the differences. */
-export async function replayTranscript(t: Transcript, opts: { version?: string; listen?: string } = {}): Promise<ReplayReport> {
+export async function replayTranscript(t: Transcript, opts: ReplayOptions = {}): Promise<ReplayReport> {
   const version = opts.version ?? t.target.pveVersion ?? '9.1.2';
   const text = JSON.stringify(t.exchanges);
   const nodeCount = Math.max(1, ...[...text.matchAll(/\{node:(\d+)\}/g)].map((m) => Number(m[1])));
@@ -112,13 +108,15 @@ export async function replayTranscript(t: Transcript, opts: { version?: string; 
   for (const x of t.exchanges) if (x.api === 'proxmox' && x.task?.exitstatus) taskEnd.set(x.path.replace(/^.*\/tasks\/(.*)\/status$/, '$1'), x.task.exitstatus);
   for (const x of t.exchanges) {
     if (x.api !== 'proxmox') continue;
-    const id = /factory\.talos\.dev\/image\/([0-9a-f]{64})\//.exec(x.params.url ?? '')?.[1];
+    const id = FACTORY_IMAGE.exec(x.params.url ?? '')?.[1];
     if (!id) continue;
     const ok = /\/download-url$/.test(x.path) ? x.upid !== undefined && (taskEnd.get(x.upid) ?? 'OK') === 'OK' : x.status === 200;
-    if (ok) factory.schematics.set(id, {});
+    if (ok) factory.schematics.set(id, { customization: {} });
   }
   try {
     const toSim = (s: string): string => s
+      // An Image Factory of the site's own ({host:N}, e.g. an on-premises factory) is played by the double too.
+      .replace(/\bhttps?:\/\/\{host:\d+\}(?::\d+)?(?=\/image\/[0-9a-f]{64}\/)/g, 'https://factory.talos.dev')
       .replace(/\{node:(\d+)\}/g, (_, n: string) => `pve${n}`)
       .replace(/\{name:(\d+)\}/g, (_, n: string) => `replay-name-${n}`)
       .replace(/\{ip:(\d+)\}/g, (_, n: string) => `127.0.200.${Number(n) % 250}`)
@@ -142,10 +140,7 @@ export async function replayTranscript(t: Transcript, opts: { version?: string; 
     let replayed = 0;
     let notReplayed = 0;
     for (const [index, x] of t.exchanges.entries()) {
-      if (x.api !== 'proxmox') {
-        notReplayed++;
-        continue;
-      }
+      if (x.api !== 'proxmox') continue;
       const e = x as ProxmoxExchange;
       if (e.status === 0) {
         notReplayed++;
@@ -187,7 +182,10 @@ export async function replayTranscript(t: Transcript, opts: { version?: string; 
         if (s !== e.task.exitstatus) diffs.push({ index, request: what, kind: 'task', recorded: e.task.exitstatus, simulator: s || '(still running)' });
       }
     }
-    return { pveVersion: version, replayed, notReplayed, differences: diffs };
+    const talos = await replayTalos(t, { subnet: opts.talosSubnet ?? '127.0.202', ...(opts.talosVersion ? { talosVersion: opts.talosVersion } : {}) });
+    diffs.push(...talos.differences);
+    diffs.sort((a, b) => a.index - b.index);
+    return { pveVersion: version, talosVersion: talos.talosVersion, replayed: replayed + talos.replayed, notReplayed: notReplayed + talos.notReplayed, differences: diffs };
   } finally {
     await sim.close();
     await factory.close();
@@ -195,7 +193,8 @@ export async function replayTranscript(t: Transcript, opts: { version?: string; 
 }
 
 export function formatReplayReport(r: ReplayReport): string {
-  const lines = [`replayed ${r.replayed} Proxmox request(s) against the simulator as Proxmox VE ${r.pveVersion}${r.notReplayed ? ` (${r.notReplayed} not replayed: Talos calls and requests that got no answer)` : ''}`];
+  const as = `Proxmox VE ${r.pveVersion}${r.talosVersion ? ` and Talos ${r.talosVersion}` : ''}`;
+  const lines = [`replayed ${r.replayed} request(s) against the simulator as ${as}${r.notReplayed ? ` (${r.notReplayed} not replayed: requests that got no answer, and Talos answers that only said the node was not up yet)` : ''}`];
   for (const d of r.differences) lines.push(`#${d.index} ${d.request}: ${d.kind} differs\n    recorded:  ${d.recorded}\n    simulator: ${d.simulator}`);
   lines.push(r.differences.length ? `${r.differences.length} difference(s): the simulator does not answer as the recorded system did` : 'no differences: the simulator answers as the recorded system did');
   return lines.join('\n');

@@ -19,11 +19,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--dhcp-network <cidr>', 'loopback network DHCP leases come from (without -f)', '127.0.100.0/24')
     .option('--pve-version <x.y.z>', 'answer as this Proxmox VE release (GET /version, the import content type, pool endpoints); 8.0.0 … 9.x', '9.1.2')
     .option('--boot-delay <ms>', 'realistic OS boot time after a VM starts (without -f)', '8000')
-    .option('--replay <transcript>', 'play the Proxmox requests of a transcript (`--record`) against the simulator as the recorded release, list each difference, and exit (1 when any)')
-    .action(async (o: import('../../actions/sim.js').SimFlags & { replay?: string }, cmd: Command) => {
+    .option('--replay <transcript>', 'play the Proxmox requests and Talos calls of a transcript (`--record`) against the simulators as the recorded releases, list each difference, and exit (1 when any)')
+    .option('--talos-version <vX.Y.Z>', 'with --replay: boot the simulated Talos nodes as this release instead of the recorded one')
+    .action(async (o: import('../../actions/sim.js').SimFlags & { replay?: string; talosVersion?: string }, cmd: Command) => {
       if (o.replay) {
         const { runReplayCommand } = await import('../replay-command.js');
-        ctx.exitCode = await runReplayCommand(ctx, o.replay, cmd.getOptionValueSource('pveVersion') === 'cli' ? o.pveVersion : undefined);
+        ctx.exitCode = await runReplayCommand(ctx, o.replay, cmd.getOptionValueSource('pveVersion') === 'cli' ? o.pveVersion : undefined, o.talosVersion);
         return;
       }
       const { startSimulatorsFromFlags } = await import('../../actions/sim.js');

@@ -94,6 +94,11 @@ export function encodeParams(p: Params | undefined): string {
   return sp.toString();
 }
 
+/** Parameters as they went on the wire (booleans as 0/1), for a transcript a replay can send again. */
+function wireParams(enc: string): Record<string, string> {
+  return Object.fromEntries(new URLSearchParams(enc));
+}
+
 const hostLimits = new Map<string, Semaphore>();
 const storageLimits = new Map<string, Semaphore>();
 
@@ -187,7 +192,7 @@ export class ProxmoxClient {
     } catch (e) {
       this.conn.onRequest?.({ method, path, status: 0, ms: Math.round(performance.now() - started) });
       const err = await this.transportError(method, path, e, timeoutMs ?? this.timing.requestTimeoutMs);
-      currentRecorder()?.proxmox({ method, path, params: params ?? {}, status: 0, reason: '', headers: {}, body: null, transportError: err.message });
+      currentRecorder()?.proxmox({ method, path, params: wireParams(enc), status: 0, reason: '', headers: {}, body: null, transportError: err.message });
       throw err;
     }
     this.conn.onRequest?.({ method, path, status: res.status, ms: Math.round(performance.now() - started) });
@@ -202,7 +207,7 @@ export class ProxmoxClient {
         }
       } else body = { message: text.slice(0, 200) };
     }
-    currentRecorder()?.proxmox({ method, path, params: params ?? {}, status: res.status, reason: res.statusText, headers: { 'content-type': res.headers.get('content-type') ?? '', server: res.headers.get('server') ?? '' }, body });
+    currentRecorder()?.proxmox({ method, path, params: wireParams(enc), status: res.status, reason: res.statusText, headers: { 'content-type': res.headers.get('content-type') ?? '', server: res.headers.get('server') ?? '' }, body });
     if (res.status >= 200 && res.status < 300) return body.data as T;
     const errors = body.errors && typeof body.errors === 'object' ? body.errors : undefined;
     const pmsg = body.message || res.statusText;

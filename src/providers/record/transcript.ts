@@ -4,6 +4,7 @@
 // identifies a site: only methods, paths and parameters with placeholders, statuses, the headers that matter, body
 // shapes, error texts and task logs (redacted).
 import { writeFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { redact } from '../../core/redact.js';
 
 export type Shape = string | Shape[] | { [key: string]: Shape };
@@ -34,6 +35,8 @@ export interface TalosExchange {
   node: string;
   /** Client certificate presented (mTLS) or not (maintenance/insecure). */
   secure: boolean;
+  /** The request's fields, redacted; bytes are dropped, a machine configuration becomes `{config:<machine type>}`. */
+  request?: Record<string, unknown>;
   /** gRPC status code (0 = OK). */
   code: number;
   details?: string;
@@ -48,8 +51,8 @@ export interface Transcript {
   command: string;
   /** For transcripts written by hand from upstream facts: the upstream files the answers come from. */
   source?: string;
-  /** What the far side said it is (GET /version), when known. */
-  target: { pveVersion: string | null };
+  /** What the far side said it is (Proxmox GET /version, the Talos Version tag), when known. */
+  target: { pveVersion: string | null; talosVersion?: string | null };
   exchanges: Exchange[];
 }
 
@@ -156,9 +159,35 @@ export interface RawTalosExchange {
   rpc: string;
   node: string;
   secure: boolean;
+  request?: Record<string, unknown>;
   code: number;
   details?: string;
   response?: unknown;
+}
+
+/** The machine type a configuration declares (v1alpha1 `machine.type`), or 'unknown'. */
+function machineType(data: Uint8Array): string {
+  try {
+    for (const d of parseAllDocuments(Buffer.from(data).toString('utf8'))) {
+      const t = (d.toJSON() as { machine?: { type?: unknown } } | null)?.machine?.type;
+      if (t === 'controlplane' || t === 'worker' || t === 'init') return t;
+    }
+  } catch {
+    /* not YAML: unknown */
+  }
+  return 'unknown';
+}
+
+/** A Talos request as a transcript keeps it: scalars (strings redacted), no bytes; a machine config by its type only. */
+function talosRequest(rpc: string, req: Record<string, unknown>, r: Redactor): Record<string, unknown> {
+  const walk = (v: unknown, key: string): unknown => {
+    if (v instanceof Uint8Array) return key === 'data' && rpc.endsWith('/ApplyConfiguration') ? `{config:${machineType(v)}}` : '{bytes}';
+    if (typeof v === 'string') return r.text(v);
+    if (Array.isArray(v)) return v.map((x) => walk(x, key));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+    return v;
+  };
+  return walk(req, '') as Record<string, unknown>;
 }
 
 const UPID_RE = /^UPID:[^:]+:[0-9A-F]{8}:[0-9A-F]{8,}:[0-9A-F]{8}:[^:]*:[^:]*:[^:]*:$/;
@@ -208,10 +237,17 @@ export class Recorder {
     }
     for (const n of this.extraNames) r.learn(n);
     let pveVersion: string | null = null;
+    let talosVersion: string | null = null;
     const exchanges: Exchange[] = this.raw.map((e) => {
       if (e.api === 'talos') {
         const t = e.x;
-        return { api: 'talos', rpc: t.rpc, node: r.text(t.node), secure: t.secure, code: t.code, ...(t.details ? { details: r.text(t.details) } : {}), shape: shapeOf(t.response, (k) => r.text(k)) };
+        // The Version tag is kept verbatim (not site-specific), so a replay boots the same Talos release.
+        const tag = (t.response as { messages?: { version?: { tag?: string } }[] } | undefined)?.messages?.[0]?.version?.tag;
+        if (t.rpc.endsWith('/Version') && t.code === 0 && tag && !talosVersion) talosVersion = tag;
+        return {
+          api: 'talos', rpc: t.rpc, node: r.text(t.node), secure: t.secure, ...(t.request ? { request: talosRequest(t.rpc, t.request, r) } : {}),
+          code: t.code, ...(t.details ? { details: r.text(t.details) } : {}), shape: shapeOf(t.response, (k) => r.text(k)),
+        };
       }
       const x = e.x;
       const data = x.body?.data;
@@ -240,7 +276,7 @@ export class Recorder {
       if (/\/tasks\/[^/]+\/log$/.test(x.path) && Array.isArray(data)) out.task = { log: data.map((l) => r.text(String((l as { t?: string }).t ?? ''))) };
       return out;
     });
-    return { kind: 'cloudlab-transcript', version: 1, command: this.command, target: { pveVersion }, exchanges };
+    return { kind: 'cloudlab-transcript', version: 1, command: this.command, target: { pveVersion, ...(talosVersion ? { talosVersion } : {}) }, exchanges };
   }
 
   /** Writes the redacted transcript (0600: it describes the site's setup even without names). */

@@ -236,12 +236,12 @@ export class TalosClient {
         (err, value) => {
           const rec = currentRecorder();
           if (err) {
-            rec?.talos({ rpc: spec.path, node: this.address, secure: this.isSecure, code: err.code ?? 2, details: err.details || err.message });
+            rec?.talos({ rpc: spec.path, node: this.address, secure: this.isSecure, request: req, code: err.code ?? 2, details: err.details || err.message });
             return reject(err);
           }
           try {
             const decoded = decode(spec.response, value ?? Buffer.alloc(0));
-            rec?.talos({ rpc: spec.path, node: this.address, secure: this.isSecure, code: 0, response: decoded });
+            rec?.talos({ rpc: spec.path, node: this.address, secure: this.isSecure, request: req, code: 0, response: decoded });
             resolve(decoded);
           } catch (e) {
             reject(e);
@@ -249,6 +249,16 @@ export class TalosClient {
         },
       );
     });
+  }
+
+  /** One unary call as the wire answered it: no retry, no diagnosis (what `sim --replay` compares). */
+  async rawUnary(spec: MethodSpec, req: Record<string, unknown>, timeoutMs = this.timeoutMs): Promise<{ code: number; details: string; response?: Record<string, unknown> }> {
+    try {
+      return { code: 0, details: '', response: await this.unaryOnce(spec, req, timeoutMs) };
+    } catch (e) {
+      const g = e as { code?: number; details?: string; message?: string };
+      return { code: typeof g.code === 'number' ? g.code : grpc.status.UNKNOWN, details: g.details || g.message || '' };
+    }
   }
 
   /** Calls a unary RPC and returns the single per-node message, raising a per-node error from its metadata. */

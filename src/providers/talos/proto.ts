@@ -239,6 +239,11 @@ export const METHODS = {
 
 export type MethodName = keyof typeof METHODS;
 
+/** The method of a recorded RPC path (`/machine.MachineService/Version`), or undefined. */
+export function methodByPath(path: string): MethodSpec | undefined {
+  return Object.values(METHODS).find((x: MethodSpec) => x.path === path);
+}
+
 /** Plain-object shapes of the decoded replies (as `decode` returns them). */
 export interface MetadataObj {
   hostname: string;
