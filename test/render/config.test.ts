@@ -70,7 +70,31 @@ test('gen config: the 1.14 layout (Kubernetes settings as Kube* documents, PEM a
   assert.deepEqual(cp[0]!.cluster, { token: bundle.secrets.bootstraptoken, etcd: { ca: { crt: Buffer.from(bundle.certs.etcd.crt).toString('base64'), key: Buffer.from(bundle.certs.etcd.key).toString('base64') } } });
   assert.deepEqual(w[0]!.cluster, { token: bundle.secrets.bootstraptoken });
   const byKind = (docs: Obj[], kind: string) => docs.find((d) => d.kind === kind)!;
-  assert.deepEqual(byKind(cp, 'UnattendedInstallConfig'), { apiVersion: 'v1alpha1', kind: 'UnattendedInstallConfig', installer: { image: 'ghcr.io/siderolabs/installer:v1.14.4' }, provisioning: { diskSelector: { match: 'disk.dev_path == "/dev/sda"' }, wipe: false } });
+  // talosctl 1.14's --install-image default is the Image Factory's metal installer of the empty schematic
+  // (cmd/talosctl/cmd/mgmt/gen/config.go `images.InstallerImageRepository("metal")`, pkg/images/images.go
+  // DefaultInstallerImageSchematic; commit 96a8ecd1e "feat: default to factory installer image"); 1.11–1.13 use
+  // ghcr.io/siderolabs/installer.
+  const installer = 'factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.14.4';
+  assert.deepEqual(byKind(cp, 'UnattendedInstallConfig'), { apiVersion: 'v1alpha1', kind: 'UnattendedInstallConfig', installer: { image: installer }, provisioning: { diskSelector: { match: 'disk.dev_path == "/dev/sda"' }, wipe: false } });
+  assert.deepEqual(byKind(w, 'UnattendedInstallConfig'), byKind(cp, 'UnattendedInstallConfig'));
+  // The documents without secrets, whole (pkg/machinery/config/generate at v1.14.0-rc.1; the same inputs produced
+  // talos' own stability output, apart from talosctl's --install-disk/--install-image defaults, which the library test does not set).
+  const expected: Obj[] = [
+    { kind: 'DiscoveryServiceConfig', name: 'default', endpoint: 'https://discovery.talos.dev/' },
+    { kind: 'ResolverConfig', hostDNS: { enabled: true, forwardKubeDNSToHost: true } },
+    { kind: 'VolumeConfig', name: 'EPHEMERAL', mount: { secure: true } },
+    { kind: 'FilesystemTrimConfig', interval: '168h0m0s' },
+    { kind: 'SecurityProfileConfig', workloadIsolation: true },
+    { kind: 'HostnameConfig', auto: 'stable' },
+    { kind: 'KubeClusterConfig', clusterName: 'base', endpoint: 'https://base:6443' },
+    { kind: 'KubeletConfig', image: 'ghcr.io/siderolabs/kubelet:v1.28.0', config: {}, defaultRuntimeSeccompProfileEnabled: true },
+    { kind: 'KubeNetworkConfig', dnsDomain: 'cluster.local', podSubnets: ['10.244.0.0/16'], serviceSubnets: ['10.96.0.0/12'] },
+    { kind: 'KubePrismConfig', port: 7445 },
+  ];
+  for (const e of expected) assert.deepEqual(byKind(w, e.kind as string), { apiVersion: 'v1alpha1', ...e }, `worker ${e.kind as string}`);
+  assert.deepEqual(byKind(w, 'KubeNodeConfig'), { apiVersion: 'v1alpha1', kind: 'KubeNodeConfig', nodeIP: {} });
+  assert.deepEqual(keys(w[0]!.machine), ['type', 'token', 'ca', 'certSANs', 'features']);
+  assert.deepEqual((w[0]!.machine as Obj).features, { diskQuotaSupport: true });
   assert.equal((byKind(cp, 'KubeAPIServerCAConfig').issuingCA as Obj).cert, bundle.certs.k8s.crt, 'PEM as text');
   assert.deepEqual(byKind(w, 'KubeAPIServerCAConfig').acceptedCAs, [bundle.certs.k8s.crt]);
   assert.deepEqual((cp[0]!.machine as Obj).certSANs, ['foo']);

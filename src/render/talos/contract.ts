@@ -56,7 +56,17 @@ export function defaultKubernetesVersion(talosVersion: string): string {
   return k!;
 }
 
-/** talosctl's default installer image for a Talos version. */
+/** The Image Factory schematic of an image without customization (talos pkg/images DefaultInstallerImageSchematic). */
+export const EMPTY_SCHEMATIC = '376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba';
+
+/**
+ * talosctl's default installer image (`gen config --install-image`) for a Talos version: from 1.14 the Image
+ * Factory's metal installer of the empty schematic (cmd/talosctl/cmd/mgmt/gen/config.go
+ * `images.InstallerImageRepository("metal")`, commit 96a8ecd1e "feat: default to factory installer image"), before
+ * it ghcr.io/siderolabs/installer (`images.DefaultInstallerImageRepository`).
+ */
 export function defaultInstallerImage(talosVersion: string): string {
-  return `ghcr.io/siderolabs/installer:${talosVersion.startsWith('v') ? talosVersion : `v${talosVersion}`}`;
+  const tag = talosVersion.startsWith('v') ? talosVersion : `v${talosVersion}`;
+  const minor = Number(/^v\d+\.(\d+)\./.exec(tag)?.[1] ?? 0);
+  return minor >= 14 ? `factory.talos.dev/metal-installer/${EMPTY_SCHEMATIC}:${tag}` : `ghcr.io/siderolabs/installer:${tag}`;
 }
