@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FactoryClient } from '../../src/providers/factory/client.js';
 import { ProxmoxApiError } from '../../src/providers/proxmox/errors.js';
+import type { CloudlabError } from '../../src/core/errors.js';
 import { startFactorySim } from '../../src/sim/factory/server.js';
 import { clientFor, fastSim } from './helpers.js';
 
@@ -38,6 +39,41 @@ test('S2: a download of an unregistered schematic fails as PVE fails it; after P
   } finally {
     await c.close();
     await sim.close();
+    await factory.close();
+  }
+});
+
+test('C2: the image size is asked once through the node (pve-manager Nodes.pm query_url_metadata); a 404 it relays stops the image step with the URL and the answer, other failures leave the size unverified', async () => {
+  const factory = await startFactorySim({ listen: '127.2.11.3:0' });
+  const sim = await fastSim({ listen: '127.2.11.4:0', hostMap: { 'factory.talos.dev': factory.url } });
+  const flaky = await fastSim({ listen: '127.2.11.5:0', faults: '5xx=1', hostMap: { 'factory.talos.dev': factory.url } });
+  const [c, cf] = [clientFor(sim), clientFor(flaky)];
+  const fc = new FactoryClient({ url: factory.url });
+  try {
+    const { schematicId } = await import('../../src/render/image/schematic.js');
+    const { parse } = await import('yaml');
+    const url = `https://factory.talos.dev/image/${schematicId(parse(SCHEMATIC))}/v1.12.11/nocloud-amd64.qcow2`;
+    const before = c.requestCount;
+    await assert.rejects(c.urlSize('pve1', url), (e: unknown) => {
+      const err = e as CloudlabError;
+      assert.equal(err.code, 'IMAGE_URL_REFUSED');
+      assert.equal(err.exitCode, 1);
+      assert.match(err.message, /https:\/\/factory\.talos\.dev\/image\/[0-9a-f]{64}\/v1\.12\.11\/nocloud-amd64\.qcow2 cannot be downloaded by pve1: the server answered 404 Not Found/);
+      assert.match(err.hint ?? '', /schematic/);
+      return true;
+    });
+    assert.equal(c.requestCount - before, 1, 'asked once');
+    await fc.createSchematic(SCHEMATIC);
+    assert.ok(((await c.urlSize('pve1', url)) ?? 0) > 0);
+    // A failure that says nothing about the URL (a proxy hop, a timeout) is not repeated: the size stays unverified.
+    const n = cf.requestCount;
+    assert.equal(await cf.urlSize('pve1', url), null);
+    assert.equal(cf.requestCount - n, 1);
+  } finally {
+    await c.close();
+    await cf.close();
+    await sim.close();
+    await flaky.close();
     await factory.close();
   }
 });

@@ -99,6 +99,9 @@ function wireParams(enc: string): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(enc));
 }
 
+/** How long the node may take to HEAD an image URL (the factory builds the image on first request). */
+const URL_METADATA_TIMEOUT_MS = 180_000;
+
 const hostLimits = new Map<string, Semaphore>();
 const storageLimits = new Map<string, Semaphore>();
 
@@ -512,8 +515,35 @@ export class ProxmoxClient {
     }));
   }
 
+  /** One query-url-metadata call (pve-manager Nodes.pm query_url_metadata: the node HEADs the URL), never repeated:
+   * the Image Factory may build the image during that HEAD, so each attempt can take minutes (C2). */
   queryUrlMetadata(node: string, url: string, verifyCertificates?: boolean): Promise<UrlMetadata> {
-    return this.call('GET', `/nodes/${enc(node)}/query-url-metadata`, { url, 'verify-certificates': verifyCertificates });
+    return this.call('GET', `/nodes/${enc(node)}/query-url-metadata`, { url, 'verify-certificates': verifyCertificates }, { retry: false, timeoutMs: URL_METADATA_TIMEOUT_MS });
+  }
+
+  /**
+   * The size `url` serves, as the node sees it, or null when that is unknown. A refusal of the URL that the node
+   * relays ("invalid server response: '404 Not Found'") or a 4xx of the node itself (permissions, parameters) is
+   * raised: the download would fail the same way, later and less clearly. Anything else (a proxy hop, a timeout)
+   * leaves the size unverified.
+   */
+  async urlSize(node: string, url: string): Promise<number | null> {
+    try {
+      return (await this.queryUrlMetadata(node, url)).size ?? null;
+    } catch (e) {
+      if (!(e instanceof ProxmoxApiError)) return null;
+      const relayed = /invalid server response: '(4\d\d[^']*)'/.exec(e.proxmoxMessage)?.[1];
+      if (relayed) {
+        throw new CloudlabError({
+          code: 'IMAGE_URL_REFUSED', message: `${url} cannot be downloaded by ${node}: the server answered ${relayed}`, cause: e, details: { url, node, answer: relayed },
+          hint: /factory\.talos\.dev|\/image\/[0-9a-f]{64}\//.test(url)
+            ? 'The Image Factory does not serve this image: it does not know the schematic (run apply again: it registers the schematic first) or the Talos version. Check the URL with `cloudlab image urls --online`.'
+            : 'Check that the URL is reachable from the Proxmox node and serves the file.',
+        });
+      }
+      if (e.status >= 400 && e.status < 500) throw e;
+      return null;
+    }
   }
 
   /** Starts download-url and waits for it. */

@@ -24,8 +24,8 @@ export const imageStep = defineStep<ImageDownload>({
     const host = d.host;
     const { url, volid, diskFile } = d.image;
     // Verified by size against what the URL serves (the factory publishes no checksums): a truncated or
-    // foreign file with our name is replaced, a good one is reused.
-    const meta = await proxmox.queryUrlMetadata(host, url).catch(() => null);
+    // foreign file with our name is replaced, a good one is reused. A URL the server refuses stops here (C2).
+    const meta = { size: await proxmox.urlSize(host, url) };
     const storage = s.plan.proxmox.imageStorage;
     const existing = (await proxmox.storageContent(host, storage, { content: 'import' })).find((i) => i.volid === volid);
     if (existing && meta?.size && existing.size !== meta.size) {
