@@ -26,7 +26,7 @@ workers:
 `;
 
 for (const cni of ['none']) {
-  test(`A3/B5: cni: ${cni}: apply ends once every node is registered and the credentials are written`, async () => {
+  test(`A3/B5/S3: cni: ${cni}: apply ends once every node is registered and the credentials are written`, async () => {
     const h = await harness(spec(`cni-${cni}`, '127.3.12', cni));
     try {
       const r = await h.run(['apply', '--yes']);

@@ -38,7 +38,7 @@ async function stubFactory(status: number, body: string): Promise<{ url: string;
   return { url: `http://127.3.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-test('A2: apply registers the schematic with the Image Factory before Proxmox downloads the image (and the installer uses the same registered schematic)', async () => {
+test('A2/S12: apply registers the schematic with the Image Factory before Proxmox downloads the image (and the installer uses the same registered schematic)', async () => {
   const h = await harness(spec('reg', '127.3.1'));
   try {
     const r = await h.run(['apply', '--yes']);

@@ -21,7 +21,7 @@ controlPlane: { cores: 2, memory: 2GiB, disk: 10GiB }
 // Runs as the CloudlabProvisioner role (the harness default, S4). B2: reading the lock holder needs no more than the
 // role (pve-manager PVE/API2/Pool.pm: GET /pools?poolid=; the deprecated GET /pools/{poolid} needs Pool.Audit).
 // B3: deleting an image volume needs Datastore.Allocate (pve-storage PVE/API2/Storage/Content.pm delete).
-test('B2/B3/C8: a held lock refuses apply naming the holder; unlock clears it; a stale lock of a dead run is taken over; a wrong image file is replaced; purge-images removes it and only it — all as the CloudlabProvisioner role', async () => {
+test('B2/B3/C8/S4: a held lock refuses apply naming the holder; unlock clears it; a stale lock of a dead run is taken over; a wrong image file is replaced; purge-images removes it and only it — all as the CloudlabProvisioner role', async () => {
   const h = await harness(SPEC);
   const px = h.proxmox();
   // A small file on loopback, downloaded under the image's name: the wrong content.

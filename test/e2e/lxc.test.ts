@@ -15,7 +15,7 @@ workers:
   - count: 1
 `;
 
-test('B4: an LXC container at a planned VMID or with a planned name is refused by plan and apply, naming it; nothing is created', async () => {
+test('B4/S5: an LXC container at a planned VMID or with a planned name is refused by plan and apply, naming it; nothing is created', async () => {
   const h = await harness(SPEC);
   const px = h.proxmox();
   try {

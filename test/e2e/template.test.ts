@@ -19,7 +19,7 @@ vm:
 controlPlane: { cores: 2, memory: 2GiB, disk: 10GiB }
 `;
 
-test('B7: cloning a template that carries a cloud-init drive keeps that drive instead of adding a second one', async () => {
+test('B7/S10: cloning a template that carries a cloud-init drive keeps that drive instead of adding a second one', async () => {
   const h = await harness(SPEC);
   const px = h.proxmox();
   try {

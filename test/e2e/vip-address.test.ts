@@ -18,7 +18,7 @@ network:
 controlPlane: { cores: 2, memory: 2GiB, disk: 10GiB }
 `;
 
-test('C7 + --record: with DHCP and a VIP, the node address is its own lease, not the VIP its eth0 also carries; cni0/flannel.1 are ignored', async () => {
+test('C7/S11 + --record: with DHCP and a VIP, the node address is its own lease, not the VIP its eth0 also carries; cni0/flannel.1 are ignored', async () => {
   const h = await harness(SPEC);
   const px = h.proxmox();
   try {

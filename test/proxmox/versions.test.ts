@@ -5,6 +5,9 @@
 // (PVE/API2/Pool.pm: GET/DELETE /pools?poolid= from 8.1).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runDoctor, type DoctorInput } from '../../src/providers/proxmox/doctor.js';
 import { ProxmoxApiError } from '../../src/providers/proxmox/errors.js';
 import { compareVersions } from '../../src/providers/proxmox/versions.js';
@@ -76,4 +79,25 @@ test('S6: `cloudlab sim --pve-version` refuses what is not a release', async () 
   const r = await cli(['sim', '--pve-version', '7.4', '--listen', '127.2.0.5:0']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--pve-version must be a Proxmox VE release X\.Y\.Z between 8\.0\.0 and 9\.x, got '7\.4'/);
+});
+
+test('C4: the cluster lock takes, reads, renews and drops its pool with GET/PUT/DELETE /pools?poolid= (pve-manager PVE/API2/Pool.pm 4448f8d3), never the deprecated /pools/{poolid}', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cloudlab-c4-'));
+  const log = join(dir, 'requests.jsonl');
+  const sim = await fastSim({ listen: '127.2.0.6:0', version: '9.1.2', requestLog: log, nodes: [{ name: 'pve1', cores: 8, memoryMiB: 16384 }] });
+  const c = clientFor(sim);
+  try {
+    const lock = await acquireLock(c, 'c4', { operation: 'apply' });
+    // A second run sees the holder (read through GET /pools?poolid=) and is refused.
+    await assert.rejects(acquireLock(c, 'c4', { operation: 'apply' }), /cluster c4 is locked by/);
+    await lock.release();
+    const pools = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { method: string; path: string; params?: Record<string, string> }).filter((r) => r.path.startsWith('/pools'));
+    assert.ok(pools.length >= 3, JSON.stringify(pools));
+    assert.deepEqual(pools.filter((r) => r.path !== '/pools'), [], 'no /pools/{poolid} request');
+    assert.ok(pools.some((r) => r.method === 'GET' && r.params?.poolid === 'cloudlab-lock-c4'));
+    assert.ok(pools.some((r) => r.method === 'DELETE' && r.params?.poolid === 'cloudlab-lock-c4'));
+  } finally {
+    await c.close();
+    await sim.close();
+  }
 });

@@ -55,7 +55,7 @@ describe('Talos simulator per booted version', () => {
     }
   });
 
-  it('S1: 1.13+ maintenance gives peers without a certificate the Reader role: Admin-only calls are denied; apply resolves REBOOT and AUTO to NO_REBOOT', async () => {
+  it('S1/S8: 1.13+ maintenance gives peers without a certificate the Reader role: Admin-only calls are denied; apply resolves REBOOT and AUTO to NO_REBOOT', async () => {
     const c13 = TalosClient.maintenance(V13, { timeoutMs: 3000, retryForMs: 0 });
     await assert.rejects(c13.bootstrap(), (e: unknown) => code(e) === Status.PERMISSION_DENIED);
     const dry = await c13.applyConfiguration(cl.config({ type: 'controlplane', hostname: 'v13' }), 'reboot', { dryRun: true });
