@@ -13,7 +13,7 @@ import { schematicStep } from './steps/schematic.js';
 import { vmStep } from './steps/vm.js';
 import { startStep } from './steps/start.js';
 import { addressStep } from './steps/address.js';
-import { configureStep } from './steps/configure.js';
+import { CONFIG_ROLL_KEY, configureStep } from './steps/configure.js';
 import { bootstrapStep } from './steps/bootstrap.js';
 import { endpointStep } from './steps/endpoint.js';
 import { healthStep } from './steps/health.js';
@@ -86,7 +86,7 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
       // Most long steps are waits on Talos (install, reboot): they cost nothing, so the overall bound is generous.
       // Proxmox work is bounded where Proxmox itself serialises: per host, and per storage (allocation locks).
       parallel: opts.parallel ?? 64,
-      limits: { host: 6, storage: 4, 'upgrade-workers': state.maxParallelWorkers },
+      limits: { host: 6, storage: 4, 'upgrade-workers': state.maxParallelWorkers, [CONFIG_ROLL_KEY]: 1 },
       resumeHint: 'run `cloudlab apply` again: it resumes where this run stopped (finished steps are skipped)',
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.events ? { events: opts.events } : {}),

@@ -43,9 +43,10 @@ export function dryRunSaysNoChanges(r: ApplyResult): boolean {
 }
 
 /** Applies config to a configured node with the least disruption: dry-run first, then `auto` (no reboot when Talos allows). */
-export async function applyToConfigured(c: TalosClient, config: string): Promise<{ changed: boolean; result?: ApplyResult }> {
+export async function applyToConfigured(c: TalosClient, config: string, opts: { beforeApply?: (dryRun: ApplyResult) => Promise<void> } = {}): Promise<{ changed: boolean; result?: ApplyResult }> {
   const dry = await c.applyConfiguration(config, 'auto', { dryRun: true });
   if (dryRunSaysNoChanges(dry)) return { changed: false };
+  await opts.beforeApply?.(dry);
   const result = await c.applyConfiguration(config, 'auto');
   return { changed: true, result };
 }

@@ -1,8 +1,12 @@
 // Owns the configure step: render the node's machine config, wait for its Talos API, apply the config in
 // maintenance mode and wait for install + reboot — or, on a configured node, apply only a changed config in
-// the least disruptive mode. The dry-run guard asks Talos (dry-run apply) whether anything would change.
+// the least disruptive mode, one node in service at a time (B8: the `config-roll` key, control planes first),
+// the next only once this one is back (rebooted if Talos chose a reboot, its services healthy). The dry-run guard
+// asks Talos (dry-run apply) whether anything would change.
 import { poll, done, notYet } from '../../core/wait.js';
 import type { PlanNode } from '../../plan/types.js';
+import type { TalosClient } from '../../providers/talos/client.js';
+import { checkReady, waitForReboot } from '../../providers/talos/readiness.js';
 import type { StepContext } from '../engine.js';
 import { applyToConfigured } from '../talos-ops.js';
 import { defineStep } from './step.js';
@@ -51,6 +55,38 @@ async function install(s: ApplyState, n: PlanNode, addr: string, config: string,
   return `installed Talos ${version}`;
 }
 
+/** Nodes that already ran before this apply take their config changes one at a time (B8). */
+export const CONFIG_ROLL_KEY = 'config-roll';
+
+/**
+ * B8: a changed config on a node in service (Talos services healthy before the change). Talos reboots for what it
+ * cannot apply in place (1.12 CanApplyImmediate), so the step holds the roll until the node rebooted (new boot ID)
+ * and its services are healthy again; a node not in service (not bootstrapped yet) just takes the config.
+ */
+async function applyRolled(s: ApplyState, n: PlanNode, addr: string, c: TalosClient, config: string, ctx: StepContext) {
+  let bootBefore: string | null = null;
+  const r = await applyToConfigured(c, config, {
+    beforeApply: async () => {
+      if ((await checkReady(c).catch(() => ({ ready: false }))).ready) bootBefore = await c.bootId().catch(() => null);
+    },
+  });
+  if (!r.changed || bootBefore === null) return r;
+  const wait = { signal: ctx.signal, ...(s.talos.port ? { port: s.talos.port } : {}) };
+  if (r.result!.mode === 'reboot') {
+    ctx.progress('rebooting into the changed config');
+    await waitForReboot(addr, await s.talos.credentials(), bootBefore, { timeoutMs: s.timeouts.installMs, ...wait });
+  }
+  ctx.progress('waiting for its Talos services before the next node');
+  await poll({
+    what: `${n.name} (${addr}) back in service after its config change`, timeoutMs: s.timeouts.healthMs, intervalMs: 500, maxIntervalMs: 2000, signal: ctx.signal, setting: TIMEOUT_SETTING,
+    onPending: (reason) => ctx.progress(`waiting: ${reason}`),
+  }, async () => {
+    const ready = await checkReady(c);
+    return ready.ready ? done(undefined) : notYet(ready.notReady.join('; '));
+  });
+  return r;
+}
+
 export const configureStep = defineStep<PlanNode>({
   name: 'configure',
   targets: (f) => f.plan.nodes,
@@ -62,6 +98,7 @@ export const configureStep = defineStep<PlanNode>({
     const boot = bootNode(f.plan).name;
     return [`address:${n.name}`, ...(f.plan.cluster.endpoint === null && boot !== n.name ? [`address:${boot}`] : [])];
   },
+  keys: (f, n) => (f.actions.get(n.name)?.kind === 'create' ? [] : [CONFIG_ROLL_KEY]),
   guard: (s, n) => (s.dryRun ? upToDate(s, n) : true),
   describe: (s, n) => (s.actions.get(n.name)!.kind === 'create' ? `apply the ${n.role} config to ${n.name} in maintenance mode, wait for install and reboot` : `apply the changed config to ${n.name} (no reboot where Talos allows)`),
   run: async (s, n, ctx) => {
@@ -89,7 +126,7 @@ export const configureStep = defineStep<PlanNode>({
     if (st.state === 'maintenance') return install(s, n, addr, config, ctx);
     if (awaitsUpgrade(s, st.version)) return upgradeFirst(s, st.version);
     ctx.progress('comparing config');
-    const r = await applyToConfigured(await s.talos.client(addr), config);
+    const r = await applyRolled(s, n, addr, await s.talos.client(addr), config, ctx);
     if (!r.changed) return 'config up to date';
     for (const w of r.result!.warnings) ctx.warn(`${n.name}: ${w}`);
     s.summary.configured.push(n.name);
