@@ -26,11 +26,14 @@ const under = (names) => `(^|/)(${names.join('|')})/`;
 
 function layerRules(folder) {
   const forbidden = folders.filter((f) => f !== folder && !LAYERS[folder].includes(f));
-  if (!forbidden.length) return {};
+  if (!forbidden.length && folder !== 'render') return {};
   const message = `src/${folder} may import only ${LAYERS[folder].map((f) => `src/${f}`).join(', ') || 'nothing else in src'} (layering: docs/architecture.md)`;
   const typeOnly = folder === 'cli' ? forbidden.filter((f) => f !== 'sim') : [];
   const never = forbidden.filter((f) => !typeOnly.includes(f));
+  // render is pure: no file, network, process or SOPS I/O (the spec layer reads the files a spec names).
+  const io = folder === 'render' ? [{ regex: '^(node:)?(fs|fs/promises|http|https|tls|dgram|child_process)$|^undici$', message: 'src/render is pure: no file, network or process I/O (docs/architecture.md)' }] : [];
   const patterns = [
+    ...io,
     ...(never.length ? [{ regex: under(never), message }] : []),
     ...(typeOnly.length ? [{ regex: under(typeOnly), message: `${message}; types may be imported to show them`, allowTypeImports: true }] : []),
   ];

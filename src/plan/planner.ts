@@ -38,7 +38,7 @@ function patchesFor(loaded: LoadedSpec, n: NodeIdentity): PlanPatch[] {
   const p = loaded.spec.patches;
   const out: PlanPatch[] = [];
   const addAll = (label: string, list: readonly unknown[]): void => {
-    list.forEach((patch, i) => out.push({ source: typeof patch === 'string' ? patch : `${label}[${i}]`, baseDir: loaded.dir, patch: patch as PlanPatch['patch'] }));
+    list.forEach((patch, i) => out.push({ source: typeof patch === 'string' ? patch : `${label}[${i}]`, baseDir: loaded.dir, patch: patch as PlanPatch['patch'], ...(typeof patch === 'string' ? { file: loaded.patchFiles[patch] ?? { error: 'not read with the spec' } } : {}) }));
   };
   addAll('patches.all', p.all);
   addAll(`patches.${n.role}`, n.role === 'controlplane' ? p.controlplane : p.worker);

@@ -12,6 +12,8 @@ export interface PlanPatch {
   /** Directory relative file paths are resolved against (the spec's directory). */
   baseDir: string;
   patch: Patch;
+  /** A file patch's content, read when the plan is made (render reads no files), or why it could not be read. */
+  file?: { text: string } | { error: string };
 }
 
 export interface PlanNode {

@@ -1,6 +1,7 @@
 // Owns loading a spec file: YAML parsing with positions, schema validation with located problems and
 // did-you-mean hints, then the cross-field rules. All problems are reported together in one error.
-import { resolve, dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve, dirname } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { CloudlabError, EXIT_INVALID, type Problem } from '../core/errors.js';
@@ -17,6 +18,8 @@ export interface LoadedSpec {
   /** Directory of the spec file (relative paths in the spec resolve against it). */
   dir: string;
   source: SourceMap;
+  /** The patch files the spec names (as written in it), read with the spec: their text, or why not. */
+  patchFiles: Record<string, { text: string } | { error: string }>;
 }
 
 type AnySchema = z.ZodType;
@@ -163,10 +166,27 @@ export function parseSpec(text: string, file: string, absFile: string = resolve(
     const problems = issuesToProblems(result.error.issues, source, raw);
     throw specError(file, problems);
   }
-  const loaded: LoadedSpec = { spec: result.data, file: absFile, dir: dirname(absFile), source };
+  const loaded: LoadedSpec = { spec: result.data, file: absFile, dir: dirname(absFile), source, patchFiles: readPatchFiles(result.data, dirname(absFile)) };
   const problems = validateSpec(loaded);
   if (problems.length) throw specError(file, problems);
   return loaded;
+}
+
+/** Reads every patch file the spec names, relative to its directory; an unreadable one is kept as its error (the
+ * config that needs it fails, located, when it is rendered). */
+function readPatchFiles(spec: ClusterSpec, dir: string): LoadedSpec['patchFiles'] {
+  const p = spec.patches;
+  const all: unknown[] = [...p.all, ...p.controlplane, ...p.worker, ...Object.values(p.pools).flat(), ...Object.values(p.nodes).flat()];
+  const out: LoadedSpec['patchFiles'] = {};
+  for (const patch of all) {
+    if (typeof patch !== 'string' || patch in out) continue;
+    try {
+      out[patch] = { text: readFileSync(isAbsolute(patch) ? patch : resolve(dir, patch), 'utf8') };
+    } catch (e) {
+      out[patch] = { error: (e as Error).message };
+    }
+  }
+  return out;
 }
 
 function specError(file: string, problems: Problem[]): CloudlabError {

@@ -1,7 +1,7 @@
 // Tests machine config rendering: gen config per version contract, plan-implied documents, patches, validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -231,9 +231,10 @@ test('patches apply in order all → role → pool → node; strategic, JSON pat
   const n = plan.nodes[3]!;
   n.patches = [
     { source: 'patches.all[0]', baseDir: dir, patch: { machine: { certSANs: ['extra.example.com'], nodeLabels: { tier: 'a', app: 'x' } } } },
-    { source: 'sysctl.yaml', baseDir: dir, patch: 'sysctl.yaml' },
+    // File patches arrive with their text (read with the spec): render reads no files.
+    { source: 'sysctl.yaml', baseDir: dir, patch: 'sysctl.yaml', file: { text: readFileSync(join(dir, 'sysctl.yaml'), 'utf8') } },
     { source: 'patches.worker[0]', baseDir: dir, patch: { machine: { nodeLabels: { tier: 'b' } } } },
-    { source: 'json.yaml', baseDir: dir, patch: 'json.yaml' },
+    { source: 'json.yaml', baseDir: dir, patch: 'json.yaml', file: { text: readFileSync(join(dir, 'json.yaml'), 'utf8') } },
     { source: 'patches.nodes.lab-w-1[0]', baseDir: dir, patch: { jsonPatch: [{ op: 'add', path: '/machine/nodeTaints', value: { dedicated: 'gpu:NoSchedule' } }] } },
   ];
   const docs = docsOf(await renderNodeConfig(plan, n, bundle));

@@ -1,7 +1,5 @@
 // Owns config patches as Talos applies them: strategic merge patches (multi-document, documents matched by
 // apiVersion/kind/name, lists appended except replace fields, `$patch: delete`) and RFC 6902 JSON patches.
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
 import { CloudlabError, EXIT_INVALID } from '../../core/errors.js';
 import type { PlanPatch } from '../../plan/types.js';
@@ -60,15 +58,11 @@ export function parsePatchText(text: string, source: string): LoadedPatch {
 export function loadPatch(p: PlanPatch): LoadedPatch {
   const patch = p.patch as unknown;
   if (typeof patch === 'string') {
-    const file = isAbsolute(patch) ? patch : resolve(p.baseDir, patch);
+    // The file was read with the spec (render reads no files).
     const label = p.source === patch ? patch : `${p.source} (${patch})`;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw patchError(label, `cannot read patch file: ${(e as Error).message}`, undefined, e);
-    }
-    return parsePatchText(text, label);
+    const got = p.file ?? { error: 'the file was not read with the spec' };
+    if ('error' in got) throw patchError(label, `cannot read patch file: ${got.error}`);
+    return parsePatchText(got.text, label);
   }
   if (isObj(patch) && Array.isArray(patch.jsonPatch)) return { source: p.source, kind: 'json6902', ops: validateOps(patch.jsonPatch, p.source) };
   if (isObj(patch)) return { source: p.source, kind: 'strategic', docs: [patch as ConfigDoc] };
