@@ -9,13 +9,11 @@ import type { FaultInjector, SimClock } from '../faults.js';
 import { Access, type AccessState } from './access.js';
 import { GUEST_AGENT_EXTENSION, defaultImageCatalog, imageHasAgent, type GuestRuntime, type ImageCatalog, type SimImageInfo, type SimVmBoot } from './guests.js';
 import { Locks } from './locks.js';
+import { SimHttpError } from './http-error.js';
 import { IMPORT_CONTENT_TYPE, atLeast } from './versions.js';
 
-export class SimHttpError extends Error {
-  constructor(readonly status: number, message: string, readonly errors?: Record<string, string>) {
-    super(message);
-  }
-}
+// The error type lives in its own file so the per-release checks (versions.ts) can throw it without importing the engine.
+export { SimHttpError };
 
 export interface SimStorageSpec {
   id: string;

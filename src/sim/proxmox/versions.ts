@@ -2,7 +2,7 @@
 // fact with the upstream change that introduced it: which endpoints and parameters exist, and what
 // `download-url` accepts into the `import` content type, and whether an error's text is in the JSON body.
 import { compareVersions } from '../../providers/proxmox/versions.js';
-import { SimHttpError } from './engine.js';
+import { SimHttpError } from './http-error.js';
 
 export { compareVersions };
 
