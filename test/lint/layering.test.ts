@@ -32,6 +32,15 @@ test('the CLI reaches the library through actions; it may take types from any la
   assert.deepEqual(await layering('src/cli/commands/x.ts', "export const a = async () => (await import('../../actions/apply.js')).applyCluster;\n"), []);
 });
 
+test('render is pure: file, network and process modules fail the lint there, and only there', async () => {
+  for (const mod of ['node:fs', 'fs/promises', 'node:child_process', 'node:https', 'undici']) {
+    const got = await layering('src/render/talos/x.ts', `import * as m from '${mod}';\nexport const x = m;\n`);
+    assert.equal(got.length, 1, `${mod} is refused in src/render`);
+    assert.match(got[0]!, /src\/render is pure/);
+  }
+  assert.deepEqual(await layering('src/spec/x.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n"), [], 'the spec layer reads the files a spec names');
+});
+
 test('downward imports pass', async () => {
   assert.deepEqual(await layering('src/reconcile/steps/x.ts', "import { poll } from '../../core/wait.js';\nimport type { Plan } from '../../plan/types.js';\nexport const f = (p: Plan) => poll;\n"), []);
   assert.deepEqual(await layering('src/plan/x.ts', "import { loadSpec } from '../spec/load.js';\nexport const l = loadSpec;\n"), []);
