@@ -25,6 +25,7 @@ import { talosUpgradeStep } from './steps/talos-upgrade.js';
 import { rebootStep } from './steps/reboot.js';
 import { refuseUnsafeUpgrades } from './upgrade-refusals.js';
 import { refuseWithoutQuorum } from './quorum-refusal.js';
+import { addLeftoverRemovals } from './leftovers.js';
 
 export { DEFAULT_TIMEOUTS, type ApplyTimeouts } from './steps/state.js';
 
@@ -63,8 +64,10 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
   try {
     // etcd without quorum, and an upgrade the cluster cannot take safely, are refused before any step touches
     // anything (plan too).
-    await refuseWithoutQuorum(state, opts.signal);
+    const etcd = await refuseWithoutQuorum(state, opts.signal);
     await refuseUnsafeUpgrades(state);
+    // Removals whose VM is already gone: their leftovers (etcd member, Node), when provably ours, are removed first.
+    await addLeftoverRemovals(state, etcd);
     let instances = layout(APPLY_STEPS, state);
     if (opts.targets?.length) {
       checkTargets(opts.targets, session.plan.nodes.map((n) => n.name));

@@ -1,12 +1,14 @@
 // Owns removing one node from a live cluster, in the order Talos' scale-down docs, CACPPT and Omni use: for a control
 // plane a quorum check first (Omni's CanScaleDown: quorum holds now and after the removal), cordon and drain through
 // the eviction API, etcd leadership forfeited and the node's member left from the node itself (or removed through a
-// healthy peer when the node is dead), a best-effort Talos reset wiping STATE and EPHEMERAL, the VM stopped and deleted
-// with its disks, and the Kubernetes Node deleted. Every step first looks whether it is already done, so a removal
-// killed at any point is finished by the next run.
+// healthy peer when the node is dead), a best-effort Talos reset wiping STATE and EPHEMERAL, the VM stopped, the
+// Kubernetes Node deleted, and the VM deleted with its disks last. Every step first looks whether it is already done,
+// and the VM (owned, tagged) is the record of a removal in progress until the end, so a removal killed at any point is
+// finished by the next run.
 import { CloudlabError } from '../core/errors.js';
 import type { Removal } from '../plan/removals.js';
 import type { DrainApi } from '../providers/kube/drain.js';
+import type { KubeNodeInfo } from '../providers/kube/client.js';
 import { drainNode } from '../providers/kube/drain.js';
 import type { TalosClient } from '../providers/talos/client.js';
 import { observeQuorum, type MemberHealth } from './etcd/quorum.js';
@@ -17,11 +19,15 @@ export interface RemovalDeps {
   talos(address: string): TalosClient;
   /** The control planes that stay (name, address), for a healthy peer. */
   remaining: { name: string; address: string }[];
-  /** The Kubernetes API (null when it does not answer: drain and Node deletion are skipped with a note). */
-  kube: (DrainApi & { deleteNode(name: string): Promise<boolean> }) | null;
-  /** Proxmox: whether the VM still exists, and stop + delete with its disks. */
+  /**
+   * The Kubernetes API (null when the cluster has no kubeconfig yet: drain and Node deletion are skipped). A Node that
+   * cannot be deleted stops the removal before its VM goes.
+   */
+  kube: (DrainApi & { deleteNode(name: string): Promise<boolean>; getNode(name: string): Promise<KubeNodeInfo | null> }) | null;
+  /** Proxmox: whether the VM still exists; stop it (no-op when stopped); delete it with its disks. */
   vmExists(): Promise<boolean>;
-  stopAndDeleteVm(): Promise<void>;
+  stopVm(): Promise<void>;
+  deleteVm(): Promise<void>;
   drainTimeoutMs?: number;
   signal?: AbortSignal;
   progress?(m: string): void;
@@ -149,20 +155,61 @@ export async function removeNode(r: Removal, deps: RemovalDeps): Promise<string>
         done.push(`reset skipped (${msg(e)})`);
       }
     }
-    if (await deps.vmExists()) {
-      say('stop and delete the VM with its disks');
-      await deps.stopAndDeleteVm();
-      done.push('VM deleted');
+    // The VM goes last: while it exists it is the owned, durable record of a removal in progress (a killed run's
+    // next apply finds it not in the spec and repeats the steps above, each a no-op when done). The Node is deleted
+    // once the machine is stopped (research day2 §3.3: not while its kubelet could register it again).
+    const vm = await deps.vmExists();
+    if (vm) {
+      say('stop the VM');
+      await deps.stopVm();
     }
     if (deps.kube) {
+      say('delete the Kubernetes Node');
       try {
         if (await deps.kube.deleteNode(r.name)) done.push('Node deleted');
       } catch (e) {
-        done.push(`Node not deleted (${msg(e)})`);
+        throw new CloudlabError({ code: 'NODE_DELETE_FAILED', message: `removing ${r.name}: its Kubernetes Node could not be deleted (${msg(e)}); the VM is kept so the next apply finishes the removal`, cause: e, hint: 'check that the Kubernetes API answers (`cloudlab status`), then run `cloudlab apply` again' });
       }
+    }
+    if (vm) {
+      say('delete the VM with its disks');
+      await deps.deleteVm();
+      done.push('VM deleted');
     }
     return done.join(', ') || 'already removed';
   } finally {
     talos?.close();
   }
+}
+
+/**
+ * Finishes a removal whose VM is already gone (r.leftover, proven ours by reconcile/leftovers.ts): its dead etcd member
+ * is removed through a healthy control plane and its Node deleted, each checked again just before (still dead, still at
+ * the slot's address). No VM and no Talos call on the node itself.
+ */
+export async function finishLeftover(r: Removal, deps: Pick<RemovalDeps, 'talos' | 'remaining' | 'kube' | 'progress'>): Promise<string> {
+  const done: string[] = [];
+  if (r.leftover?.member) {
+    const view = await etcdView(deps);
+    if (!view) {
+      throw new CloudlabError({ code: 'ETCD_NO_PEER', message: `cannot remove the etcd member of ${r.name}: none of the control planes that stay answers for etcd`, hint: 'if quorum is lost, restore etcd (`cloudlab etcd restore`); nothing was changed' });
+    }
+    const member = view.members.find((m) => m.hostname === r.name && m.address === r.address && !m.healthy);
+    if (member) {
+      const q = quorumAfterRemoval(view.members.length, view.healthy.size, false);
+      if (!q.ok) throw new CloudlabError({ code: 'ETCD_QUORUM_WOULD_BREAK', message: `removing the etcd member of ${r.name} is refused: ${q.reason}`, hint: 'bring the other control planes back to healthy first (cloudlab status); nothing was changed' });
+      deps.progress?.(`its VM is gone: removing its etcd member through ${view.peer.name}`);
+      await tryClose(deps.talos(view.peer.address), (c) => c.etcdRemoveMemberByID(member.id));
+      done.push(`etcd member removed through ${view.peer.name}`);
+    }
+  }
+  if (r.leftover?.node && deps.kube) {
+    const node = await deps.kube.getNode(r.name);
+    const ip = node?.addresses.find((a) => a.type === 'InternalIP')?.address;
+    if (node && !node.ready && ip === r.address) {
+      deps.progress?.('its VM is gone: deleting its Kubernetes Node');
+      if (await deps.kube.deleteNode(r.name)) done.push('Node deleted');
+    }
+  }
+  return done.join(', ') || 'already cleaned up';
 }

@@ -58,7 +58,7 @@ test('adding a worker, resizing CPU/memory/disk and changing a patch converge in
     writeFileSync(h.spec, readFileSync(h.spec, 'utf8').replace('  - count: 2', '  - count: 1'));
     const shrinkPlan = await h.run(['plan']);
     assert.match(shrinkPlan.stdout, /- remove\s+dayone-worker-2 \(VMID 502 on pve1\)/);
-    assert.match(shrinkPlan.stdout, /\+ remove dayone-worker-2: cordon and drain .* → stop and delete the VM with its disks → delete the Kubernetes Node/);
+    assert.match(shrinkPlan.stdout, /\+ remove dayone-worker-2: cordon and drain .* → stop the VM → delete the Kubernetes Node → delete the VM with its disks/);
     assert.ok(await px.findVm(502), 'plan changes nothing');
     const shrunk = await h.run(['apply', '--yes']);
     assert.equal(shrunk.code, 0, shrunk.stderr + shrunk.stdout);

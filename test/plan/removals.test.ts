@@ -35,3 +35,26 @@ test("scale-down quorum rule (etcd runtime-configuration docs, Omni's CanScaleDo
   assert.equal(quorumAfterRemoval(5, 3, false).ok, true);
   assert.equal(quorumAfterRemoval(3, 1, false).ok, false);
 });
+
+test('leftovers of a removal whose VM is gone: only a dead member / NotReady Node of a former slot, at its planned address, with no VM holding the slot', async () => {
+  const { classifyLeftovers } = await import('../../src/reconcile/leftovers.js');
+  const { loaded, plan } = shrunk(1, 1);
+  const member = (hostname: string, address: string, healthy: boolean) => ({ id: `${hostname}-id`, hostname, address, reachable: healthy, state: healthy ? 'Running' : '', healthy });
+  const node = (name: string, ip: string, ready: boolean) => ({ name, ready, readyReason: '', readyMessage: '', addresses: [{ type: 'InternalIP', address: ip }], controlPlane: false, kubeletVersion: '' });
+  const scan = classifyLeftovers({
+    spec: loaded.spec, planned: plan.nodes.map((n) => n.name), vms: [{ name: 'atlas-cp-1', vmid: 401 }, { name: 'someone-else', vmid: 502 }],
+    members: [member('atlas-cp-1', '10.0.0.11', true), member('atlas-cp-3', '10.0.0.13', false), member('atlas-cp-2', '10.0.0.12', true)],
+    nodes: [node('atlas-cp-3', '10.0.0.13', false), node('atlas-cp-2', '10.0.0.99', false), node('atlas-worker-2', '10.0.0.22', false), node('atlas-worker-3', '10.0.0.23', true), node('pi-1', '10.0.0.50', false)],
+  });
+  // cp-3: dead member and NotReady Node at its planned address → both go. worker-2: VMID 502 is held by a VM → not ours to judge.
+  assert.deepEqual(scan.leftovers, [{ name: 'atlas-cp-3', role: 'controlplane', vmid: 403, address: '10.0.0.13', member: true, node: true }]);
+  assert.deepEqual(scan.leftAlone, [
+    "atlas-cp-2 has no VM, but its etcd member at 10.0.0.12 is healthy; its Node's InternalIP is 10.0.0.99, not 10.0.0.12: left alone",
+    'atlas-worker-3 has no VM, but its Node is Ready: left alone',
+  ]);
+  // Under DHCP nothing can be proven.
+  const dhcp = { ...loaded.spec, network: { ...loaded.spec.network, mode: 'dhcp' as const } };
+  const d = classifyLeftovers({ spec: dhcp, planned: ['atlas-cp-1'], vms: [], members: [member('atlas-cp-3', '10.0.0.13', false)], nodes: null });
+  assert.deepEqual(d.leftovers, []);
+  assert.match(d.leftAlone[0]!, /atlas-cp-3 has no VM, but without a planned address \(DHCP\)/);
+});

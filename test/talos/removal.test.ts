@@ -53,9 +53,9 @@ describe('removing nodes through the Talos API (simulator)', () => {
     remaining: remaining.map((i) => ({ name: CPS[i - 1]![1], address: CPS[i - 1]![0] })),
     kube: null,
     vmExists: async () => vms.has(address),
-    stopAndDeleteVm: async () => {
+    stopVm: async () => fleet.stopNode(address),
+    deleteVm: async () => {
       vms.delete(address);
-      await fleet.stopNode(address);
     },
   });
   const cpRemoval = (i: number, after: number): Removal => ({ name: `cp${i}`, vmid: 400 + i, host: 'pve1', role: 'controlplane', address: CPS[i - 1]![0], controlPlanesAfter: after, steps: CONTROL_PLANE_REMOVAL_STEPS });

@@ -1,7 +1,8 @@
 // Owns the remove step: one node the spec no longer has, removed as reconcile/removal.ts does it (quorum check,
-// cordon and drain, etcd leadership and leave — or removal through a healthy peer —, best-effort reset, VM and Node
-// deletion, each skipped when already done). Removals run one at a time in plan order, after the rest of the cluster
-// is healthy and before the outputs, so the talosconfig written last names only the control planes that remain.
+// cordon and drain, etcd leadership and leave — or removal through a healthy peer —, best-effort reset, VM stopped,
+// Node deleted, VM deleted last, each skipped when already done), or the leftovers of one whose VM is already gone
+// (its dead etcd member and NotReady Node, proven ours by reconcile/leftovers.ts). Removals run one at a time in plan
+// order, after the rest of the cluster is healthy; the talosconfig (written from the plan) never names them.
 import type { Removal } from '../../plan/removals.js';
 import { defineStep } from './step.js';
 import type { ApplyState } from './state.js';
@@ -18,6 +19,7 @@ async function kubeFor(s: ApplyState): Promise<{ api: import('../removal.js').Re
     evict: (p: Parameters<typeof drain.evict>[0]) => drain.evict(p),
     podUid: (ns: string, n: string) => drain.podUid(ns, n),
     deleteNode: (n: string) => kube.deleteNode(n),
+    getNode: (n: string) => kube.getNode(n),
   };
   return { api, close: () => kube.close() };
 }
@@ -27,16 +29,18 @@ export const removeStep = defineStep<Removal>({
   targets: (f) => f.removals,
   id: (r) => `remove:${r.name}`,
   node: (r) => r.name,
-  title: (_f, r) => `Remove ${r.role === 'controlplane' ? 'control plane' : 'worker'} ${r.name} (VMID ${r.vmid} on ${r.host})`,
+  title: (_f, r) => (r.leftover
+    ? `Finish removing ${r.role === 'controlplane' ? 'control plane' : 'worker'} ${r.name} (its VM ${r.vmid} is gone)`
+    : `Remove ${r.role === 'controlplane' ? 'control plane' : 'worker'} ${r.name} (VMID ${r.vmid} on ${r.host})`),
   // One at a time, in plan order, once the nodes that stay are healthy.
   after: (f, r) => {
     const i = f.removals.indexOf(r);
     return [i > 0 ? `remove:${f.removals[i - 1]!.name}` : 'health'];
   },
-  keys: (_f, r) => [`host:${r.host}`],
+  keys: (_f, r) => (r.host ? [`host:${r.host}`] : []),
   describe: (_s, r) => `remove ${r.name}: ${r.steps.join(' → ')}`,
   run: async (s, r, ctx) => {
-    const { removeNode } = await import('../removal.js');
+    const { removeNode, finishLeftover } = await import('../removal.js');
     const { assertOwned } = await import('../ownership.js');
     const { isNotFound } = await import('../../providers/proxmox/errors.js');
     const { TalosClient } = await import('../../providers/talos/client.js');
@@ -45,15 +49,21 @@ export const removeStep = defineStep<Removal>({
     const target = { host: r.host, vmid: r.vmid, name: r.name };
     const px = s.session.proxmox;
     const kube = await kubeFor(s);
+    const talos = (address: string) => TalosClient.secure(address, creds, { port: s.talos.port, timeoutMs: 10_000, retryForMs: 0 });
+    const remaining = s.plan.nodes.filter((n) => n.role === 'controlplane').map((n) => ({ name: n.name, address: s.addresses.get(n.name) ?? n.ip ?? '' })).filter((c) => c.address);
     try {
+      if (r.leftover) return await finishLeftover(r, { talos, remaining, kube: kube?.api ?? null, progress: (m) => ctx.progress(m) });
       return await removeNode(r, {
-        talos: (address) => TalosClient.secure(address, creds, { port: s.talos.port, timeoutMs: 10_000, retryForMs: 0 }),
-        remaining: s.plan.nodes.filter((n) => n.role === 'controlplane').map((n) => ({ name: n.name, address: s.addresses.get(n.name) ?? n.ip ?? '' })).filter((c) => c.address),
+        talos,
+        remaining,
         kube: kube?.api ?? null,
         vmExists: () => px.vmStatus(r.host, r.vmid).then(() => true, (e: unknown) => (isNotFound(e) ? false : Promise.reject(e))),
-        stopAndDeleteVm: async () => {
+        stopVm: async () => {
+          if ((await px.vmStatus(r.host, r.vmid)).status !== 'running') return;
           await assertOwned(px, cluster, target, 'stop');
-          if ((await px.vmStatus(r.host, r.vmid)).status === 'running') await px.stopVm(r.host, r.vmid);
+          await px.stopVm(r.host, r.vmid);
+        },
+        deleteVm: async () => {
           await assertOwned(px, cluster, target, 'delete');
           await px.deleteVm(r.host, r.vmid, { purge: true, destroyUnreferencedDisks: true });
         },
