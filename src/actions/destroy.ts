@@ -20,7 +20,7 @@ export interface DestroyOutcome extends DestroyResult {
 }
 
 export async function destroyCluster(input: LiveInput, opts: { purgeImages?: boolean }, hooks: DestroyHooks = {}): Promise<DestroyOutcome> {
-  return withLiveSession({ ...input, tolerateCollisions: true }, hooks, async (session) => {
+  return withLiveSession({ ...input, tolerateCollisions: true, allowEvenControlPlanes: true }, hooks, async (session) => {
     const cluster = session.plan.cluster.name;
     for (const c of session.diff.collisions) hooks.onWarning?.(`not this cluster's, left alone: ${c.message}`);
     for (const t of session.diff.templates) hooks.onWarning?.(`template ${t.name} (VMID ${t.vmid}) carries this cluster's tags; templates are never deleted`);

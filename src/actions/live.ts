@@ -12,6 +12,11 @@ export interface LiveInput {
   simulate?: boolean;
   /** status and destroy: VMs colliding with the plan are reported, not fatal. */
   tolerateCollisions?: boolean;
+  /**
+   * Accept an even control-plane count (`--allow-even-control-planes` for plan and apply; commands that do not
+   * change the count, such as status, destroy and node replace, accept what was applied).
+   */
+  allowEvenControlPlanes?: boolean;
 }
 
 /** What an action tells its caller while it works (the CLI prints; a library caller may ignore). */
@@ -22,7 +27,7 @@ export interface Notices {
 
 export async function withLiveSession<T>(input: LiveInput, notices: Notices, fn: (session: Session, loaded: LoadedSpec) => Promise<T>): Promise<T> {
   const { loadSpec } = await import('../spec/load.js');
-  const loaded = loadSpec(input.file, input.cwd);
+  const loaded = loadSpec(input.file, input.cwd, { allowEvenControlPlanes: Boolean(input.allowEvenControlPlanes) });
   let env = input.env;
   let stopSim: (() => Promise<void>) | null = null;
   let talosPort: number | undefined;

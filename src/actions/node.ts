@@ -12,7 +12,8 @@ export interface ReplaceHooks extends Notices {
 }
 
 export async function prepareNodeReplace(input: LiveInput, name: string, hooks: ReplaceHooks = {}): Promise<ReplacePrep> {
-  return withLiveSession(input, hooks, async (session) => {
+  // Replacing a node keeps the control-plane count: accept what was applied.
+  return withLiveSession({ ...input, allowEvenControlPlanes: true }, hooks, async (session) => {
     await hooks.confirm?.(name);
     const { acquireLock } = await import('../reconcile/lock.js');
     const { prepareReplace } = await import('../reconcile/replace.js');

@@ -7,10 +7,10 @@ import type { Session } from '../reconcile/session.js';
 import type { StepInstance } from '../reconcile/steps/step.js';
 import { withLiveSession, type LiveInput, type Notices } from './live.js';
 
-export async function offlinePlan(file: string, cwd: string): Promise<Plan> {
+export async function offlinePlan(file: string, cwd: string, opts: { allowEvenControlPlanes?: boolean } = {}): Promise<Plan> {
   const { loadSpec } = await import('../spec/load.js');
   const { planCluster } = await import('../plan/planner.js');
-  return planCluster(loadSpec(file, cwd));
+  return planCluster(loadSpec(file, cwd, opts));
 }
 
 export interface LivePlan {
@@ -76,7 +76,7 @@ export async function stepGraph(input: LiveInput & { offline?: boolean }, notice
   const { applyGraph } = await import('../reconcile/apply.js');
   const { toMermaid } = await import('../reconcile/graph.js');
   const draw = (steps: StepInstance[]) => ({ steps, mermaid: toMermaid(steps) });
-  if (input.offline) return draw(applyGraph(await offlinePlan(input.file, input.cwd)));
+  if (input.offline) return draw(applyGraph(await offlinePlan(input.file, input.cwd, { allowEvenControlPlanes: Boolean(input.allowEvenControlPlanes) })));
   const { liveFacts } = await import('../reconcile/prepare.js');
   return withLiveSession(input, notices, async (session) => draw(applyGraph(await liveFacts(session))));
 }

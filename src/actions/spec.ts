@@ -2,10 +2,10 @@
 // Schema editors use.
 import { clusterJsonSchema } from '../spec/schema.js';
 
-export async function validateSpecFile(file: string, cwd: string): Promise<{ cluster: string; nodes: number }> {
+export async function validateSpecFile(file: string, cwd: string, opts: { allowEvenControlPlanes?: boolean } = {}): Promise<{ cluster: string; nodes: number }> {
   const { loadSpec } = await import('../spec/load.js');
   const { planCluster } = await import('../plan/planner.js');
-  const plan = planCluster(loadSpec(file, cwd));
+  const plan = planCluster(loadSpec(file, cwd, opts));
   return { cluster: plan.cluster.name, nodes: plan.nodes.length };
 }
 

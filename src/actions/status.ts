@@ -10,7 +10,7 @@ export interface StatusOutcome extends ClusterStatus {
 }
 
 export async function clusterStatusOf(input: LiveInput, notices: Notices = {}): Promise<StatusOutcome> {
-  return withLiveSession({ ...input, tolerateCollisions: true }, notices, async (session) => {
+  return withLiveSession({ ...input, tolerateCollisions: true, allowEvenControlPlanes: true }, notices, async (session) => {
     const { clusterStatus } = await import('../reconcile/status.js');
     const st = await clusterStatus(session);
     return { ...st, proxmoxEndpoint: session.proxmox.endpoint, proxmoxEndpointSource: session.proxmox.endpoint !== session.plan.proxmox.endpoint ? 'CLOUDLAB_PROXMOX_ENDPOINT' : null };

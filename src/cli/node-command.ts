@@ -15,5 +15,5 @@ export async function runNodeReplace(ctx: CliContext, name: string, o: { file: s
   });
   ctx.info(`${name}: ${r.done.join(', ') || 'nothing left of it'}; re-creating it`);
   const { runApplyCommand } = await import('./run-apply.js');
-  return runApplyCommand(ctx, { file: o.file, yes: true, wait: '0s' });
+  return runApplyCommand(ctx, { file: o.file, yes: true, wait: '0s', allowEvenControlPlanes: true });
 }

@@ -3,7 +3,7 @@
 import type { CliContext } from './context.js';
 import { liveInput, notices } from './live-input.js';
 
-export async function runApplyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; planFile?: string; targets?: string[]; maxParallelWorkers?: string }): Promise<number> {
+export async function runApplyCommand(ctx: CliContext, o: { file: string; simulate?: boolean; yes?: boolean; dryRun?: boolean; allowReboot?: boolean; allowEvenControlPlanes?: boolean; wait: string; planFile?: string; targets?: string[]; maxParallelWorkers?: string }): Promise<number> {
   const maxParallelWorkers = Number(o.maxParallelWorkers ?? 1);
   if (!Number.isInteger(maxParallelWorkers) || maxParallelWorkers < 1) {
     const { CloudlabError, EXIT_INVALID } = await import('../core/errors.js');

@@ -9,7 +9,7 @@ import { readTextFile } from '../core/files.js';
 import { clusterSpecSchema, type ClusterSpec, API_VERSION, KIND } from './schema.js';
 import { SourceMap, formatPath, type PathSegment } from './source.js';
 import { didYouMean } from '../core/suggest.js';
-import { validateSpec } from './validate.js';
+import { validateSpec, type ValidateOptions } from './validate.js';
 
 export interface LoadedSpec {
   spec: ClusterSpec;
@@ -155,7 +155,7 @@ export function parseYamlSource(text: string, file: string): SourceMap {
 }
 
 /** Validates already-parsed spec text. `file` is used in messages. */
-export function parseSpec(text: string, file: string, absFile: string = resolve(file)): LoadedSpec {
+export function parseSpec(text: string, file: string, absFile: string = resolve(file), opts: ValidateOptions = {}): LoadedSpec {
   const source = parseYamlSource(text, file);
   const raw = source.doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -167,7 +167,7 @@ export function parseSpec(text: string, file: string, absFile: string = resolve(
     throw specError(file, problems);
   }
   const loaded: LoadedSpec = { spec: result.data, file: absFile, dir: dirname(absFile), source, patchFiles: readPatchFiles(result.data, dirname(absFile)) };
-  const problems = validateSpec(loaded);
+  const problems = validateSpec(loaded, opts);
   if (problems.length) throw specError(file, problems);
   return loaded;
 }
@@ -202,8 +202,8 @@ function specError(file: string, problems: Problem[]): CloudlabError {
 }
 
 /** Reads and validates a spec file. `cwd` resolves a relative path. */
-export function loadSpec(file: string, cwd = process.cwd()): LoadedSpec {
+export function loadSpec(file: string, cwd = process.cwd(), opts: ValidateOptions = {}): LoadedSpec {
   const path = resolve(cwd, file);
   const text = readTextFile(path, 'cluster spec');
-  return parseSpec(text, file, path);
+  return parseSpec(text, file, path, opts);
 }

@@ -17,7 +17,15 @@ const VMID_MIN = 100;
 const VMID_MAX = 999_999_999;
 const PATCH_FORMS_HINT = 'a patch is a file path, { jsonPatch: [...] }, or an inline mapping such as { machine: { ... } }';
 
-export function validateSpec(loaded: LoadedSpec): Problem[] {
+export interface ValidateOptions {
+  /** `--allow-even-control-planes`: an even control-plane count (e.g. 3 → 2 on the way down) is accepted. */
+  allowEvenControlPlanes?: boolean;
+}
+
+/** The flag that accepts an even control-plane count (named in the problem's hint). */
+export const EVEN_CONTROL_PLANES_FLAG = '--allow-even-control-planes';
+
+export function validateSpec(loaded: LoadedSpec, opts: ValidateOptions = {}): Problem[] {
   const { spec, source } = loaded;
   const problems: Problem[] = [];
   const add = (path: PathSegment[], message: string, hint?: string, key = false): void => {
@@ -31,10 +39,13 @@ export function validateSpec(loaded: LoadedSpec): Problem[] {
   // Control-plane shape.
   const cp = spec.controlPlane;
   const ha = cp.ha ?? cp.count > 1;
-  if (ha && (cp.count < 3 || cp.count % 2 === 0)) {
-    add(['controlPlane', 'count'], `HA needs an odd number of control planes, at least 3 (got ${cp.count})`, cp.count < 3 ? 'use count: 3, or count: 1 without ha for a single control plane' : `use ${cp.count - 1} or ${cp.count + 1}: etcd needs a majority, so an even count tolerates no more failures than one fewer`);
-  } else if (!ha && cp.count > 1 && cp.count % 2 === 0) {
-    add(['controlPlane', 'count'], `${cp.count} control planes: an even etcd membership tolerates no more failures than ${cp.count - 1}`, `use ${cp.count - 1} or ${cp.count + 1}`);
+  const even = cp.count % 2 === 0;
+  const evenHint = `use ${cp.count - 1} or ${cp.count + 1}: etcd needs a majority, so an even count tolerates no more failures than one fewer; to run ${cp.count} anyway (e.g. 3 → 2 on the way down), pass ${EVEN_CONTROL_PLANES_FLAG} to plan and apply`;
+  if (even && !opts.allowEvenControlPlanes) {
+    if (ha) add(['controlPlane', 'count'], `HA needs an odd number of control planes, at least 3 (got ${cp.count})`, evenHint);
+    else add(['controlPlane', 'count'], `${cp.count} control planes: an even etcd membership tolerates no more failures than ${cp.count - 1}`, evenHint);
+  } else if (ha && cp.count < 2) {
+    add(['controlPlane', 'count'], `HA needs an odd number of control planes, at least 3 (got ${cp.count})`, 'use count: 3, or count: 1 without ha for a single control plane');
   }
   if (cp.nodes.length > cp.count) add(['controlPlane', 'nodes'], `${cp.nodes.length} node entries but count is ${cp.count}`, 'remove the extra entries or raise count');
   spec.workers.forEach((pool, p) => {

@@ -169,3 +169,35 @@ spec:
     await h.close();
   }
 });
+
+test('3 → 2 control planes: refused before anything changes without --allow-even-control-planes (exit 2, the hint names it); with it, cp-3 leaves and quorum holds', async () => {
+  const h = await harness(spec('e2eev', '127.6.11', 3, 0).replace(/workers:\n(.*\n)*/, ''));
+  try {
+    const applied = await h.run(['apply', '--yes']);
+    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    const cluster = h.world.talos.allNodes().find((n) => n.cluster)!.cluster as SimCluster;
+    writeFileSync(h.spec, spec('e2eev', '127.6.11', 2, 0).replace(/workers:\n(.*\n)*/, ''));
+    const from = h.requestCount();
+    for (const args of [['apply', '--yes'], ['plan']]) {
+      const refused = await h.run(args);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /controlPlane\.count: HA needs an odd number of control planes, at least 3 \(got 2\)/);
+      assert.match(refused.stderr, /pass --allow-even-control-planes to plan and apply/);
+    }
+    assert.equal(h.requestCount(), from, 'refused before contacting anything');
+    const plan = await h.run(['plan', '--allow-even-control-planes']);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, /remove +e2eev-cp-3/);
+    const w = watch(cluster);
+    const down = await h.run(['apply', '--yes', '--allow-even-control-planes']);
+    const lost = w.stop();
+    assert.equal(down.code, 0, down.stderr + down.stdout);
+    assert.deepEqual(lost, []);
+    assert.deepEqual([...cluster.members.values()].map((m) => m.hostname).sort(), ['e2eev-cp-1', 'e2eev-cp-2']);
+    // Commands that do not change the count work on the even cluster without the flag.
+    const status = await h.run(['status']);
+    assert.equal(status.code, 0, status.stderr);
+  } finally {
+    await h.close();
+  }
+});

@@ -169,3 +169,21 @@ test('CLI: a missing spec file and an empty one exit 2', async () => {
   const debug = await cli(['validate', '-f', 'empty.yaml', '--debug'], { cwd: dir });
   assert.match(debug.stderr, /at /, '--debug shows the stack');
 });
+
+test('an even control-plane count is refused with a hint naming --allow-even-control-planes, accepted with it; never fewer than one', async () => {
+  const even = HEAD + PROXMOX + NET + `controlPlane:\n  count: 2\n`;
+  assert.throws(() => parseSpec(even, 'even.yaml'), (e: unknown) => e instanceof CloudlabError && e.exitCode === 2 && /--allow-even-control-planes/.test(e.problems[0]?.hint ?? ''));
+  assert.equal(planCluster(parseSpec(even, 'even.yaml', 'even.yaml', { allowEvenControlPlanes: true })).nodes.filter((n) => n.role === 'controlplane').length, 2);
+  assert.doesNotThrow(() => parseSpec(HEAD + PROXMOX + NET + `controlPlane:\n  count: 4\n`, 'four.yaml', 'four.yaml', { allowEvenControlPlanes: true }));
+  // The flag is about even counts only: zero control planes, or HA with one, stay refused.
+  assert.throws(() => parseSpec(HEAD + PROXMOX + NET + `controlPlane:\n  count: 0\n`, 'zero.yaml', 'zero.yaml', { allowEvenControlPlanes: true }), (e: unknown) => e instanceof CloudlabError && e.exitCode === 2 && e.problems[0]?.path === 'controlPlane.count');
+  assert.throws(() => parseSpec(HEAD + PROXMOX + NET + `controlPlane:\n  count: 1\n  ha: true\n`, 'one.yaml', 'one.yaml', { allowEvenControlPlanes: true }), /1 problem/);
+  const dir = mkdtempSync(join(tmpdir(), 'cloudlab-even-'));
+  writeFileSync(join(dir, 'cluster.yaml'), even);
+  const refused = await cli(['plan', '--offline'], { cwd: dir });
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /controlPlane\.count: HA needs an odd number of control planes, at least 3 \(got 2\)/);
+  assert.match(refused.stderr, /hint: use 1 or 3: .*pass --allow-even-control-planes to plan and apply/);
+  assert.equal((await cli(['plan', '--offline', '--allow-even-control-planes'], { cwd: dir })).code, 0);
+  assert.equal((await cli(['validate', '--allow-even-control-planes'], { cwd: dir })).code, 0);
+});

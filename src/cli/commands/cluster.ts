@@ -18,13 +18,14 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'show what would be done, change nothing')
     .option('--allow-reboot', 'reboot VMs whose CPU/memory change needs it, one node at a time (control planes first), each only when etcd keeps quorum without it and every node is Ready, and back (Talos, etcd, Node Ready) before the next')
+    .option('--allow-even-control-planes', 'accept an even control-plane count (e.g. 3 → 2): etcd then tolerates no more failures than with one fewer')
     .option('--max-parallel-workers <n>', 'workers upgraded at once during a rolling Talos upgrade (control planes always one at a time)', '1')
     .option('--wait <duration>', 'wait this long for another apply to release the cluster lock', '0s')
     .option('--simulate', 'run against the built-in Proxmox and Talos simulators (started for this run)')
     .option('--target <node>', 'act on this node only (repeatable), with the steps it waits for', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .argument('[plan]', 'a plan saved by `plan --out`: carry out exactly it (no prompt), or refuse if the cluster or spec changed')
     .option('--record <file>', 'write a redacted transcript of every Proxmox and Talos request and answer (for `cloudlab sim --replay`)')
-    .action(async (planFile: string | undefined, o: CommonOpts & { yes?: boolean; dryRun?: boolean; allowReboot?: boolean; wait: string; record?: string; target: string[]; maxParallelWorkers?: string }) => {
+    .action(async (planFile: string | undefined, o: CommonOpts & { yes?: boolean; dryRun?: boolean; allowReboot?: boolean; allowEvenControlPlanes?: boolean; wait: string; record?: string; target: string[]; maxParallelWorkers?: string }) => {
       const { runApplyCommand } = await import('../run-apply.js');
       const { withRecording, specNames } = await import('../record.js');
       ctx.exitCode = await withRecording(ctx, o.record, 'apply', await specNames(ctx, o.record ? o.file : undefined), () => runApplyCommand(ctx, { ...o, ...(planFile ? { planFile } : {}), ...(o.target.length ? { targets: o.target } : {}) }));

@@ -10,11 +10,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
     .option('--offline', 'plan from the spec alone, without contacting Proxmox or Talos')
     .option('--graph', 'print the steps apply would run, with their dependencies, as Mermaid (with --offline: as if nothing existed yet)')
+    .option('--allow-even-control-planes', 'accept an even control-plane count (e.g. 3 → 2): etcd then tolerates no more failures than with one fewer')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are changes, 1 on error')
     .option('--simulate', 'plan against the built-in simulators (started for this run)')
     .option('--target <node>', 'limit the plan to this node (repeatable) and the steps it waits for', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-o, --out <file>', 'save the plan (also -out=FILE): `cloudlab apply FILE` carries out exactly it, or refuses if the world moved')
-    .action(async (o: { file: string; offline?: boolean; graph?: boolean; detailedExitcode?: boolean; simulate?: boolean; out?: string; target: string[] }) => {
+    .action(async (o: { file: string; offline?: boolean; graph?: boolean; detailedExitcode?: boolean; simulate?: boolean; out?: string; target: string[]; allowEvenControlPlanes?: boolean }) => {
       if (o.detailedExitcode && o.offline) {
         const { CloudlabError } = await import('../../core/errors.js');
         throw new CloudlabError({ code: 'PLAN_DETAILED_OFFLINE', message: '--detailed-exitcode compares with the live cluster, and --offline contacts nothing: there is nothing to compare', hint: 'drop --offline for a drift check (exit 0 no changes, 2 changes, 1 error), or drop --detailed-exitcode to see the offline plan' });
@@ -40,7 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
         return;
       }
       const { offlinePlan } = await import('../../actions/plan.js');
-      const plan = await offlinePlan(o.file, ctx.cwd);
+      const plan = await offlinePlan(o.file, ctx.cwd, { allowEvenControlPlanes: Boolean(o.allowEvenControlPlanes) });
       const { planJson, planText } = await import('../views/plan.js');
       if (ctx.flags.json) {
         ctx.json(planJson(plan));

@@ -9,9 +9,10 @@ export function register(program: Command, ctx: CliContext): void {
     .command('validate')
     .description('check a cluster spec: schema, cross-field rules and capacity; no network')
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
-    .action(async (o: { file: string }) => {
+    .option('--allow-even-control-planes', 'accept an even control-plane count, as plan and apply do with this flag')
+    .action(async (o: { file: string; allowEvenControlPlanes?: boolean }) => {
       const { validateSpecFile } = await import('../../actions/spec.js');
-      const r = await validateSpecFile(o.file, ctx.cwd);
+      const r = await validateSpecFile(o.file, ctx.cwd, { allowEvenControlPlanes: Boolean(o.allowEvenControlPlanes) });
       if (ctx.flags.json) ctx.json({ valid: true, file: o.file, cluster: r.cluster, nodes: r.nodes });
       else ctx.out(`${o.file}: valid (${r.nodes} node${r.nodes === 1 ? '' : 's'}, cluster ${r.cluster})`);
     });
