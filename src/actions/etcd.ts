@@ -8,16 +8,17 @@ import type { Notices } from './live.js';
 export async function etcdSnapshot(input: { file: string; cwd: string; env: NodeJS.ProcessEnv; out?: string }, notices: Notices = {}): Promise<SnapshotResult> {
   const { loadSpec } = await import('../spec/load.js');
   const { takeEtcdSnapshot } = await import('../reconcile/etcd/snapshot.js');
-  return takeEtcdSnapshot(loadSpec(input.file, input.cwd), input.env, { ...(input.out ? { out: input.out } : {}), onProgress: (m) => notices.onInfo?.(m) });
+  return takeEtcdSnapshot(loadSpec(input.file, input.cwd, { allowEvenControlPlanes: true }), input.env, { ...(input.out ? { out: input.out } : {}), onProgress: (m) => notices.onInfo?.(m) });
 }
 
 export async function etcdRestore(
-  input: { file: string; cwd: string; env: NodeJS.ProcessEnv; snapshot: string; force?: boolean },
+  input: { file: string; cwd: string; env: NodeJS.ProcessEnv; snapshot: string; force?: boolean; recoverSkipHashCheck?: boolean },
   hooks: Notices & { confirm?: (cluster: string) => Promise<unknown>; signal?: AbortSignal } = {},
 ): Promise<RestoreResult> {
   const { loadSpec } = await import('../spec/load.js');
   const { restoreEtcd } = await import('../reconcile/etcd/restore.js');
-  const loaded = loadSpec(input.file, input.cwd);
+  // A restore keeps the control-plane count: accept what was applied (--allow-even-control-planes).
+  const loaded = loadSpec(input.file, input.cwd, { allowEvenControlPlanes: true });
   await hooks.confirm?.(loaded.spec.name);
-  return restoreEtcd(loaded, input.env, resolve(input.cwd, input.snapshot), { force: input.force ?? false, ...(hooks.signal ? { signal: hooks.signal } : {}), onProgress: (m) => hooks.onInfo?.(m) });
+  return restoreEtcd(loaded, input.env, resolve(input.cwd, input.snapshot), { force: input.force ?? false, recoverSkipHashCheck: Boolean(input.recoverSkipHashCheck), ...(hooks.signal ? { signal: hooks.signal } : {}), onProgress: (m) => hooks.onInfo?.(m) });
 }

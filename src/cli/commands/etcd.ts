@@ -19,11 +19,12 @@ export function register(program: Command, ctx: CliContext): void {
   etcd
     .command('restore')
     .description('disaster recovery: reset the control planes\' etcd and bootstrap it from an encrypted snapshot (only when quorum is lost)')
-    .argument('<snapshot>', 'a file written by `cloudlab etcd snapshot` (its .meta.json must be beside it)')
+    .argument('<snapshot>', 'a file written by `cloudlab etcd snapshot` (its .meta.json must be beside it), or with --recover-skip-hash-check a copy of member/snap/db')
     .option('-f, --file <file>', 'cluster spec', DEFAULT_SPEC)
     .option('-y, --yes', 'do not ask to type the cluster name')
     .option('--force', 'restore even though etcd still has quorum (rolls the cluster back to the snapshot)')
-    .action(async (snapshot: string, o: { file: string; yes?: boolean; force?: boolean }) => {
+    .option('--recover-skip-hash-check', "the file is a raw copy of a data directory's member/snap/db (no sha256 trailer, no .meta.json): restore it without the hash check, as talosctl bootstrap --recover-skip-hash-check")
+    .action(async (snapshot: string, o: { file: string; yes?: boolean; force?: boolean; recoverSkipHashCheck?: boolean }) => {
       const { runEtcdRestore } = await import('../etcd-command.js');
       ctx.exitCode = await runEtcdRestore(ctx, snapshot, o);
     });
