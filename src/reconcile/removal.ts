@@ -1,11 +1,13 @@
 // Owns removing one node from a live cluster, in the order Talos' scale-down docs, CACPPT and Omni use: for a control
 // plane a quorum check first (Omni's CanScaleDown: quorum holds now and after the removal), cordon and drain through
 // the eviction API, etcd leadership forfeited and the node's member left from the node itself (or removed through a
-// healthy peer when the node is dead), a best-effort Talos reset wiping STATE and EPHEMERAL, the VM stopped, the
+// healthy peer when the node is dead) — a VIP it held is handed over before it goes —, a best-effort Talos reset
+// wiping STATE and EPHEMERAL, the VM stopped, the
 // Kubernetes Node deleted, and the VM deleted with its disks last. Every step first looks whether it is already done,
 // and the VM (owned, tagged) is the record of a removal in progress until the end, so a removal killed at any point is
 // finished by the next run.
 import { CloudlabError } from '../core/errors.js';
+import { done as ready, notYet, poll } from '../core/wait.js';
 import type { Removal } from '../plan/removals.js';
 import type { DrainApi } from '../providers/kube/drain.js';
 import type { KubeNodeInfo } from '../providers/kube/client.js';
@@ -28,6 +30,14 @@ export interface RemovalDeps {
   vmExists(): Promise<boolean>;
   stopVm(): Promise<void>;
   deleteVm(): Promise<void>;
+  /**
+   * Whether the node still holds the cluster's VIP (null: it cannot be told, e.g. no guest agent). Talos elects the VIP
+   * holder through etcd, so a control plane that left etcd hands it over; the removal waits for that before the node
+   * is reset and its VM stopped.
+   */
+  holdsVip?(): Promise<boolean | null>;
+  /** Bound of that wait (default 2 min). */
+  vipTimeoutMs?: number;
   drainTimeoutMs?: number;
   signal?: AbortSignal;
   progress?(m: string): void;
@@ -127,6 +137,8 @@ export async function removeNode(r: Removal, deps: RemovalDeps): Promise<string>
         if (!(e instanceof CloudlabError && /\b404\b|not found/i.test(e.message))) throw e;
       }
     }
+    // Asked before it leaves etcd: leaving is what makes Talos hand the VIP over.
+    const heldVip = r.role === 'controlplane' && Boolean(deps.holdsVip && (await deps.holdsVip().catch(() => null)));
     if (member && view) {
       if (reachable && talos) {
         say('forfeit etcd leadership and leave etcd');
@@ -144,6 +156,14 @@ export async function removeNode(r: Removal, deps: RemovalDeps): Promise<string>
         await tryClose(deps.talos(view.peer.address), (c) => c.etcdRemoveMemberByID(member!.id));
         done.push(`etcd member removed through ${view.peer.name}`);
       }
+    }
+    if (heldVip) {
+      say('waiting for the VIP to move to a control plane that stays');
+      await poll({
+        what: `the VIP to move off ${r.name}`, timeoutMs: deps.vipTimeoutMs ?? 120_000, intervalMs: 1000, ...(deps.signal ? { signal: deps.signal } : {}),
+        code: 'VIP_NOT_RELEASED', hint: 'the VM is kept: check that the other control planes are healthy (cloudlab status), then run `cloudlab apply` again',
+      }, async () => ((await deps.holdsVip!().catch(() => null)) ? notYet(`${r.name} still holds the VIP`) : ready(true)));
+      done.push('VIP moved to another control plane');
     }
     if (reachable && talos) {
       say('reset Talos (wipe STATE and EPHEMERAL)');

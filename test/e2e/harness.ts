@@ -10,7 +10,11 @@ import { parseSpec } from '../../src/spec/load.js';
 import { startSimulatedWorld, type SimulatedWorld } from '../../src/sim/world.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { cli, type CliResult } from '../helpers/cli.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/cloudlab.js', import.meta.url));
 
 export interface Harness {
   dir: string;
@@ -76,4 +80,43 @@ export async function harness(specYaml: string, opts: { speed?: number; faults?:
 export function kubeconfigServer(text: string): string {
   const k = parse(text) as { clusters: { cluster: { server: string } }[] };
   return k.clusters[0]!.cluster.server;
+}
+
+/** One progress event of `apply --json`. */
+export interface StepEvent {
+  type?: string;
+  status?: string;
+  id?: string;
+  detail?: string;
+}
+
+/** Runs `apply --yes --json` in a child process and sends `signal` at the first event `when` picks. */
+export function applyKilledWhen(h: Harness, when: (e: StepEvent) => boolean, signal: NodeJS.Signals = 'SIGKILL', extra: string[] = []): Promise<{ killed: boolean; code: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'apply', '--yes', '--json', ...extra, '-f', h.spec], { cwd: h.dir, env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    let err = '';
+    let all = '';
+    let killed = false;
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      all += d.toString();
+      buf += d.toString();
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        try {
+          if (!killed && when(JSON.parse(line) as StepEvent)) {
+            killed = true;
+            child.kill(signal);
+          }
+        } catch {
+          // not an event line
+        }
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ killed, code, stderr: err, stdout: all }));
+  });
 }

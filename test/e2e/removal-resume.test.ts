@@ -7,19 +7,17 @@
 // next apply finishes the removal; nothing else in the cluster changes."
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { harness, specHead, type Harness } from './harness.js';
+import { applyKilledWhen, harness, specHead } from './harness.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { KUBECONFIG_FILE, TALOSCONFIG_FILE } from '../../src/clusterdir/index.js';
 import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
 import type { SimCluster } from '../../src/sim/talos/cluster.js';
 import { until } from '../talos/fixtures.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/cloudlab.js', import.meta.url));
 const run = promisify(execFile);
 
 const spec = (name: string, net: string, cps: number, workers: number) => `${specHead(name)}  hosts:
@@ -41,37 +39,6 @@ workers:
     disk: 20GiB
 `;
 
-/** Runs `apply --json` in a child process and SIGKILLs it when step `id` reports progress matching `point`. */
-function applyKilledAt(h: Harness, id: string, point: RegExp): Promise<{ killed: boolean; code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'apply', '--yes', '--json', '-f', h.spec], { cwd: h.dir, env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '';
-    let out = '';
-    let killed = false;
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try {
-          const e = JSON.parse(line) as { type?: string; status?: string; id?: string; detail?: string };
-          if (!killed && e.type === 'step' && e.id === id && e.status === 'start' && point.test(e.detail ?? '')) {
-            killed = true;
-            child.kill('SIGKILL');
-          }
-        } catch {
-          // not an event line
-        }
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ killed, code, out }));
-  });
-}
-
 const POINTS = [/^cordon and drain$/, /leave etcd/, /^reset Talos/, /^stop the VM$/, /^delete the Kubernetes Node$/, /^delete the VM/];
 
 test('3+1 → 1+1 killed as each removal step begins: the next apply finishes it, and nothing else changes', async () => {
@@ -85,9 +52,9 @@ test('3+1 → 1+1 killed as each removal step begins: the next apply finishes it
     const killedAt: string[] = [];
     for (const [node, points] of [['e2erk-cp-3', POINTS], ['e2erk-cp-2', [POINTS[1]!]]] as const) {
       for (const point of points) {
-        const r = await applyKilledAt(h, `remove:${node}`, point);
+        const r = await applyKilledWhen(h, (e) => e.type === 'step' && e.id === `remove:${node}` && e.status === 'start' && point.test(e.detail ?? ''));
         if (r.killed) killedAt.push(`${node} ${point.source}`);
-        else assert.equal(r.code, 0, `an apply not killed at ${node} ${point.source} must succeed: ${r.out}`);
+        else assert.equal(r.code, 0, `an apply not killed at ${node} ${point.source} must succeed: ${r.stderr}${r.stdout}`);
         assert.ok(cluster.hasQuorum(), `quorum holds after the kill at ${node} ${point.source}`);
       }
     }

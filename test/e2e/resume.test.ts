@@ -3,11 +3,8 @@
 // (re-running after a clear, resumable error is allowed, as a user would).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { harness, type Harness, specHead } from './harness.js';
+import { applyKilledWhen, harness, type Harness, specHead } from './harness.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/cloudlab.js', import.meta.url));
 
 const spec = (net: string, name: string): string => `${specHead(name)}  hosts: [{ name: pve1 }, { name: pve2 }]
 network:
@@ -27,35 +24,8 @@ workers:
 `;
 
 /** Runs `apply --json` in a child process and sends `signal` when a step whose id starts with `prefix` starts. */
-function applyKilledAt(h: Harness, prefix: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ killed: boolean; code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'apply', '--yes', '--json', '-f', h.spec], { cwd: h.dir, env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '';
-    let err = '';
-    let killed = false;
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    let all = '';
-    child.stdout.on('data', (d: Buffer) => {
-      all += d.toString();
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try {
-          const e = JSON.parse(line) as { type?: string; status?: string; id?: string };
-          if (!killed && e.type === 'step' && e.status === 'start' && e.id?.startsWith(prefix)) {
-            killed = true;
-            child.kill(signal);
-          }
-        } catch {
-          // not an event line
-        }
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ killed, code, stderr: err, stdout: all }));
-  });
+function applyKilledAt(h: Harness, prefix: string, signal: NodeJS.Signals = 'SIGKILL') {
+  return applyKilledWhen(h, (e) => e.type === 'step' && e.status === 'start' && Boolean(e.id?.startsWith(prefix)), signal);
 }
 
 test('SIGKILL at each step in turn; the next apply converges without duplicates or a second bootstrap', async () => {

@@ -170,7 +170,7 @@ spec:
   }
 });
 
-test('3 → 2 control planes: refused before anything changes without --allow-even-control-planes (exit 2, the hint names it); with it, cp-3 leaves and quorum holds', async () => {
+test('3 → 2 control planes: refused before anything changes without --allow-even-control-planes (exit 2, the hint names it); with it, cp-3 leaves, handing over the VIP it held, and quorum holds', async () => {
   const h = await harness(spec('e2eev', '127.6.11', 3, 0).replace(/workers:\n(.*\n)*/, ''));
   try {
     const applied = await h.run(['apply', '--yes']);
@@ -188,12 +188,20 @@ test('3 → 2 control planes: refused before anything changes without --allow-ev
     const plan = await h.run(['plan', '--allow-even-control-planes']);
     assert.equal(plan.code, 0, plan.stderr);
     assert.match(plan.stdout, /remove +e2eev-cp-3/);
+    // cp-3 holds the VIP (elected there, e.g. after cp-1 rebooted): it hands it over before it goes.
+    cluster.vipHolder = '127.6.11.13';
     const w = watch(cluster);
-    const down = await h.run(['apply', '--yes', '--allow-even-control-planes']);
+    const down = await h.run(['apply', '--yes', '--json', '--allow-even-control-planes']);
     const lost = w.stop();
     assert.equal(down.code, 0, down.stderr + down.stdout);
     assert.deepEqual(lost, []);
     assert.deepEqual([...cluster.members.values()].map((m) => m.hostname).sort(), ['e2eev-cp-1', 'e2eev-cp-2']);
+    const events = down.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { id?: string; status?: string; detail?: string });
+    const progress = events.filter((e) => e.id === 'remove:e2eev-cp-3').map((e) => e.detail ?? '');
+    assert.match(progress.at(-1)!, /^drained .*, left etcd, VIP moved to another control plane, reset, Node deleted, VM deleted$/);
+    const vipAt = progress.findIndex((d) => /waiting for the VIP/.test(d));
+    assert.ok(vipAt >= 0 && vipAt < progress.findIndex((d) => /^reset Talos/.test(d)) && vipAt < progress.findIndex((d) => /^stop the VM/.test(d)), progress.join(' | '));
+    assert.ok(cluster.vipHolder === '127.6.11.11' || cluster.vipHolder === '127.6.11.12', `VIP on ${cluster.vipHolder}`);
     // Commands that do not change the count work on the even cluster without the flag.
     const status = await h.run(['status']);
     assert.equal(status.code, 0, status.stderr);

@@ -24,6 +24,16 @@ async function kubeFor(s: ApplyState): Promise<{ api: import('../removal.js').Re
   return { api, close: () => kube.close() };
 }
 
+/** Whether the VM's interfaces carry `address`, as its guest agent reports them (null when the agent does not answer). */
+async function holdsAddress(px: ApplyState['session']['proxmox'], host: string, vmid: number, address: string): Promise<boolean | null> {
+  try {
+    const { result } = await px.agentNetworkInterfaces(host, vmid);
+    return result.some((i) => (i['ip-addresses'] ?? []).some((a) => a['ip-address'] === address));
+  } catch {
+    return null;
+  }
+}
+
 export const removeStep = defineStep<Removal>({
   name: 'remove',
   targets: (f) => f.removals,
@@ -67,6 +77,8 @@ export const removeStep = defineStep<Removal>({
           await assertOwned(px, cluster, target, 'delete');
           await px.deleteVm(r.host, r.vmid, { purge: true, destroyUnreferencedDisks: true });
         },
+        ...(s.plan.cluster.vip ? { holdsVip: () => holdsAddress(px, r.host, r.vmid, s.plan.cluster.vip!) } : {}),
+        vipTimeoutMs: 120_000 * Number(s.session.env.CLOUDLAB_TIMEOUT_SCALE ?? 1),
         drainTimeoutMs: 300_000 * Number(s.session.env.CLOUDLAB_TIMEOUT_SCALE ?? 1),
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         progress: (m) => ctx.progress(m),
