@@ -9,7 +9,8 @@ export interface TestCluster {
   bundle: SecretsBundle;
   creds: TalosCredentials;
   endpoint: string;
-  config(node: { type: 'controlplane' | 'worker'; hostname: string; vip?: string }): string;
+  /** `kubernetes` sets every component image to that version ("1.36.3"), as gen config does. */
+  config(node: { type: 'controlplane' | 'worker'; hostname: string; vip?: string; kubernetes?: string }): string;
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -30,6 +31,7 @@ export async function makeCluster(opts: { name: string; endpoint: string; vip?: 
           token: bundle.trustdinfo.token,
           ca: { crt: b64(bundle.certs.os.crt), key: cp ? b64(bundle.certs.os.key) : '' },
           install: { disk: '/dev/sda', image: 'ghcr.io/siderolabs/installer:v1.12.11' },
+          ...(node.kubernetes ? { kubelet: { image: `ghcr.io/siderolabs/kubelet:v${node.kubernetes}` } } : {}),
         },
         cluster: {
           id: bundle.cluster.id,
@@ -39,6 +41,7 @@ export async function makeCluster(opts: { name: string; endpoint: string; vip?: 
           token: bundle.secrets.bootstraptoken,
           ca: { crt: b64(bundle.certs.k8s.crt), key: cp ? b64(bundle.certs.k8s.key) : '' },
           ...(cp ? { etcd: { ca: { crt: b64(bundle.certs.etcd.crt), key: b64(bundle.certs.etcd.key) } } } : {}),
+          ...(cp && node.kubernetes ? Object.fromEntries(['apiServer', 'controllerManager', 'scheduler', 'proxy'].map((k) => [k, { image: `registry.k8s.io/kube-${k === 'apiServer' ? 'apiserver' : k === 'controllerManager' ? 'controller-manager' : k}:v${node.kubernetes}` }])) : {}),
         },
       };
       const docs = [stringify(v1), stringify({ apiVersion: 'v1alpha1', kind: 'HostnameConfig', hostname: node.hostname, auto: 'off' })];

@@ -15,12 +15,18 @@ import { applyPatches, loadPatch, parsePatchText, type LoadedPatch } from './pat
 import type { SecretsBundle } from './secrets.js';
 import { generateTalosconfig } from './talosconfig.js';
 import { assertValidConfig } from './validate.js';
+import { setKubeImages, type KubeImages } from './kube-images.js';
 
 export interface RenderOptions {
   /** Values from the cluster secrets file by dotted key (e.g. `tailscale.authKey`). */
   secrets?: Record<string, string>;
   /** Environment for `fromEnv` secret references. */
   env?: Record<string, string | undefined>;
+  /**
+   * Component images to render instead of the spec's version: what a configured node runs (so a plain apply never
+   * moves them), and one component raised at a time by a Kubernetes upgrade (reconcile/k8s-upgrade.ts).
+   */
+  kubeImages?: KubeImages;
 }
 
 type Obj = Record<string, unknown>;
@@ -98,6 +104,7 @@ function planDocuments(plan: Plan, node: PlanNode, bundle: SecretsBundle, ctx: C
     node.role,
   );
   const v1 = docs[0]!;
+  if (opts.kubeImages) setKubeImages(v1, opts.kubeImages);
   const machine = v1.machine as Obj;
   const cluster = v1.cluster as Obj;
   const net = plan.network;

@@ -5,3 +5,4 @@
 export { SimKubeApi, type SimKubeApiOptions, type TlsMaterial } from './server.js';
 export type { ControllerHooks, KubeletInfo, AddonsInfo } from './controllers/index.js';
 export { POD_START_MS, JOB_RUN_MS } from './controllers/pods.js';
+export { bootstrapManifests } from './controllers/bootstrap-manifests.js';

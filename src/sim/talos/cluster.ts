@@ -5,7 +5,7 @@
 import { issueCertificate } from '../../render/talos/pki.js';
 import { SimEtcdStore } from '../etcd/store.js';
 import { SimKubeApi, type AddonsInfo, type KubeletInfo } from '../kube/index.js';
-import type { CertPair } from './config.js';
+import type { CertPair, SimMachineConfig } from './config.js';
 import type { ClusterMember, ClusterView, EtcdMemberState } from './ports.js';
 
 /** Addresses in numeric order (…2 before …10). One collator: `localeCompare` with options builds one per call, which made
@@ -262,7 +262,7 @@ export class SimCluster implements ClusterView {
       const cp = cfg.type === 'controlplane';
       out.push({
         name: n.hostname, address: n.address, controlPlane: cp, ready: k.ready, cniFromTalos: cfg.kube.cni !== 'none',
-        kubeletVersion: tagOf(cfg.kube.kubeletImage) ?? cfg.kubernetesVersion, osImage: `Talos (${n.talosVersion})`,
+        kubeletVersion: tagOf(n.kubeletImage()) ?? cfg.kubernetesVersion, osImage: `Talos (${n.talosVersion})`,
         taints: cp && !cfg.kube.allowSchedulingOnControlPlanes ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [],
         staticPods: cp ? [
           { name: 'kube-apiserver', image: cfg.kube.apiServerImage },
@@ -277,14 +277,7 @@ export class SimCluster implements ClusterView {
   /** The bootstrap manifests' settings, from the first healthy control plane's configuration. */
   addons(): AddonsInfo | null {
     const cfg = this.healthyControlPlanes()[0]?.activeConfig;
-    if (!cfg) return null;
-    const k = cfg.kube;
-    return {
-      coreDns: k.coreDnsImage ? { image: k.coreDnsImage } : null,
-      kubeProxy: k.proxyImage ? { image: k.proxyImage } : null,
-      flannel: k.cni === 'flannel' ? { image: 'ghcr.io/siderolabs/flannel:v0.27.4' } : null,
-      podCidr: k.podCidr, serviceCidr: k.serviceCidr,
-    };
+    return cfg ? addonsOf(cfg) : null;
   }
 
   deleteKubeNode(name: string): boolean {
@@ -299,4 +292,15 @@ export class SimCluster implements ClusterView {
     await this.refresh();
     await this.kube.close();
   }
+}
+
+/** The bootstrap manifests' settings a control plane renders from its machine configuration. */
+export function addonsOf(cfg: SimMachineConfig): AddonsInfo {
+  const k = cfg.kube;
+  return {
+    coreDns: k.coreDnsImage ? { image: k.coreDnsImage } : null,
+    kubeProxy: k.proxyImage ? { image: k.proxyImage } : null,
+    flannel: k.cni === 'flannel' ? { image: 'ghcr.io/siderolabs/flannel:v0.27.4' } : null,
+    podCidr: k.podCidr, serviceCidr: k.serviceCidr,
+  };
 }

@@ -49,6 +49,12 @@ export class SimTalosNode implements ClusterMember {
   private epoch = 0;
   /** Why the node is waiting (for diagnostics), e.g. a worker waiting for trustd. */
   waiting = '';
+  /**
+   * A kubelet image changed in place (no reboot): Talos restarts the kubelet service (its COSI Service goes Destroyed,
+   * then Running and healthy again — what `talosctl upgrade-k8s` watches in pkg/cluster/kubernetes/kubelet.go); until
+   * it is back the old kubelet's version is what the Node reports.
+   */
+  kubeletRestart: { at: number; previousImage: string } | null = null;
 
   constructor(
     readonly host: NodeHost<SimTalosNode>,
@@ -140,6 +146,7 @@ export class SimTalosNode implements ClusterMember {
   private async finishBoot(): Promise<void> {
     if (this.state !== 'booting' && this.state !== 'rebooting') return;
     this.bootCountValue += 1;
+    this.kubeletRestart = null;
     this.bootId = this.uidFor(`boot-${this.bootCountValue}-${this.host.faults.random(`boot:${this.address}`)}`);
     if (this.stagedConfig) {
       this.activeConfig = this.stagedConfig;
@@ -328,6 +335,10 @@ export class SimTalosNode implements ClusterMember {
   private setRunningConfig(next: SimMachineConfig): void {
     const prev = this.activeConfig;
     this.activeConfig = next;
+    if (prev && this.state === 'running' && prev.kube.kubeletImage !== next.kube.kubeletImage) {
+      this.kubeletRestart = { at: Date.now(), previousImage: this.kubeletImage() === next.kube.kubeletImage ? prev.kube.kubeletImage : this.kubeletImage() };
+      this.later(this.kubeletRestartMs() + 1, () => this.cluster?.refresh());
+    }
     if (!prev || (prev.osCa.crt === next.osCa.crt && prev.clusterId === next.clusterId && prev.k8sCa.crt === next.k8sCa.crt)) return;
     const epoch = this.epoch;
     this.later(this.host.scaled(50), async () => {
@@ -340,6 +351,18 @@ export class SimTalosNode implements ClusterMember {
   }
 
   // ---- derived state ----
+
+  /** How long a kubelet restart takes (stopped, then started and healthy): a few seconds on a real node. */
+  kubeletRestartMs(): number {
+    return this.host.scaled(5000);
+  }
+
+  /** The image the kubelet process runs: the previous one while a restart for a new image is under way. */
+  kubeletImage(): string {
+    const r = this.kubeletRestart;
+    if (r && Date.now() - r.at < this.kubeletRestartMs()) return r.previousImage;
+    return this.activeConfig?.kube.kubeletImage ?? '';
+  }
 
   /** Kubelet registration: after kubelet runs and the cluster's Kubernetes API is up; Ready one step later. */
   kubeletState(): { registered: boolean; ready: boolean } {

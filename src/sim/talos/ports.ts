@@ -31,6 +31,8 @@ export interface ClusterMember {
   readonly bootId: string;
   readonly talosVersion: string;
   kubeletState(): { registered: boolean; ready: boolean };
+  /** The image the kubelet process runs (the previous one while it restarts for a new image). */
+  kubeletImage(): string;
   uidFor(name: string): string;
 }
 

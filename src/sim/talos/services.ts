@@ -1,5 +1,6 @@
 // Owns the Talos services a simulated node reports (ServiceList): which run on a control plane or worker, and how their
-// states and health move from Preparing to Running after boot, with etcd waiting for bootstrap or a join.
+// states and health move from Preparing to Running after boot, with etcd waiting for bootstrap or a join, and the
+// kubelet starting over when its image changes in place.
 import type { SimTalosNode } from './node.js';
 
 type Msg = Record<string, unknown>;
@@ -12,13 +13,16 @@ export function nodeServices(node: SimTalosNode): Msg[] {
   const cfg = node.activeConfig!;
   const ids = cfg.type === 'controlplane' ? CP_SERVICES : WORKER_SERVICES;
   const step = node.serviceStep();
-  const t = Date.now() - node.bootedAt;
-  const ts = (offset: number) => {
-    const ms = node.bootedAt + offset;
-    return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
-  };
   return ids.map((id, i) => {
-    const startAt = id === 'kubelet' ? step * 2 : id === 'etcd' ? step : Math.min(i, 2) * step * 0.5;
+    // A kubelet restarted for a new image (no reboot) starts over from the restart, as a fresh service instance.
+    const restart = id === 'kubelet' && node.kubeletRestart && node.kubeletRestart.at > node.bootedAt ? node.kubeletRestart.at : null;
+    const since = restart ?? node.bootedAt;
+    const t = Date.now() - since;
+    const ts = (offset: number) => {
+      const ms = since + offset;
+      return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
+    };
+    const startAt = restart ? node.kubeletRestartMs() * 0.75 : id === 'kubelet' ? step * 2 : id === 'etcd' ? step : Math.min(i, 2) * step * 0.5;
     const events: Msg[] = [{ msg: 'Starting service', state: 'Preparing', ts: ts(0) }];
     let unhealthyReason = '';
     if (id === 'etcd') {
@@ -40,9 +44,9 @@ export function nodeServices(node: SimTalosNode): Msg[] {
       return { id, state: 'Waiting', events: { events }, health: { unknown: true, healthy: false, last_message: '' } };
     }
     events.push({ msg: 'Service started', state: 'Running', ts: ts(startAt) });
-    const healthy = t >= startAt + step * 0.5 && !unhealthyReason;
+    const healthy = t >= startAt + (restart ? node.kubeletRestartMs() * 0.25 : step * 0.5) && !unhealthyReason;
     if (unhealthyReason) return { id, state: 'Running', events: { events }, health: { unknown: false, healthy: false, last_message: unhealthyReason } };
-    if (healthy) events.push({ msg: 'Health check successful', state: 'Running', ts: ts(startAt + step * 0.5) });
+    if (healthy) events.push({ msg: 'Health check successful', state: 'Running', ts: ts(startAt + (restart ? node.kubeletRestartMs() * 0.25 : step * 0.5)) });
     return { id, state: 'Running', events: { events }, health: { unknown: !healthy, healthy, last_message: healthy ? '' : 'waiting for the first health check' } };
   });
 }

@@ -1,12 +1,12 @@
 // Owns the objects a Talos cluster has of its own: Node objects registered by kubelets (labels, taints, nodeInfo with
 // kubeletVersion, Ready/NotReady/Unknown conditions), the control planes' static pods (kube-apiserver,
-// kube-controller-manager, kube-scheduler as mirror pods whose image follows the machine configuration), and the
-// bootstrap manifests Talos applies: system namespaces, the kubernetes and kube-dns Services, CoreDNS, kube-proxy
-// (unless disabled) and flannel (when it is the CNI).
+// kube-controller-manager, kube-scheduler as mirror pods whose image follows the machine configuration), the system
+// namespaces and the kubernetes Service, and the bootstrap manifests Talos creates once (bootstrap-manifests.ts).
 import { createHash } from 'node:crypto';
 import { newUid } from '../objects.js';
 import type { Obj } from '../status.js';
 import { Ctx, isReady as isReadyPod, md, now, spec, status, type KubeletInfo } from './context.js';
+import { bootstrapManifests } from './bootstrap-manifests.js';
 
 function nodeLabels(k: KubeletInfo): Record<string, string> {
   const l: Record<string, string> = { 'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': k.name, 'kubernetes.io/os': 'linux' };
@@ -111,18 +111,16 @@ export function syncStaticPods(c: Ctx): void {
 
 const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
 
-function ds(name: string, labels: Obj, image: string, extra: Obj = {}): Obj {
-  return {
-    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name, namespace: 'kube-system', labels },
-    spec: {
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { hostNetwork: true, priorityClassName: 'system-node-critical', tolerations: [{ operator: 'Exists' }], containers: [{ name, image, ...extra }] } },
-      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
-    },
-  };
-}
+/** The annotation and field manager Talos creates its bootstrap objects with (pkg/machinery/constants/constants.go). */
+export const TALOS_INVENTORY = { annotation: 'config.k8s.io/owning-inventory', name: 'talos-bootstrap-manifests-inventory', manager: 'talos' } as const;
 
-/** The manifests Talos applies once etcd is bootstrapped (and re-applies with new images on a Kubernetes upgrade). */
+/**
+ * Talos' ManifestApplyController (internal/app/machined/pkg/controllers/k8s/manifest_apply.go): once etcd is
+ * bootstrapped it creates the bootstrap manifests' objects that do not exist yet, with the inventory annotation and
+ * field manager "talos". It never updates an object that exists (≤1.12: get, then create if missing; 1.13+: objects in
+ * the inventory are skipped): a new kube-proxy or CoreDNS image reaches the cluster only through a manifest sync
+ * (`talosctl upgrade-k8s`, cloudlab's k8s-manifests step).
+ */
 export function syncAddons(c: Ctx): void {
   const a = c.hooks.addons();
   if (!a) return;
@@ -133,31 +131,14 @@ export function syncAddons(c: Ctx): void {
     const first = a.serviceCidr.replace(/\.0\/\d+$/, '.1');
     c.registry.create(svcT, 'default', { metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } }, spec: { type: 'ClusterIP', clusterIP: first, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] } });
   }
-  const want: Obj[] = [];
-  if (a.coreDns) {
-    const labels = { 'k8s-app': 'kube-dns' };
-    want.push({
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'coredns', namespace: 'kube-system', labels },
-      spec: {
-        replicas: 2, selector: { matchLabels: labels }, strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
-        template: { metadata: { labels }, spec: { priorityClassName: 'system-cluster-critical', tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }], containers: [{ name: 'coredns', image: a.coreDns.image, ports: [{ containerPort: 53, name: 'dns', protocol: 'UDP' }] }] } },
-      },
-    });
-    if (!c.store.get(svcT, 'kube-system', 'kube-dns')) {
-      const dnsIp = a.serviceCidr.replace(/\.0\/\d+$/, '.10');
-      c.registry.create(svcT, 'kube-system', { metadata: { name: 'kube-dns', labels: { 'k8s-app': 'kube-dns' } }, spec: { type: 'ClusterIP', clusterIP: dnsIp, selector: { 'k8s-app': 'kube-dns' }, ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }] } });
+  for (const m of bootstrapManifests(a)) {
+    for (const o of m.objects) {
+      const group = String(o.apiVersion).includes('/') ? String(o.apiVersion).split('/')[0]! : '';
+      const t = c.t(group, o.kind === 'Deployment' ? 'deployments' : o.kind === 'DaemonSet' ? 'daemonsets' : 'services');
+      const ns = String(md(o).namespace ?? '');
+      if (c.store.get(t, ns, String(md(o).name))) continue;
+      const annotations = { ...((md(o).annotations ?? {}) as Obj), [TALOS_INVENTORY.annotation]: TALOS_INVENTORY.name };
+      c.registry.create(t, ns, { ...o, metadata: { ...md(o), annotations } }, { manager: TALOS_INVENTORY.manager });
     }
-  }
-  if (a.kubeProxy) want.push(ds('kube-proxy', { 'k8s-app': 'kube-proxy', tier: 'node' }, a.kubeProxy.image));
-  if (a.flannel) want.push(ds('kube-flannel', { 'k8s-app': 'flannel', tier: 'node' }, a.flannel.image));
-  for (const o of want) {
-    const t = c.t(String(o.apiVersion).includes('/') ? 'apps' : '', o.kind === 'Deployment' ? 'deployments' : 'daemonsets');
-    const live = c.store.get(t, 'kube-system', String(md(o).name));
-    if (!live) {
-      c.registry.create(t, 'kube-system', o);
-      continue;
-    }
-    const img = (x: Obj) => (((spec(x).template as Obj).spec as Obj).containers as Obj[])[0]?.image;
-    if (img(live) !== img(o)) c.registry.update(t, 'kube-system', String(md(o).name), { ...live, spec: { ...spec(live), template: spec(o).template } });
   }
 }

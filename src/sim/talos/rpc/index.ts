@@ -5,6 +5,7 @@ import type { MethodName } from '../../../providers/talos/proto.js';
 import type { SimTalosNode } from '../node.js';
 import { applyHandlers } from './apply.js';
 import { bootstrapHandlers } from './bootstrap.js';
+import { cosiHandlers } from './cosi.js';
 import { etcdHandlers } from './etcd.js';
 import { infoHandlers } from './info.js';
 import { kubeconfigHandlers } from './kubeconfig.js';
@@ -25,6 +26,7 @@ const HANDLERS: Handlers = {
   ...etcdHandlers,
   ...lifecycleHandlers,
   ...upgradeHandlers,
+  ...cosiHandlers,
 };
 
 /** Serves one configured-mode call on a node with the caller's roles (also when another node proxies to this one). */

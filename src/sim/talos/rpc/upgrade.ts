@@ -4,8 +4,7 @@
 // pull time and streams progress then the pinned name; the lifecycle upgrade refuses a second one at a time and an
 // image not in containerd, runs the installer's pre-flight (exit code as data) and writes the inactive slot without
 // rebooting; EtcdForfeitLeadership moves leadership to another member (internal/pkg/etcd/etcd.go ForfeitLeadership);
-// EtcdStatus reports the member and the leader; COSI State.List serves ExtensionStatuses (the schematic entry).
-import { stringify } from 'yaml';
+// EtcdStatus reports the member and the leader. The COSI resources are in cosi.ts.
 import { encode } from '../../../providers/talos/proto.js';
 import { installerImage, upgradeableFrom } from '../ab-slots.js';
 import { fail, one, onlyControlPlane, S, type CallContext, type Handlers, type Reply } from './types.js';
@@ -19,7 +18,7 @@ function requireServices(ctx: CallContext, service: string): void {
   if (minor(ctx.node.talosVersion) < 1013) throw fail(S.UNIMPLEMENTED, `unknown service ${service}`);
 }
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const frames = (type: string, msgs: Record<string, unknown>[]): Reply => ({ stream: msgs.map((m) => encode(type, m)), encoded: true });
+export const frames = (type: string, msgs: Record<string, unknown>[]): Reply => ({ stream: msgs.map((m) => encode(type, m)), encoded: true });
 
 export const upgradeHandlers: Handlers = {
   ImagePull: async (ctx) => {
@@ -79,18 +78,5 @@ export const upgradeHandlers: Handlers = {
         leader: cluster.leaderId() ?? '0', raft_index: String(node.bootCount * 100), raft_term: '2', raft_applied_index: String(node.bootCount * 100), errors: [], is_learner: false,
       },
     });
-  },
-  CosiList: ({ node, req }) => {
-    const ns = String(req.namespace ?? '');
-    const type = String(req.type ?? '');
-    if (type !== 'ExtensionStatuses.runtime.talos.dev') throw fail(S.NOT_FOUND, `resource type "${type}" is not registered`);
-    if (ns !== 'runtime') return frames('cosi.resource.ListResponse', []);
-    const entries = [
-      ...(node.opts.extensions ?? []).map((e) => ({ image: `${e.split('/').pop()}.sqsh`, metadata: { name: e.split('/').pop(), version: node.talosVersion, author: 'Sidero Labs', description: '', compatibility: { talos: { version: `>= ${node.talosVersion}` } } } })),
-      ...(node.slots.active.schematic ? [{ image: '', metadata: { name: 'schematic', version: node.slots.active.schematic, author: 'Image Factory', description: 'This is a meta-extension that contains the schematic ID.', compatibility: { talos: { version: '' } } } }] : []),
-    ];
-    return frames('cosi.resource.ListResponse', entries.map((spec, i) => ({
-      resource: { metadata: { namespace: 'runtime', type, id: String(i), version: '1', phase: 'running' }, spec: { yaml_spec: stringify(spec) } },
-    })));
   },
 };
