@@ -3,18 +3,11 @@
 // one control plane at a time; kube-proxy; kubelets, control planes first; last the bootstrap manifests (server-side
 // apply, never pruning). Refuses more than one minor at a time (go-kubernetes kubernetes/upgrade/path.go: x.y→x.y
 // or x.y→x.y+1) and, on a plain apply, never downgrades: a spec behind the cluster is drift. Lists the API
-// resources the target removes (go-kubernetes kubernetes/upgrade/checks.go removedAPIResources, per minor path).
+// APIs the target stops serving (plan/removed-apis.ts).
 import semver from 'semver';
 import type { Problem } from '../core/errors.js';
 import type { Role } from './types.js';
-
-/** Resources removed by each minor step (resource.version.group, as go-kubernetes lists them). */
-export const REMOVED_API_RESOURCES: Record<string, string[]> = {
-  '1.24->1.25': ['podsecuritypolicies.v1beta1.policy'],
-  '1.28->1.29': ['clustercidrs.v1alpha1.networking.k8s.io'],
-  '1.31->1.32': ['podschedulingcontexts.v1alpha3.resource.k8s.io'],
-  '1.36->1.37': ['workloads.v1alpha2.scheduling.k8s.io', 'podgroups.v1alpha2.scheduling.k8s.io'],
-};
+import { removedApisBetween, type RemovedApi } from './removed-apis.js';
 
 export type K8sComponent = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy' | 'kubelet';
 
@@ -32,8 +25,8 @@ export interface K8sUpgradePlan {
   steps: K8sUpgradeStep[];
   refusals: Problem[];
   drift: string[];
-  /** Removed resources to look for before upgrading: `resource.version.group`. */
-  removedResources: string[];
+  /** APIs the target stops serving (plan/removed-apis.ts), to look for in the cluster before upgrading. */
+  removedApis: RemovedApi[];
 }
 
 export interface K8sNode {
@@ -46,13 +39,6 @@ export interface K8sNode {
 const v = (s: string) => semver.coerce(s)!;
 const mm = (s: string) => `${v(s).major}.${v(s).minor}`;
 
-/** The minor paths crossed going from → to (at most one for an accepted plan). */
-function paths(from: string, to: string): string[] {
-  const out: string[] = [];
-  for (let m = v(from).minor; m < v(to).minor; m++) out.push(`${v(from).major}.${m}->${v(from).major}.${m + 1}`);
-  return out;
-}
-
 export function planKubernetesUpgrade(input: { to: string; nodes: K8sNode[]; proxy: boolean }): K8sUpgradePlan {
   const to = input.to.replace(/^v/, '');
   const cps = input.nodes.filter((n) => n.role === 'controlplane');
@@ -60,7 +46,7 @@ export function planKubernetesUpgrade(input: { to: string; nodes: K8sNode[]; pro
   const all = input.nodes.flatMap((n) => Object.values(n.running)).filter((x): x is string => !!x && !!semver.coerce(x));
   // talosctl's --from: the lowest version any component runs.
   const from = all.length ? all.map((x) => x.replace(/^v/, '')).sort((a, b) => semver.compare(v(a), v(b)))[0]! : null;
-  const plan: K8sUpgradePlan = { from, to, steps: [], refusals: [], drift: [], removedResources: [] };
+  const plan: K8sUpgradePlan = { from, to, steps: [], refusals: [], drift: [], removedApis: [] };
   if (!from) return plan;
   const highest = all.map((x) => x.replace(/^v/, '')).sort((a, b) => semver.compare(v(b), v(a)))[0]!;
   if (semver.lt(v(to), v(highest))) {
@@ -75,7 +61,7 @@ export function planKubernetesUpgrade(input: { to: string; nodes: K8sNode[]; pro
     });
     return plan;
   }
-  plan.removedResources = paths(from, to).flatMap((p) => REMOVED_API_RESOURCES[p] ?? []);
+  plan.removedApis = removedApisBetween(from, to);
   const needs = (n: K8sNode, c: K8sComponent) => {
     const r = n.running[c];
     return r !== undefined && semver.lt(v(r), v(to));

@@ -23,6 +23,9 @@ import { removeStep } from './steps/remove.js';
 import { forgetMemberStep } from './steps/forget-member.js';
 import { talosUpgradeStep } from './steps/talos-upgrade.js';
 import { rebootStep } from './steps/reboot.js';
+import { k8sRemovedApisStep } from './steps/k8s-removed-apis.js';
+import { k8sUpgradeStep } from './steps/k8s-upgrade.js';
+import { k8sManifestsStep } from './steps/k8s-manifests.js';
 import { refuseUnsafeUpgrades } from './upgrade-refusals.js';
 import { refuseWithoutQuorum } from './quorum-refusal.js';
 import { addLeftoverRemovals } from './leftovers.js';
@@ -32,9 +35,16 @@ export { DEFAULT_TIMEOUTS, type ApplyTimeouts } from './steps/state.js';
 /**
  * preflight → schematic → image → per node (stale etcd member → VM → start → address → configure) → bootstrap →
  * outputs → endpoint → cilium (with cni: cilium) → health → removals → restarts for CPU/memory (--allow-reboot) and the
- * rolling Talos upgrade, both control planes one by one, then workers.
+ * rolling Talos upgrade, both control planes one by one, then workers → the Kubernetes upgrade (objects of removed
+ * APIs named, then one component and node at a time, then the bootstrap manifests).
  */
-export const APPLY_STEPS: StepList = [preflightStep, schematicStep, imageStep, perNode(forgetMemberStep, vmStep, startStep, addressStep, configureStep), bootstrapStep, outputsStep, endpointStep, ciliumStep, healthStep, removeStep, rebootStep, talosUpgradeStep];
+export const APPLY_STEPS: StepList = [
+  preflightStep, schematicStep, imageStep, perNode(forgetMemberStep, vmStep, startStep, addressStep, configureStep), bootstrapStep, outputsStep, endpointStep, ciliumStep, healthStep, removeStep, rebootStep, talosUpgradeStep,
+  k8sRemovedApisStep, k8sUpgradeStep, k8sManifestsStep,
+];
+
+/** Steps that act on the whole cluster one node after another: a `--target` run leaves them out. */
+const ROLLS = new Set([rebootStep.name, talosUpgradeStep.name, k8sRemovedApisStep.name, k8sUpgradeStep.name, k8sManifestsStep.name]);
 
 export interface ApplyOptions {
   dryRun?: boolean;
@@ -71,8 +81,8 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
     let instances = layout(APPLY_STEPS, state);
     if (opts.targets?.length) {
       checkTargets(opts.targets, session.plan.nodes.map((n) => n.name));
-      // The rolls (restarts, Talos upgrade) gate every node on the whole cluster: a targeted run leaves them out.
-      instances = targetSteps(instances.filter((i) => i.kind !== rebootStep.name && i.kind !== talosUpgradeStep.name), opts.targets);
+      // The rolls (restarts, Talos and Kubernetes upgrades) gate every node on the whole cluster: a targeted run leaves them out.
+      instances = targetSteps(instances.filter((i) => !ROLLS.has(i.kind)), opts.targets);
     }
     if (!opts.dryRun && state.removals.some((r) => r.role === 'controlplane' && instances.some((i) => i.id === `remove:${r.name}`))) {
       // Refused before anything changes when a control-plane removal would break etcd's quorum.

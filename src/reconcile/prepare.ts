@@ -138,6 +138,9 @@ export async function prepareApply(session: Session, opts: PrepareOptions = {}):
     summary: { created: [], updated: [], rebootPending: [], bootstrapped: false, outputs: [], configured: [] },
     maxParallelWorkers: Math.max(1, opts.maxParallelWorkers ?? 1),
     upgrades: new Map(),
+    k8sUpgrades: new Map(),
+    removedApis: [],
+    manifestChanges: [],
   };
   return state;
 }

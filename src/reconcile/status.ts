@@ -1,4 +1,4 @@
-// Owns `status`: one row per node (VM state, host, address, Talos version and stage, etcd membership,
+// Owns `status`: one row per node (VM state, host, address, Talos and Kubernetes versions running and wanted, etcd membership,
 // Kubernetes Ready) plus drift between the plan and what runs. Read-only. A question that failed (a Talos or
 // Kubernetes call, a running node that does not answer) is an error on its row and in `errors`, never a silent
 // "no" or "unknown"; VMs that collide with the plan and templates with this cluster's tags are reported.
@@ -8,6 +8,8 @@ import type { Diff } from './diff.js';
 import { clusterBundle, talosCredentials } from '../clusterdir/index.js';
 import { probeTalos } from './talos-ops.js';
 import { upgradeTarget } from './talos-versions.js';
+import semver from 'semver';
+import { imageVersion, readKubeImages, type KubeImages } from '../render/talos/kube-images.js';
 
 export interface NodeStatusRow {
   name: string;
@@ -22,6 +24,11 @@ export interface NodeStatusRow {
   talosWanted: string;
   schematic: string | null;
   schematicWanted: string;
+  /** The lowest Kubernetes version the node's components run (its active config; null when not read), and the spec's. */
+  kubernetesVersion: string | null;
+  kubernetesWanted: string;
+  /** Per component whose version differs from the spec's: "kube-apiserver 1.36.3". */
+  kubernetesBehind: string[];
   etcd: 'member' | 'no' | '-' | 'error';
   kubernetes: 'Ready' | 'NotReady' | 'absent' | 'unknown' | 'error';
   /** What could not be read for this node. */
@@ -52,6 +59,13 @@ export function statusDrift(diff: Diff): { drift: string[]; extra: string[] } {
   const extra = diff.deletes.map((v) => `${v.name} (VMID ${v.vmid} on ${v.host}) is this cluster's VM but not in the spec`);
   for (const t of diff.templates) extra.push(`template ${t.name} (VMID ${t.vmid} on ${t.host}) carries this cluster's tags; templates are never nodes and never deleted`);
   return { drift, extra };
+}
+
+/** The lowest version a node's components run and the components whose version is not the spec's. */
+function kubernetesOf(images: KubeImages | undefined, wanted: string): { lowest: string | null; behind: string[] } {
+  const versions = Object.entries(images ?? {}).map(([c, image]) => ({ c, v: imageVersion(image) })).filter((x): x is { c: string; v: string } => !!x.v);
+  const lowest = versions.map((x) => x.v).sort(semver.compare)[0] ?? null;
+  return { lowest, behind: versions.filter((x) => x.v !== wanted).map((x) => `${x.c} ${x.v}`) };
 }
 
 export async function clusterStatus(session: Session): Promise<ClusterStatus> {
@@ -92,6 +106,7 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
 
   const talos = new Map<string, string>();
   const running = new Map<string, { version: string; schematic: string | null }>();
+  const components = new Map<string, KubeImages>();
   const etcd = new Set<string>();
   let etcdError: string | null = null;
   let kubeError: string | null = null;
@@ -108,6 +123,9 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
           const c = TalosClient.secure(addr, creds, { port: session.talosPort, timeoutMs: 3000, retryForMs: 0 });
           const { installedSchematic } = await import('../providers/talos/upgrade.js');
           running.set(n.name, { version: st.version, schematic: await installedSchematic(c).catch(() => null) });
+          const { activeMachineConfig } = await import('../providers/talos/kube-resources.js');
+          const text = await activeMachineConfig(c).catch(() => null);
+          if (text) components.set(n.name, readKubeImages(text));
           c.close();
         }
         // A running VM whose Talos API does not answer is a finding, not a blank.
@@ -139,6 +157,11 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
     }
   }
   const want = upgradeTarget(plan);
+  const k8s = new Map(plan.nodes.map((n) => [n.name, kubernetesOf(components.get(n.name), plan.cluster.kubernetesVersion)]));
+  for (const n of plan.nodes) {
+    const k = k8s.get(n.name)!;
+    if (k.behind.length) drift.push(`${n.name}: runs ${k.behind.join(', ')}; the spec wants Kubernetes ${plan.cluster.kubernetesVersion}`);
+  }
   for (const n of plan.nodes) {
     const r = running.get(n.name);
     const w = want(n);
@@ -165,6 +188,9 @@ export async function clusterStatus(session: Session): Promise<ClusterStatus> {
       talosWanted: plan.cluster.talosVersion,
       schematic: running.get(n.name)?.schematic ?? null,
       schematicWanted: want(n).schematic,
+      kubernetesVersion: k8s.get(n.name)!.lowest,
+      kubernetesWanted: plan.cluster.kubernetesVersion,
+      kubernetesBehind: k8s.get(n.name)!.behind,
       etcd: n.role !== 'controlplane' ? '-' : etcdError ? 'error' : etcd.has(n.name) ? 'member' : 'no',
       kubernetes: kubeError ? 'error' : kubeNodes === null ? 'unknown' : !k ? 'absent' : k.ready ? 'Ready' : 'NotReady',
       errors: rowErrors,

@@ -4,11 +4,31 @@
 // downgrade the components: cloudlab never does). Exit 2 with every problem listed; nothing was changed.
 import { CloudlabError, EXIT_INVALID, type Problem } from '../core/errors.js';
 import { planTalosUpgrade } from '../plan/upgrade.js';
-import { planKubernetesUpgrade } from '../plan/k8s-upgrade.js';
+import { planKubernetesUpgrade, type K8sComponent, type K8sNode } from '../plan/k8s-upgrade.js';
+import type { PlanNode } from '../plan/types.js';
+import { activeMachineConfig } from '../providers/talos/kube-resources.js';
+import { imageVersion, readKubeImages } from '../render/talos/kube-images.js';
+import { kubeProxyEnabled } from '../render/talos/config.js';
 import { checkEtcdHealth } from './etcd-gate.js';
 import { observeTalosVersions, upgradeTarget } from './talos-versions.js';
 import type { ApplyState } from './steps/state.js';
 import type { TalosClient } from '../providers/talos/client.js';
+
+/** What each configured node's components run, from its active machine config (a node that does not answer is left out). */
+async function runningComponents(nodes: PlanNode[], client: (name: string) => Promise<TalosClient>): Promise<K8sNode[]> {
+  const out: K8sNode[] = [];
+  for (const n of nodes) {
+    const text = await client(n.name).then((c) => activeMachineConfig(c)).catch(() => null);
+    if (!text) continue;
+    const running: K8sNode['running'] = {};
+    for (const [c, image] of Object.entries(readKubeImages(text)) as [K8sComponent, string][]) {
+      const v = imageVersion(image);
+      if (v) running[c] = v;
+    }
+    out.push({ name: n.name, role: n.role, running });
+  }
+  return out;
+}
 
 export async function refuseUnsafeUpgrades(s: ApplyState): Promise<void> {
   if (!s.bundle) return;
@@ -35,8 +55,9 @@ async function check(s: ApplyState, client: (a: string) => Promise<TalosClient>)
   }
   const p = planTalosUpgrade({ plan: s.plan, observed, target: upgradeTarget(s.plan), runningKubernetes });
   const problems: Problem[] = [...p.refusals];
-  if (runningKubernetes.length) {
-    const k = planKubernetesUpgrade({ to: s.plan.cluster.kubernetesVersion, nodes: runningKubernetes.map((v, i) => ({ name: String(i), role: 'worker', running: { kubelet: v } })), proxy: false });
+  const k8sNodes = await runningComponents(nodes.filter((n) => observed.get(n.name)?.version), (n) => client(s.addresses.get(n)!));
+  if (k8sNodes.length) {
+    const k = planKubernetesUpgrade({ to: s.plan.cluster.kubernetesVersion, nodes: k8sNodes, proxy: kubeProxyEnabled(s.plan) });
     problems.push(...k.refusals);
     for (const d of k.drift) problems.push({ path: 'versions.kubernetes', message: d, hint: 'applying an older Kubernetes would downgrade its components; raise versions.kubernetes to what the cluster runs' });
   }
@@ -49,7 +70,7 @@ async function check(s: ApplyState, client: (a: string) => Promise<TalosClient>)
   if (problems.length) {
     throw new CloudlabError({
       code: 'UPGRADE_REFUSED', exitCode: EXIT_INVALID, problems,
-      message: `the Talos upgrade to ${s.plan.cluster.talosVersion} is refused: ${problems.map((x) => x.message).join('; ')}`,
+      message: `the upgrade to Talos ${s.plan.cluster.talosVersion} / Kubernetes ${s.plan.cluster.kubernetesVersion} is refused: ${problems.map((x) => x.message).join('; ')}`,
       hint: 'nothing was changed; follow the hint of each problem',
     });
   }

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeK8sStep, planKubernetesUpgrade, type K8sNode } from '../../src/plan/k8s-upgrade.js';
+import { describeRemovedApi, removedApisBetween } from '../../src/plan/removed-apis.js';
 
 const cp = (name: string, v: string): K8sNode => ({ name, role: 'controlplane', running: { 'kube-apiserver': v, 'kube-controller-manager': v, 'kube-scheduler': v, 'kube-proxy': v, kubelet: v } });
 const wk = (name: string, v: string): K8sNode => ({ name, role: 'worker', running: { kubelet: v } });
@@ -38,8 +39,12 @@ test('refusals: more than one minor; a spec behind the cluster is drift and noth
   assert.match(down.drift[0]!, /runs Kubernetes 1\.35\.4, newer than the spec's 1\.35\.0: not downgraded/);
 });
 
-test('removed API resources of the minor path crossed (1.36→1.37: scheduling.k8s.io v1alpha2 workloads, podgroups)', () => {
+test('removed APIs of the minor crossed: go-kubernetes checks.go (1.36→1.37 scheduling.k8s.io v1alpha2) and the deprecation guide (v1.32 flowcontrol v1beta3)', () => {
   const p = planKubernetesUpgrade({ to: '1.37.0', nodes: [cp('c1', 'v1.36.3')], proxy: false });
-  assert.deepEqual(p.removedResources, ['workloads.v1alpha2.scheduling.k8s.io', 'podgroups.v1alpha2.scheduling.k8s.io']);
-  assert.deepEqual(planKubernetesUpgrade({ to: '1.36.3', nodes: [cp('c1', 'v1.35.0')], proxy: false }).removedResources, []);
+  assert.deepEqual(p.removedApis.map(describeRemovedApi), ['scheduling.k8s.io/v1alpha2 Workload', 'scheduling.k8s.io/v1alpha2 PodGroup']);
+  assert.deepEqual(planKubernetesUpgrade({ to: '1.36.3', nodes: [cp('c1', 'v1.35.0')], proxy: false }).removedApis, []);
+  assert.deepEqual(removedApisBetween('1.31.4', '1.32.0').map(describeRemovedApi), [
+    'flowcontrol.apiserver.k8s.io/v1beta3 FlowSchema', 'flowcontrol.apiserver.k8s.io/v1beta3 PriorityLevelConfiguration', 'resource.k8s.io/v1alpha3 PodSchedulingContext',
+  ]);
+  assert.equal(removedApisBetween('1.24.0', '1.25.0').find((a) => a.kind === 'CronJob')?.replacement, 'batch/v1');
 });

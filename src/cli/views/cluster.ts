@@ -54,12 +54,13 @@ export function showStatus(ctx: CliContext, st: StatusOutcome): number {
   } else {
     ctx.out(ctx.c.bold(`Cluster ${st.cluster}`) + (st.endpoint ? ` — ${st.endpoint}` : ''));
     ctx.out(ctx.c.dim(`Proxmox: ${st.proxmoxEndpoint}${st.proxmoxEndpointSource ? ` (from ${st.proxmoxEndpointSource})` : ''}`));
-    const rows = [['NAME', 'ROLE', 'HOST', 'VMID', 'VM', 'ADDRESS', 'TALOS', 'WANTED', 'SCHEMATIC', 'ETCD', 'KUBERNETES']];
+    const rows = [['NAME', 'ROLE', 'HOST', 'VMID', 'VM', 'ADDRESS', 'TALOS', 'WANTED', 'SCHEMATIC', 'K8S', 'ETCD', 'KUBERNETES']];
     const short = (x: string | null) => (x ? x.slice(0, 12) : '-');
     for (const n of st.nodes) {
       const wanted = n.talosVersion === n.talosWanted && n.schematic === n.schematicWanted ? '=' : n.talosWanted;
       const sch = n.schematic === null || n.schematic === n.schematicWanted ? short(n.schematic) : `${short(n.schematic)} → ${short(n.schematicWanted)}`;
-      rows.push([n.name, n.role, n.host, String(n.vmid), n.vm, n.address ?? '-', n.talos, wanted, sch, n.etcd, n.kubernetes]);
+      const k8s = n.kubernetesVersion === null ? '-' : n.kubernetesBehind.length ? `${n.kubernetesVersion} → ${n.kubernetesWanted}` : n.kubernetesVersion;
+      rows.push([n.name, n.role, n.host, String(n.vmid), n.vm, n.address ?? '-', n.talos, wanted, sch, k8s, n.etcd, n.kubernetes]);
     }
     ctx.out(table(rows));
     if (st.drift.length || st.extra.length) {

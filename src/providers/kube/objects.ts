@@ -93,11 +93,11 @@ export class KubeObjects {
     return data;
   }
 
-  /** Server-side apply of a whole object (created when absent); a conflict with another manager fails unless force. */
-  async apply(obj: KubeObject, opts: { fieldManager?: string; force?: boolean } = {}): Promise<KubeObject> {
+  /** Server-side apply of a whole object (created when absent); a conflict with another manager fails unless force; dryRun: what it would make. */
+  async apply(obj: KubeObject, opts: { fieldManager?: string; force?: boolean; dryRun?: boolean } = {}): Promise<KubeObject> {
     const ref = { apiVersion: String(obj.apiVersion ?? ''), kind: String(obj.kind ?? ''), name: String(md(obj).name ?? ''), namespace: md(obj).namespace as string | undefined };
     if (!ref.apiVersion || !ref.kind || !ref.name) throw new CloudlabError({ code: 'KUBE_APPLY_INVALID', message: 'server-side apply needs apiVersion, kind and metadata.name', exitCode: 2 });
-    const q = `fieldManager=${enc(opts.fieldManager ?? 'cloudlab')}${opts.force ? '&force=true' : ''}`;
+    const q = `fieldManager=${enc(opts.fieldManager ?? 'cloudlab')}${opts.force ? '&force=true' : ''}${opts.dryRun ? '&dryRun=All' : ''}`;
     const { data } = await this.kube.request('PATCH', `${await this.path(ref)}?${q}`, { body: obj, contentType: 'application/apply-patch+yaml', ok: [200, 201] });
     return data;
   }

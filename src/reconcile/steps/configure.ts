@@ -9,12 +9,21 @@ import type { TalosClient } from '../../providers/talos/client.js';
 import { checkReady, waitForReboot } from '../../providers/talos/readiness.js';
 import type { StepContext } from '../engine.js';
 import { applyToConfigured } from '../talos-ops.js';
+import { liveKubeImages } from '../k8s-upgrade.js';
+import type { KubeImages } from '../../render/talos/kube-images.js';
 import { defineStep } from './step.js';
 import { bootNode, TIMEOUT_SETTING, type ApplyState } from './state.js';
 
-export async function renderFor(s: ApplyState, name: string): Promise<string> {
+/**
+ * The node's config. Its Kubernetes component images are the ones it runs (read from its active config) unless
+ * `kubeImages` says otherwise: only the Kubernetes upgrade steps move them, one component at a time (k8s-upgrade.ts),
+ * so a plain apply never changes them all at once, nor lowers one (tf's ignore_kubernetes_upgrade_drift). A node not
+ * configured yet gets the spec's version.
+ */
+export async function renderFor(s: ApplyState, name: string, kubeImages?: KubeImages): Promise<string> {
   const { renderNodeConfig } = await import('../../render/talos/config.js');
-  return renderNodeConfig(s.current, s.current.nodes.find((x) => x.name === name)!, s.bundle!, s.renderSecrets);
+  const images = kubeImages ?? (await liveKubeImages(s, name));
+  return renderNodeConfig(s.current, s.current.nodes.find((x) => x.name === name)!, s.bundle!, { ...s.renderSecrets, ...(images ? { kubeImages: images } : {}) });
 }
 
 /**
@@ -103,7 +112,6 @@ export const configureStep = defineStep<PlanNode>({
   describe: (s, n) => (s.actions.get(n.name)!.kind === 'create' ? `apply the ${n.role} config to ${n.name} in maintenance mode, wait for install and reboot` : `apply the changed config to ${n.name} (no reboot where Talos allows)`),
   run: async (s, n, ctx) => {
     const addr = s.addresses.get(n.name)!;
-    const config = await renderFor(s, n.name);
     // Wait for the node to answer at all (it may still be booting).
     const st = await poll(
       {
@@ -123,9 +131,10 @@ export const configureStep = defineStep<PlanNode>({
       },
     );
     s.talosState.set(n.name, st.state);
-    if (st.state === 'maintenance') return install(s, n, addr, config, ctx);
+    if (st.state === 'maintenance') return install(s, n, addr, await renderFor(s, n.name, {}), ctx);
     if (awaitsUpgrade(s, st.version)) return upgradeFirst(s, st.version);
     ctx.progress('comparing config');
+    const config = await renderFor(s, n.name);
     const r = await applyRolled(s, n, addr, await s.talos.client(addr), config, ctx);
     if (!r.changed) return 'config up to date';
     for (const w of r.result!.warnings) ctx.warn(`${n.name}: ${w}`);

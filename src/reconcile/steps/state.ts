@@ -118,7 +118,7 @@ export interface ApplyState extends StepFacts {
   createdNow: Set<string>;
   /** Written by configure (and its dry-run guard): what each node's Talos API answered. */
   talosState: Map<string, TalosNodeState>;
-  /** Written by endpoint: the admin kubeconfig fetched from the bootstrap node. */
+  /** Written by endpoint (in a dry run by the Kubernetes upgrade guards): the admin kubeconfig from a control plane. */
   kubeconfig: string;
   /** Written by vm, configure, bootstrap and outputs. */
   summary: ApplySummary;
@@ -126,6 +126,12 @@ export interface ApplyState extends StepFacts {
   maxParallelWorkers: number;
   /** Written by talos-upgrade's guard: the node's planned upgrade (what it runs, what it gets). */
   upgrades: Map<string, NodeUpgrade>;
+  /** Written by k8s-upgrade's guard: per step id, the version change it makes ("1.36.3 → 1.37.1"). */
+  k8sUpgrades: Map<string, string>;
+  /** Written by k8s-removed-apis' guard: one line per removed API that still holds objects, naming them. */
+  removedApis: string[];
+  /** Written by k8s-manifests' guard: the bootstrap objects a server-side apply would create or change. */
+  manifestChanges: string[];
 }
 
 /** The bootstrap node of a plan. */

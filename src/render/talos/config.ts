@@ -82,6 +82,14 @@ function clusterContext(plan: Plan): ClusterContext {
   return { endpoint: plan.cluster.endpoint, contract, installer: imageUrls(plan, id).installer, sans };
 }
 
+/**
+ * Whether the cluster runs kube-proxy: with flannel, and with Cilium without its kube-proxy replacement; cni none
+ * leaves it off for the user's CNI to replace.
+ */
+export function kubeProxyEnabled(plan: Plan): boolean {
+  return plan.cluster.cni === 'flannel' || (plan.cluster.cni === 'cilium' && plan.platform.cilium?.kubeProxyReplacement === false);
+}
+
 /** The plan-implied documents for one node, before user patches. */
 function planDocuments(plan: Plan, node: PlanNode, bundle: SecretsBundle, ctx: ClusterContext, opts: RenderOptions): ConfigDoc[] {
   const { contract } = ctx;
@@ -109,12 +117,8 @@ function planDocuments(plan: Plan, node: PlanNode, bundle: SecretsBundle, ctx: C
   const cluster = v1.cluster as Obj;
   const net = plan.network;
 
-  if (plan.cluster.cni !== 'flannel') {
-    (cluster.network as Obj).cni = { name: 'none' };
-    // Cilium without kube-proxy replacement needs kube-proxy; cni none leaves it off for the user's CNI to replace.
-    const keepProxy = plan.cluster.cni === 'cilium' && plan.platform.cilium?.kubeProxyReplacement === false;
-    if (cp && !keepProxy) cluster.proxy = { disabled: true, ...(cluster.proxy as Obj) };
-  }
+  if (plan.cluster.cni !== 'flannel') (cluster.network as Obj).cni = { name: 'none' };
+  if (cp && !kubeProxyEnabled(plan)) cluster.proxy = { disabled: true, ...(cluster.proxy as Obj) };
   if (plan.platform.ccm) cluster.externalCloudProvider = { enabled: true };
   if (plan.platform.ccm || plan.platform.csi) {
     machine.nodeLabels = { ...((machine.nodeLabels as Obj | undefined) ?? {}), ...topologyLabels(plan.platform.region, node.host) };

@@ -3,9 +3,10 @@
 // `talosctl upgrade-k8s` patches, siderolabs/talos pkg/machinery/config/generate/stdpatches), the image each component
 // gets for a Kubernetes version, reading them back from a live config, and setting them on a rendered document.
 import { parseAllDocuments } from 'yaml';
+import type { K8sComponent } from '../../plan/k8s-upgrade.js';
 import type { ConfigDoc } from './generate-types.js';
 
-export type KubeComponent = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy' | 'kubelet';
+export type KubeComponent = K8sComponent;
 
 /** Component → image reference, for the components a node's config sets. */
 export type KubeImages = Partial<Record<KubeComponent, string>>;

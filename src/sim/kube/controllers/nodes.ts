@@ -7,6 +7,7 @@ import { newUid } from '../objects.js';
 import type { Obj } from '../status.js';
 import { Ctx, isReady as isReadyPod, md, now, spec, status, type KubeletInfo } from './context.js';
 import { bootstrapManifests } from './bootstrap-manifests.js';
+import { serverSideApply } from '../managed.js';
 
 function nodeLabels(k: KubeletInfo): Record<string, string> {
   const l: Record<string, string> = { 'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': k.name, 'kubernetes.io/os': 'linux' };
@@ -137,8 +138,11 @@ export function syncAddons(c: Ctx): void {
       const t = c.t(group, o.kind === 'Deployment' ? 'deployments' : o.kind === 'DaemonSet' ? 'daemonsets' : 'services');
       const ns = String(md(o).namespace ?? '');
       if (c.store.get(t, ns, String(md(o).name))) continue;
+      // Created by server-side apply with field manager talos, as the controller does (dr.Apply).
       const annotations = { ...((md(o).annotations ?? {}) as Obj), [TALOS_INVENTORY.annotation]: TALOS_INVENTORY.name };
-      c.registry.create(t, ns, { ...o, metadata: { ...md(o), annotations } }, { manager: TALOS_INVENTORY.manager });
+      const merged = serverSideApply(undefined, { ...o, metadata: { ...md(o), annotations } }, TALOS_INVENTORY.manager, false, String(o.apiVersion));
+      const created = c.registry.create(t, ns, merged);
+      c.store.put(t, { ...created, metadata: { ...md(created), managedFields: md(merged).managedFields } });
     }
   }
 }
