@@ -1,16 +1,18 @@
 // Owns carrying out one Kubernetes upgrade step on one node, as `talosctl upgrade-k8s` does it (siderolabs/talos
 // pkg/cluster/kubernetes/talos_managed.go upgradeStaticPodOnNode, upgradeKubeProxy; kubelet.go upgradeKubeletOnNode):
-// what a node's components run (its active machine config), the config re-rendered with only that component's image
-// raised and applied with no reboot, then the wait talosctl does — the kube-system pod `k8s-app=<component>` on that
-// node running the new image and Ready (5 min), or, for the kubelet (whose service must be healthy first), the Node
-// reporting the new kubeletVersion and Ready (3 min). kube-proxy's image is only patched (its DaemonSet changes with
-// the manifest sync). The image + Ready check replaces talosctl's config-version annotation match, which deadlocks on
-// 1.14 (talos#14258). Every bound scales with the run's timeouts.
+// the Talos the node runs must support the target (compat.go); what its components run is read from its active
+// machine config; the config is re-rendered with only that component's image raised and applied with no reboot; then
+// the wait talosctl does — the kube-system pod `k8s-app=<component>` on that node running the new image and Ready
+// (5 min), or, for the kubelet (whose service must be healthy first), the Node reporting the new kubeletVersion and
+// Ready (3 min). kube-proxy's image is only patched (its DaemonSet changes with the manifest sync). The image + Ready
+// check replaces talosctl's config-version annotation match, which deadlocks on 1.14 (talos#14258). Every bound
+// scales with the run's timeouts.
 import semver from 'semver';
 import { CloudlabError } from '../core/errors.js';
 import { done, notYet, poll } from '../core/wait.js';
 import type { K8sComponent } from '../plan/k8s-upgrade.js';
 import type { PlanNode } from '../plan/types.js';
+import { checkVersions } from '../spec/versions.js';
 import type { KubeObjects, KubeObject } from '../providers/kube/objects.js';
 import { activeMachineConfig } from '../providers/talos/kube-resources.js';
 import { componentImage, imageField, imageVersion, readKubeImages, type KubeImages } from '../render/talos/kube-images.js';
@@ -108,6 +110,16 @@ export async function upgradeComponent(
   if (!st.run) return st.why;
   const address = s.addresses.get(n.name)!;
   const c = await s.talos.client(address);
+  // compat.go VerifyVersionCompatibility: the Talos the node runs must support the target (the Talos roll runs first,
+  // so this holds unless that roll left the node behind).
+  const talos = (await c.version()).tag;
+  const compat = checkVersions(talos, to);
+  if (!compat.ok) {
+    throw new CloudlabError({
+      code: 'K8S_UPGRADE_TALOS_UNSUPPORTED', message: `${n.name} runs Talos ${talos}: ${compat.message}; ${component} was not changed`,
+      hint: `upgrade Talos on ${n.name} first (versions.talos), then run apply again`,
+    });
+  }
   if (component === 'kubelet') {
     // kubelet.go: the kubelet service must be running and healthy before its image changes.
     const k = (await c.serviceList()).find((x) => x.id === 'kubelet');

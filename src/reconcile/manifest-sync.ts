@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { done, notYet, poll } from '../core/wait.js';
 import type { KubeObject, KubeObjects } from '../providers/kube/objects.js';
 import type { ManifestObject } from '../providers/talos/kube-resources.js';
+import { refOf } from './platform/manifest-apply.js';
 
 /** pkg/machinery/constants/constants.go: KubernetesFieldManagerName, KubernetesBootstrapManifestsInventoryName; cli-utils' annotation. */
 export const TALOS_FIELD_MANAGER = 'talos';
@@ -15,7 +16,6 @@ const INVENTORY = { annotation: 'config.k8s.io/owning-inventory', name: 'talos-b
 
 const md = (o: KubeObject) => (o.metadata ?? {}) as KubeObject;
 const label = (o: KubeObject) => `${String(o.kind)} ${md(o).namespace ? `${String(md(o).namespace)}/` : ''}${String(md(o).name)}`;
-const ref = (o: KubeObject) => ({ apiVersion: String(o.apiVersion), kind: String(o.kind), name: String(md(o).name), ...(md(o).namespace ? { namespace: String(md(o).namespace) } : {}) });
 /** What an apply can change: everything but server-written metadata and status. */
 const content = (o: KubeObject) => {
   const { status: _status, metadata, ...rest } = o;
@@ -31,7 +31,7 @@ function withInventory(o: ManifestObject): KubeObject {
 export async function manifestChanges(kube: KubeObjects, objects: ManifestObject[]): Promise<string[]> {
   const out: string[] = [];
   for (const o of objects.map(withInventory)) {
-    const live = await kube.get(ref(o));
+    const live = await kube.get(refOf(o));
     if (!live) {
       out.push(`${label(o)} (missing)`);
       continue;
@@ -78,7 +78,7 @@ export async function syncManifests(
       onPending: (r) => opts.progress?.(`waiting: ${r}`),
     }, async () => {
       for (const w of workloads) {
-        const live = await kube.get(ref(w));
+        const live = await kube.get(refOf(w));
         const why = live ? rolledOut(live) : `${label(w)} is gone`;
         if (why) return notYet(why);
       }

@@ -70,7 +70,7 @@ async function check(s: ApplyState, client: (a: string) => Promise<TalosClient>)
   if (problems.length) {
     throw new CloudlabError({
       code: 'UPGRADE_REFUSED', exitCode: EXIT_INVALID, problems,
-      message: `the upgrade to Talos ${s.plan.cluster.talosVersion} / Kubernetes ${s.plan.cluster.kubernetesVersion} is refused: ${problems.map((x) => x.message).join('; ')}`,
+      message: `${problems.every((x) => x.path === 'versions.kubernetes') ? `the Kubernetes upgrade to ${s.plan.cluster.kubernetesVersion}` : `the Talos upgrade to ${s.plan.cluster.talosVersion}`} is refused: ${problems.map((x) => x.message).join('; ')}`,
       hint: 'nothing was changed; follow the hint of each problem',
     });
   }

@@ -87,7 +87,7 @@ export async function startSimulatedWorld(opts: SimulatedWorldOptions): Promise<
   };
   // The Image Factory the run talks to (CLOUDLAB_IMAGE_FACTORY) and Proxmox downloads from: on loopback.
   const factory = await startFactorySim({ listen: '127.0.0.1:0' });
-  const talos = new TalosSimFleet({ speed, ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.talosFaults ? { faults: opts.talosFaults } : {}), port: opts.talosPort ?? 50000, talosVersion: spec.versions.talos.startsWith('v') ? spec.versions.talos : `v${spec.versions.talos}` });
+  const talos = new TalosSimFleet({ speed, registry: (ref) => factory.installerRefusal(ref), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.talosFaults ? { faults: opts.talosFaults } : {}), port: opts.talosPort ?? 50000, talosVersion: spec.versions.talos.startsWith('v') ? spec.versions.talos : `v${spec.versions.talos}` });
   let proxmox: ProxmoxSimHandle;
   try {
     proxmox = await startProxmoxSim({

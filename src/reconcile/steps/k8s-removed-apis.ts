@@ -48,15 +48,21 @@ export async function removedApiFindings(s: ApplyState): Promise<string[] | stri
   const kube = await kubeObjectsFor(s);
   if (!kube) return 'the Kubernetes API is not reachable yet';
   try {
-    const lines: string[] = [];
-    for (const api of apis) {
-      const names = await objectsOf(kube, api);
-      if (names.length) lines.push(`${describeRemovedApi(api)} (not served by Kubernetes ${to}${api.replacement ? `; use ${api.replacement}` : ', no successor'}): ${names.join(', ')}`);
-    }
+    const lines = await removedApiObjects(kube, apis, to);
     return lines.length ? lines : `no objects of the APIs Kubernetes ${to} removes`;
   } finally {
     kube.kube.close();
   }
+}
+
+/** One line per removed API the cluster still serves with objects, naming them and the API to move to. */
+export async function removedApiObjects(kube: KubeObjects, apis: RemovedApi[], to: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const api of apis) {
+    const names = await objectsOf(kube, api);
+    if (names.length) lines.push(`${describeRemovedApi(api)} (not served by Kubernetes ${to}${api.replacement ? `; use ${api.replacement}` : ', no successor'}): ${names.join(', ')}`);
+  }
+  return lines;
 }
 
 export const k8sRemovedApisStep = defineStep({

@@ -1,6 +1,7 @@
 // Owns the talos-upgrade step: one instance per node, control planes strictly one after another, then workers (at
 // most --max-parallel-workers at once), after the cluster is healthy. Its guard reads what the node runs; it runs
-// the node's rolling upgrade (reconcile/talos-upgrade.ts). It does not stop for Ctrl-C mid-node: the engine starts
+// the node's rolling upgrade (reconcile/talos-upgrade.ts), after registering the installer's schematic with the Image
+// Factory. It does not stop for Ctrl-C mid-node: the engine starts
 // no further node once the run is cancelled, so an interrupted roll ends after the node in progress.
 import type { PlanNode } from '../../plan/types.js';
 import { planTalosUpgrade } from '../../plan/upgrade.js';
@@ -12,6 +13,7 @@ import type { ApplyState, StepFacts } from './state.js';
 import { rollingEnv } from './rolling-env.js';
 import { renderFor } from './configure.js';
 import { lastRebootStep, rollOrder } from './reboot.js';
+import { registerWithFactory } from './schematic.js';
 
 const id = (n: PlanNode) => `talos-upgrade:${n.name}`;
 const ordered = (f: StepFacts): PlanNode[] => rollOrder(f);
@@ -55,6 +57,10 @@ export const talosUpgradeStep = defineStep<PlanNode>({
   run: async (s, n, ctx) => {
     const u = s.upgrades.get(n.name) ?? (await pending(s, n)).upgrade;
     if (!u) return 'up to date';
+    // Issue 13 gate: the installer's schematic is known to the Image Factory before the node pulls it (the factory's
+    // registry serves only schematics it was sent; its ID is checked against the offline one).
+    ctx.progress(`registering schematic ${u.schematicTo.slice(0, 12)} with the Image Factory`);
+    await registerWithFactory(s, n.schematic ?? s.plan.image.schematic, n.schematic ? `node ${n.name}` : 'the cluster');
     const env = await rollingEnv(s, (_node, detail) => ctx.progress(detail));
     const upgraded = await upgradeNode(env, u);
     // The config for the new version, which configure left for after the upgrade (no reboot where Talos allows).

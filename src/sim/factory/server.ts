@@ -24,6 +24,11 @@ export interface FactorySim {
   close(): Promise<void>;
   /** Schematics created on this double: id → the parsed schematic. */
   schematics: Map<string, unknown>;
+  /**
+   * Why its registry (the installer images, `<host>/<platform>-installer/<id>:<version>`) does not serve `ref`, in
+   * containerd's words, or null: like its images, only schematics it was sent (and the empty one) resolve.
+   */
+  installerRefusal(ref: string): string | null;
 }
 
 const IMAGE_PATH = /^\/image\/([0-9a-f]{64})\/(v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\/([A-Za-z0-9._-]+)$/;
@@ -173,6 +178,11 @@ export async function startFactorySim(opts: { listen?: string; versions?: string
   return {
     url: `http://${addr.address}:${addr.port}`,
     schematics,
+    installerRefusal: (ref) => {
+      if (!ref.startsWith(`${addr.address}:${addr.port}/`)) return null;
+      const id = /\/([0-9a-f]{64}):v?\d/.exec(ref)?.[1];
+      return id && !schematics.has(id) && id !== schematicId('{}') ? `${ref}: not found` : null;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

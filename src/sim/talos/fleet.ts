@@ -26,6 +26,11 @@ export interface TalosSimFleetOptions {
   pullDelayMs?: number;
   /** Receives diagnostic lines (default: dropped). */
   log?: (line: string) => void;
+  /**
+   * Whether an image reference resolves in its registry: null, or why not. The simulated world answers for installer
+   * images of its Image Factory double, which serves only schematics it was sent (a 404 otherwise).
+   */
+  registry?: (ref: string) => string | null;
 }
 
 export interface StartNodeOptions {
@@ -50,6 +55,7 @@ export class TalosSimFleet implements NodeHost<SimTalosNode> {
   private readonly nodes = new Map<string, SimTalosNode>();
   private readonly clusters = new Map<string, SimCluster>();
   private readonly logFn: (line: string) => void;
+  private readonly registry: ((ref: string) => string | null) | undefined;
   private readonly bootstraps = { accepted: 0, refused: 0, byNode: {} as Record<string, { accepted: number; refused: number }> };
   private readonly apis: TalosApiServers;
 
@@ -64,6 +70,7 @@ export class TalosSimFleet implements NodeHost<SimTalosNode> {
     this.talosVersion = opts.talosVersion ?? 'v1.12.11';
     this.faults = new TalosFaults(parseTalosFaults(opts.faults, this.seed));
     this.logFn = opts.log ?? (() => undefined);
+    this.registry = opts.registry;
     this.apis = new TalosApiServers({
       port: this.port, faults: this.faults,
       nodeAt: (a) => this.node(a), resolve: (n) => this.resolve(n), recordBootstrap: (a, ok) => this.recordBootstrap(a, ok),
@@ -75,6 +82,11 @@ export class TalosSimFleet implements NodeHost<SimTalosNode> {
 
   markImageFailing(image: string): void {
     this.failingImages.add(image);
+  }
+
+  /** Why a pull of `ref` fails at its registry, or null (every reference resolves unless the world says otherwise). */
+  pullRefusal(ref: string): string | null {
+    return this.registry?.(ref) ?? null;
   }
 
   imageFails(image: string): boolean {

@@ -85,6 +85,8 @@ export interface NodeHost<N> {
   /** A simulated duration in real milliseconds. */
   scaled(ms: number): number;
   log(line: string): void;
+  /** Why pulling an image reference fails at its registry (not found), or null. */
+  pullRefusal(ref: string): string | null;
   /** The cluster a configuration belongs to (created on first use). */
   clusterFor(config: SimMachineConfig): ClusterView;
   /** Starts the node's Talos API (maintenance: self-signed, no client certificates; configured: mutual TLS from the OS CA). */

@@ -11,6 +11,8 @@ export const lifecycleHandlers: Handlers = {
     const img = installerImage(image);
     if (!img) throw fail(S.INVALID_ARGUMENT, `error validating installer image "${image}": the reference must name an installer image with a vX.Y.Z tag`);
     // The legacy call pulls and validates the installer image before it replies (v1alpha1_server.go Upgrade).
+    const refused = node.host.pullRefusal(image);
+    if (refused) throw fail(S.UNKNOWN, `error validating installer image "${image}": failed to resolve reference "${image}": ${refused}`);
     await new Promise<void>((r) => setTimeout(r, node.pullDelay()));
     // ValidateForUpgrade (internal/pkg/etcd/etcd.go), skipped when forced or preserving data: never with 2 members,
     // every member started and answering; its errors come back wrapped, as gRPC Unknown.

@@ -26,6 +26,8 @@ export const upgradeHandlers: Handlers = {
     const ref = String(ctx.req.image_ref ?? '');
     const img = installerImage(ref);
     if (!img) throw fail(S.NOT_FOUND, `error pulling image: failed to resolve reference "${ref}": ${ref}: not found`);
+    const refused = ctx.node.host.pullRefusal(ref);
+    if (refused) throw fail(S.NOT_FOUND, `error pulling image: failed to resolve reference "${ref}": ${refused}`);
     await delay(ctx.node.pullDelay());
     const p = ctx.node.slots.pulled(ref, img);
     const layer = p.pinned.slice(-12);
