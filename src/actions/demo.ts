@@ -33,7 +33,13 @@ export interface DemoResult {
 /** All pods once every one is Running (or after two minutes, as they are). */
 async function podsWhenRunning(objs: import('../providers/kube/objects.js').KubeObjects): Promise<Record<string, unknown>[]> {
   let items: Record<string, unknown>[] = [];
-  const running = (p: Record<string, unknown>): boolean => ((p.status ?? {}) as Record<string, unknown>).phase === 'Running' && !((p.metadata ?? {}) as Record<string, unknown>).deletionTimestamp;
+  type Obj = Record<string, unknown>;
+  // As `kubectl get pods` shows it: Running, not terminating, no container waiting (CrashLoopBackOff …).
+  const running = (p: Obj): boolean => {
+    const st = (p.status ?? {}) as Obj;
+    const waiting = ((st.containerStatuses ?? []) as Obj[]).some((c) => (((c.state ?? {}) as Obj).waiting as Obj | undefined)?.reason);
+    return st.phase === 'Running' && !waiting && !((p.metadata ?? {}) as Obj).deletionTimestamp;
+  };
   await poll({ what: 'every pod to be Running', timeoutMs: 120_000, intervalMs: 250 }, async () => {
     items = (await objs.list({ apiVersion: 'v1', kind: 'Pod' })).items;
     const waiting = items.filter((p) => !running(p));
