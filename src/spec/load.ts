@@ -10,17 +10,9 @@ import { clusterSpecSchema, type ClusterSpec, API_VERSION, KIND } from './schema
 import { SourceMap, formatPath, type PathSegment } from './source.js';
 import { didYouMean } from '../core/suggest.js';
 import { validateSpec, type ValidateOptions } from './validate.js';
+import type { LoadedSpec } from './loaded.js';
 
-export interface LoadedSpec {
-  spec: ClusterSpec;
-  /** Absolute path of the spec file. */
-  file: string;
-  /** Directory of the spec file (relative paths in the spec resolve against it). */
-  dir: string;
-  source: SourceMap;
-  /** The patch files the spec names (as written in it), read with the spec: their text, or why not. */
-  patchFiles: Record<string, { text: string } | { error: string }>;
-}
+export type { LoadedSpec } from './loaded.js';
 
 type AnySchema = z.ZodType;
 interface Def {

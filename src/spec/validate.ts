@@ -11,7 +11,7 @@ import { reservedTagReason } from './tags.js';
 import { checkPlatform } from './validate-platform.js';
 import { type PathSegment } from './source.js';
 import { didYouMean } from '../core/suggest.js';
-import type { LoadedSpec } from './load.js';
+import type { LoadedSpec } from './loaded.js';
 
 const VMID_MIN = 100;
 const VMID_MAX = 999_999_999;
