@@ -5,7 +5,8 @@
 // control plane, then kube-controller-manager, kube-scheduler, kube-proxy, then the kubelets, control planes first;
 // kubelet.go waits for the Node's kubeletVersion) while a reader loop checks the API on the VIP answers throughout,
 // then syncs the bootstrap manifests (the kube-proxy DaemonSet, which Talos never updates itself). A re-apply changes
-// nothing; more than one minor and a downgrade are refused with exit 2 and nothing touched.
+// nothing; more than one minor and a downgrade are refused with exit 2 and nothing touched; a kube-apiserver image
+// that does not pull stops the upgrade at that node, naming it, and the next apply resumes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -84,6 +85,17 @@ test('HA 3+1: Kubernetes 1.35.4 → 1.36.3 component by component in talosctl up
     assert.equal(st0.drift.filter((d) => /the spec wants Kubernetes 1\.36\.3/.test(d)).length, 4);
     const table = (await h.run(['status'])).stdout;
     assert.match(table, /1\.35\.4 → 1\.36\.3/);
+
+    // A component that does not come up stops the upgrade naming it (the pod's reason too), touches nothing after
+    // it, and the next apply resumes there.
+    const bad = 'registry.k8s.io/kube-apiserver:v1.36.3';
+    h.world.talos.markImageFailing(bad);
+    const failed = await h.run(['apply', '--yes']);
+    assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+    assert.match(failed.stderr + failed.stdout, /k8sup-cp-1: kube-apiserver did not come up on registry\.k8s\.io\/kube-apiserver:v1\.36\.3 within \d+ s: .*(ErrImagePull|ImagePullBackOff)/);
+    const apiImage = (n: string) => h.world.talos.node(ADDR[n]!)?.activeConfig?.kube.apiServerImage;
+    assert.deepEqual(CPS.map(apiImage), [bad, 'registry.k8s.io/kube-apiserver:v1.35.4', 'registry.k8s.io/kube-apiserver:v1.35.4'], 'stopped at the first control plane');
+    h.world.talos.failingImages.delete(bad);
 
     // The reader: the order in which the simulated nodes' configs take each new image, and the API on the VIP.
     const seen: string[] = [];
