@@ -2,7 +2,8 @@
 // recorded release, in the state the transcript met it (maintenance when its first answered call went without a
 // client certificate, otherwise configured with a machine config of the replay's own cluster, and bootstrapped when
 // the transcript never bootstrapped it), plays each recorded unary call with the recorded request (a configuration
-// becomes the replay cluster's one of the same machine type) and compares gRPC code, details and reply shape.
+// becomes the replay cluster's one of the same machine type) and compares gRPC code, details and reply shape (a
+// stream's first message).
 // Answers that only say the node was not up yet (Unavailable, DeadlineExceeded) depend on timing and are not replayed;
 // while a node reboots or etcd starts, a call the recorded system answered is repeated until it settles.
 import { TalosClient, type TalosCredentials } from '../providers/talos/client.js';
@@ -127,7 +128,7 @@ export async function replayTalos(t: Transcript, opts: TalosReplayOptions): Prom
     for (const { x, index } of all) {
       const spec = methodByPath(x.rpc);
       const node = nodes.find((n) => n.placeholder === x.node);
-      if (!spec || spec.responseStream || !node || UNSETTLED.has(x.code)) {
+      if (!spec || spec.requestStream || !node || UNSETTLED.has(x.code)) {
         notReplayed++;
         continue;
       }
@@ -136,7 +137,7 @@ export async function replayTalos(t: Transcript, opts: TalosReplayOptions): Prom
       let last: Awaited<ReturnType<TalosClient['rawUnary']>> = { code: 14, details: 'not called' };
       try {
         await poll({ what: `${x.rpc} on ${x.node} to settle`, timeoutMs: SETTLE_MS, intervalMs: 100, maxIntervalMs: 500 }, async () => {
-          last = await c.rawUnary(spec, req);
+          last = spec.responseStream ? await c.rawStream(spec, req) : await c.rawUnary(spec, req);
           if (UNSETTLED.has(last.code) || (x.code === 0 && STARTING.has(last.code))) return notYet(`${last.code} ${last.details}`);
           return done(last);
         }).catch(() => undefined);

@@ -40,6 +40,9 @@ test('sim --replay plays the Talos calls of an apply transcript against simulate
   const maint = talos.findIndex((e) => e.rpc === '/machine.MachineService/Version' && !e.secure && e.code === 12);
   assert.ok(maint >= 0, 'the 1.12 maintenance server refused Version without a client certificate');
   assert.ok(talos.some((e) => e.rpc === '/machine.MachineService/Bootstrap' && e.secure && e.code === 0));
+  // Streams are recorded by their first message's shape (the kubeconfig's bytes are never kept).
+  const kubeconfig = talos.find((e) => e.rpc === '/machine.MachineService/Kubeconfig' && e.code === 0);
+  assert.deepEqual(kubeconfig && { stream: kubeconfig.stream, shape: kubeconfig.shape }, { stream: true, shape: { bytes: 'bytes', metadata: 'null' } });
 
   // Replayed as recorded: no difference, and every Talos call that got an answer was played.
   const clean = await replayTranscript(t, { listen: '127.3.0.1:0', talosSubnet: '127.3.12' });

@@ -35,6 +35,8 @@ export interface TalosExchange {
   node: string;
   /** Client certificate presented (mTLS) or not (maintenance/insecure). */
   secure: boolean;
+  /** A server stream: `shape` is its first message's. */
+  stream?: true;
   /** The request's fields, redacted; bytes are dropped, a machine configuration becomes `{config:<machine type>}`. */
   request?: Record<string, unknown>;
   /** gRPC status code (0 = OK). */
@@ -60,6 +62,7 @@ export interface Transcript {
  * `key`, since some maps are keyed by data: the permission tree by ACL path). */
 export function shapeOf(v: unknown, key: (k: string) => string = (k) => k): Shape {
   if (v === null || v === undefined) return 'null';
+  if (v instanceof Uint8Array) return 'bytes';
   if (Array.isArray(v)) return v.length ? [shapeOf(v[0], key)] : [];
   if (typeof v === 'object') return Object.fromEntries(Object.keys(v as object).map((k) => [key(k), shapeOf((v as Record<string, unknown>)[k], key)] as const).sort(([a], [b]) => a.localeCompare(b)));
   return typeof v;
@@ -159,6 +162,7 @@ export interface RawTalosExchange {
   rpc: string;
   node: string;
   secure: boolean;
+  stream?: boolean;
   request?: Record<string, unknown>;
   code: number;
   details?: string;
@@ -245,7 +249,7 @@ export class Recorder {
         const tag = (t.response as { messages?: { version?: { tag?: string } }[] } | undefined)?.messages?.[0]?.version?.tag;
         if (t.rpc.endsWith('/Version') && t.code === 0 && tag && !talosVersion) talosVersion = tag;
         return {
-          api: 'talos', rpc: t.rpc, node: r.text(t.node), secure: t.secure, ...(t.request ? { request: talosRequest(t.rpc, t.request, r) } : {}),
+          api: 'talos', rpc: t.rpc, node: r.text(t.node), secure: t.secure, ...(t.stream ? { stream: true as const } : {}), ...(t.request ? { request: talosRequest(t.rpc, t.request, r) } : {}),
           code: t.code, ...(t.details ? { details: r.text(t.details) } : {}), shape: shapeOf(t.response, (k) => r.text(k)),
         };
       }

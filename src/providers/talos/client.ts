@@ -251,6 +251,39 @@ export class TalosClient {
     });
   }
 
+  /** Reports one finished stream attempt to a recording in progress: its code, details and first message (a shape). */
+  private recordStream(spec: MethodSpec, req: Record<string, unknown>, o: { code: number; details?: string; first?: unknown }): void {
+    currentRecorder()?.talos({ rpc: spec.path, node: this.address, secure: this.isSecure, request: req, stream: true, code: o.code, ...(o.details ? { details: o.details } : {}), ...(o.first !== undefined ? { response: o.first } : {}) });
+  }
+
+  /** One server-streaming call as the wire answered it: its code and details (a per-node error in the first message
+   * counts as the call's), and the first message; no retry (what `sim --replay` compares). */
+  rawStream(spec: MethodSpec, req: Record<string, unknown>, timeoutMs = this.timeoutMs): Promise<{ code: number; details: string; response?: Record<string, unknown> }> {
+    return new Promise((resolve) => {
+      let first: (Record<string, unknown> & { metadata?: MetadataObj | null }) | undefined;
+      let settled = false;
+      const settle = (r: { code: number; details: string; response?: Record<string, unknown> }) => {
+        if (!settled) resolve(r);
+        settled = true;
+      };
+      const call = this.channel.makeServerStreamRequest(spec.path, (v: Buffer) => v, passThrough, encode(spec.request, req), this.metadata(), { deadline: Date.now() + timeoutMs });
+      call.on('data', (raw: Buffer) => {
+        if (first) return;
+        try {
+          first = decode(spec.response, raw);
+        } catch (e) {
+          settle({ code: grpc.status.INTERNAL, details: (e as Error).message });
+        }
+        if (first?.metadata?.error) {
+          call.cancel();
+          settle({ code: first.metadata.status?.code ?? grpc.status.UNKNOWN, details: first.metadata.error });
+        }
+      });
+      call.on('error', (err: grpc.ServiceError) => settle({ code: err.code ?? grpc.status.UNKNOWN, details: err.details || err.message }));
+      call.on('end', () => settle({ code: 0, details: '', ...(first ? { response: first } : {}) }));
+    });
+  }
+
   /** One unary call as the wire answered it: no retry, no diagnosis (what `sim --replay` compares). */
   async rawUnary(spec: MethodSpec, req: Record<string, unknown>, timeoutMs = this.timeoutMs): Promise<{ code: number; details: string; response?: Record<string, unknown> }> {
     try {
@@ -287,14 +320,17 @@ export class TalosClient {
       const call = this.channel.makeServerStreamRequest(spec.path, (v: Buffer) => v, passThrough, encode(spec.request, req), this.metadata(), {
         deadline: Date.now() + timeoutMs,
       });
+      let first: unknown;
       call.on('data', (raw: Buffer) => {
         try {
           const d = decode<{ metadata?: MetadataObj | null; bytes: Buffer }>('common.Data', raw);
           if (d.metadata?.error) {
             call.cancel();
+            this.recordStream(spec, req, { code: d.metadata.status?.code ?? grpc.status.UNKNOWN, details: d.metadata.error });
             reject(Object.assign(new Error(d.metadata.error), { code: d.metadata.status?.code ?? grpc.status.UNKNOWN, details: d.metadata.error, nonRetry: true }));
             return;
           }
+          first ??= d;
           received = true;
           if (d.bytes.length) onChunk(d.bytes);
         } catch (e) {
@@ -303,11 +339,15 @@ export class TalosClient {
         }
       });
       call.on('error', (err: grpc.ServiceError) => {
+        this.recordStream(spec, req, { code: err.code ?? grpc.status.UNKNOWN, details: err.details || err.message, first });
         // Once data has flowed, a dropped stream is not retried: the caller would get a spliced result.
         if (received) reject(Object.assign(new Error(err.details || err.message), { code: grpc.status.DATA_LOSS, details: `stream broken after data: ${err.details || err.message}` }));
         else reject(err);
       });
-      call.on('end', () => resolve());
+      call.on('end', () => {
+        this.recordStream(spec, req, { code: 0, first });
+        resolve();
+      });
     }));
   }
 
@@ -321,14 +361,17 @@ export class TalosClient {
       const call = this.channel.makeServerStreamRequest(spec.path, (v: Buffer) => v, passThrough, encode(spec.request, req), this.metadata(), {
         deadline: Date.now() + timeoutMs,
       });
+      let first: unknown;
       call.on('data', (raw: Buffer) => {
         try {
           const msg = decode<T & { metadata?: MetadataObj | null }>(spec.response, raw);
           if (msg.metadata?.error) {
             call.cancel();
+            this.recordStream(spec, req, { code: msg.metadata.status?.code ?? grpc.status.UNKNOWN, details: msg.metadata.error });
             reject(Object.assign(new Error(msg.metadata.error), { code: msg.metadata.status?.code ?? grpc.status.UNKNOWN, details: msg.metadata.error }));
             return;
           }
+          first ??= msg;
           received = true;
           onMessage(msg);
         } catch (e) {
@@ -336,7 +379,9 @@ export class TalosClient {
           reject(e);
         }
       });
+      call.on('end', () => this.recordStream(spec, req, { code: 0, first }));
       call.on('error', (err: grpc.ServiceError) => {
+        this.recordStream(spec, req, { code: err.code ?? grpc.status.UNKNOWN, details: err.details || err.message, first });
         if (received) reject(Object.assign(new Error(err.details || err.message), { code: err.code === grpc.status.UNAVAILABLE ? grpc.status.DATA_LOSS : err.code, details: `stream broken after data: ${err.details || err.message}` }));
         else reject(err);
       });
