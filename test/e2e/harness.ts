@@ -34,16 +34,39 @@ export interface Harness {
 }
 
 /** The head every e2e spec shares: versions and a Proxmox section whose endpoint and token come from the simulator. */
-export function specHead(name: string, talos = 'v1.12.6'): string {
+export function specHead(name: string, talos = 'v1.12.6', kubernetes?: string): string {
   return `apiVersion: cloudlab.dev/v1alpha1
 kind: Cluster
 name: ${name}
 versions:
   talos: ${talos}
-proxmox:
+${kubernetes ? `  kubernetes: ${kubernetes}\n` : ''}proxmox:
   endpoint: https://127.0.0.1:8006
   tokenId: cloudlab@pve!provisioner
   tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
+`;
+}
+
+/** An HA cluster on one host with static addresses in `net` (x.y.z): control planes from .11, workers from .21, the VIP on .20. */
+export function haSpec(o: { name: string; talos: string; kubernetes?: string; net: string; workers: number }): string {
+  return `${specHead(o.name, o.talos, o.kubernetes)}  hosts:
+    - name: pve1
+      capacity: { cores: 16, memory: 64GiB }
+network:
+  cidr: ${o.net}.0/24
+  gateway: ${o.net}.1
+  offsets: { controlplane: 11, worker: 21 }
+  vip: ${o.net}.20
+controlPlane:
+  count: 3
+  cores: 2
+  memory: 4GiB
+  disk: 20GiB
+workers:
+  - count: ${o.workers}
+    cores: 2
+    memory: 4GiB
+    disk: 30GiB
 `;
 }
 

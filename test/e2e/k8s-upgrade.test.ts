@@ -11,42 +11,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { harness } from './harness.js';
+import { harness, haSpec } from './harness.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { KubeObjects } from '../../src/providers/kube/objects.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { KUBECONFIG_FILE } from '../../src/clusterdir/index.js';
 
 const NET = '127.7.31';
-const spec = (k8s: string) => `apiVersion: cloudlab.dev/v1alpha1
-kind: Cluster
-name: k8sup
-versions:
-  talos: v1.14.4
-  kubernetes: ${k8s}
-proxmox:
-  endpoint: https://127.0.0.1:8006
-  tokenId: cloudlab@pve!provisioner
-  tokenSecret: { fromEnv: CLOUDLAB_PROXMOX_TOKEN_SECRET }
-  hosts:
-    - name: pve1
-      capacity: { cores: 16, memory: 64GiB }
-network:
-  cidr: ${NET}.0/24
-  gateway: ${NET}.1
-  offsets: { controlplane: 11, worker: 21 }
-  vip: ${NET}.20
-controlPlane:
-  count: 3
-  cores: 2
-  memory: 4GiB
-  disk: 20GiB
-workers:
-  - count: 1
-    cores: 2
-    memory: 4GiB
-    disk: 30GiB
-`;
+const spec = (k8s: string) => haSpec({ name: 'k8sup', talos: 'v1.14.4', kubernetes: k8s, net: NET, workers: 1 });
 const CPS = ['k8sup-cp-1', 'k8sup-cp-2', 'k8sup-cp-3'];
 const ALL = [...CPS, 'k8sup-worker-1'];
 const ADDR: Record<string, string> = { 'k8sup-cp-1': `${NET}.11`, 'k8sup-cp-2': `${NET}.12`, 'k8sup-cp-3': `${NET}.13`, 'k8sup-worker-1': `${NET}.21` };

@@ -8,29 +8,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { harness, specHead, type Harness } from './harness.js';
+import { harness, haSpec, type Harness } from './harness.js';
 
 const CPS = ['127.7.22.11', '127.7.22.12', '127.7.22.13'];
 const ALL = ['e2eup-cp-1', 'e2eup-cp-2', 'e2eup-cp-3', 'e2eup-worker-1', 'e2eup-worker-2'];
-const spec = (talos: string) => `${specHead('e2eup', talos)}  hosts:
-    - name: pve1
-      capacity: { cores: 16, memory: 64GiB }
-network:
-  cidr: 127.7.22.0/24
-  gateway: 127.7.22.1
-  offsets: { controlplane: 11, worker: 21 }
-  vip: 127.7.22.20
-controlPlane:
-  count: 3
-  cores: 2
-  memory: 4GiB
-  disk: 20GiB
-workers:
-  - count: 2
-    cores: 2
-    memory: 4GiB
-    disk: 30GiB
-`;
+const spec = (talos: string) => haSpec({ name: 'e2eup', talos, net: '127.7.22', workers: 2 });
 
 /** Runs `fn` while a reader loop watches the cluster: nodes NotReady at once, etcd members up, the API's longest gap. */
 async function watched<T>(h: Harness, cps: string[], fn: () => Promise<T>) {
