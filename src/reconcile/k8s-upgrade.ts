@@ -19,8 +19,23 @@ import { componentImage, imageField, imageVersion, readKubeImages, type KubeImag
 import type { StepContext } from './engine.js';
 import type { ApplyState } from './steps/state.js';
 
-/** The component images a node's active config sets; null when the node is not configured (or has no address yet). */
-export async function liveKubeImages(s: ApplyState, node: string): Promise<KubeImages | null> {
+/**
+ * The component images a node's active config sets; null when the node is not configured (or has no address yet).
+ * Read once per run and node (plan and apply ask for every component); a step that changes a node's images drops
+ * its entry.
+ */
+export function liveKubeImages(s: ApplyState, node: string): Promise<KubeImages | null> {
+  let p = s.liveImages.get(node);
+  if (!p) {
+    p = readLiveKubeImages(s, node);
+    s.liveImages.set(node, p);
+    // A failed read is not remembered: the next question asks the node again.
+    p.then((v) => (v === null ? s.liveImages.delete(node) : undefined), () => s.liveImages.delete(node));
+  }
+  return p;
+}
+
+async function readLiveKubeImages(s: ApplyState, node: string): Promise<KubeImages | null> {
   const addr = s.addresses.get(node);
   // No secrets yet (a plan before the first apply): nothing is configured.
   if (!addr || !s.bundle) return null;
@@ -132,6 +147,7 @@ export async function upgradeComponent(
   }
   const image = componentImage(component, to, live![component]);
   ctx.progress(`${component} ${st.from} → ${to}: applying ${imageField(component)} (no reboot)`);
+  s.liveImages.delete(n.name);
   const r = await c.applyConfiguration(await render({ ...live, [component]: image }), 'no_reboot');
   for (const w of r.warnings) ctx.warn(`${n.name}: ${w}`);
   const t = k8sTimeouts(s);

@@ -7,6 +7,7 @@ import type { Session } from '../session.js';
 import type { SecretsBundle } from '../../render/talos/secrets.js';
 import type { TalosHandle } from '../talos-handle.js';
 import type { NodeUpgrade } from '../../plan/upgrade.js';
+import type { KubeImages } from '../../render/talos/kube-images.js';
 
 export interface ApplyTimeouts {
   /** VM start → Talos API answering (maintenance or configured). */
@@ -126,6 +127,8 @@ export interface ApplyState extends StepFacts {
   maxParallelWorkers: number;
   /** Written by talos-upgrade's guard: the node's planned upgrade (what it runs, what it gets). */
   upgrades: Map<string, NodeUpgrade>;
+  /** Written by liveKubeImages (k8s-upgrade.ts): each node's component images, read once per run. */
+  liveImages: Map<string, Promise<KubeImages | null>>;
   /** Written by k8s-upgrade's guard: per step id, the version change it makes ("1.36.3 → 1.37.1"). */
   k8sUpgrades: Map<string, string>;
   /** Written by k8s-removed-apis' guard: one line per removed API that still holds objects, naming them. */
