@@ -6,9 +6,8 @@ import type { ClusterSpec } from './schema.js';
 type Add = (path: PathSegment[], message: string, hint?: string, key?: boolean) => void;
 
 export function checkPlatform(spec: ClusterSpec, add: Add): void {
-  // apply installs Cilium today; Flux and the Proxmox CCM/CSI have their identities, renderers and pinned manifests
-  // but no apply step yet: refusing them is safer than a CCM-less cluster whose nodes stay uninitialised.
-  if (spec.gitops?.flux) add(['gitops', 'flux'], 'Flux bootstrap is not carried out by this cloudlab yet', 'remove gitops.flux for now and bootstrap Flux with `flux bootstrap`, using `cloudlab flux sops-secret` for the sops-age Secret', true);
+  // apply installs Cilium and bootstraps Flux; the Proxmox CCM/CSI have their identities, renderers and pinned
+  // manifests but no apply step yet: refusing them is safer than a CCM-less cluster whose nodes stay uninitialised.
   if (spec.proxmox.ccm) add(['proxmox', 'ccm'], 'deploying the Proxmox CCM is not carried out by this cloudlab yet (it would leave nodes waiting for a cloud provider)', 'remove proxmox.ccm for now', true);
   if (spec.proxmox.csi) add(['proxmox', 'csi'], 'deploying the Proxmox CSI plugin is not carried out by this cloudlab yet', 'remove proxmox.csi for now', true);
   if (spec.cilium !== undefined && spec.cni !== 'cilium') {

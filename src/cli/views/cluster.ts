@@ -22,12 +22,14 @@ export function diffLines(ctx: CliContext, diff: Diff): string[] {
 
 export function showApplySummary(ctx: CliContext, s: ApplyOutcome): void {
   if (ctx.flags.json) {
-    ctx.io.stdout.write(JSON.stringify({ type: 'summary', cluster: s.cluster, created: s.created, updated: s.updated, rebootPending: s.rebootPending, bootstrapped: s.bootstrapped, outputs: s.outputs, seconds: s.seconds }) + '\n');
+    ctx.io.stdout.write(JSON.stringify({ type: 'summary', cluster: s.cluster, created: s.created, updated: s.updated, rebootPending: s.rebootPending, bootstrapped: s.bootstrapped, outputs: s.outputs, ...(s.flux ? { flux: s.flux } : {}), seconds: s.seconds }) + '\n');
     return;
   }
   ctx.out(`${ctx.c.green('✓')} cluster ${s.cluster} is up in ${s.seconds.toFixed(1)} s: ${summaryWords(s)}.`);
   if (s.rebootPending.length) ctx.warn(`reboot needed for ${s.rebootPending.join(', ')} (apply --allow-reboot does it one at a time)`);
   if (s.outputs.length) ctx.out(`  encrypted outputs: ${s.outputs.join(', ')} — use \`cloudlab kubeconfig\` / \`cloudlab talosconfig\``);
+  if (s.flux?.deployKey) ctx.out(`  Flux deploy key (add it read-only to the repository): ${s.flux.deployKey}`);
+  if (s.flux?.push.length) ctx.out(`  Flux manages itself once these files are pushed (${s.flux.written.join(', ')}):\n${s.flux.push.map((l) => `    ${l}`).join('\n')}`);
 }
 
 /** What apply did, in words: VMs created and updated, nodes configured, bootstrap; "no changes" only when nothing ran. */

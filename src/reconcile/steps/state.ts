@@ -95,6 +95,8 @@ export interface ApplySummary {
   outputs: string[];
   /** Written by configure: nodes that received a config this run (installed from maintenance, or changed in place). */
   configured: string[];
+  /** Written by flux: repository files written this run, the git commands that push them, a generated deploy key. */
+  flux?: { written: string[]; push: string[]; deployKey?: string };
 }
 
 export type TalosNodeState = 'configured' | 'maintenance' | 'unreachable';

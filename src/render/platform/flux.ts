@@ -24,14 +24,17 @@ export function sopsAgeSecret(ageIdentity: string): KubeObject {
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name: SOPS_AGE_SECRET, namespace: FLUX_NAMESPACE }, type: 'Opaque', stringData: { 'age.agekey': ageIdentity } };
 }
 
-/** GitRepository and Kustomization as `flux bootstrap` writes them (intervals 1m/10m), with SOPS decryption. */
-export function syncObjects(f: PlanFlux): KubeObject[] {
+/**
+ * GitRepository and Kustomization as `flux bootstrap` writes them (intervals 1m/10m), with SOPS decryption. The
+ * GitRepository names the source Secret unless there is none (an https repository read without a token).
+ */
+export function syncObjects(f: PlanFlux, opts: { secret: boolean } = { secret: true }): KubeObject[] {
   return [
     {
       apiVersion: 'source.toolkit.fluxcd.io/v1',
       kind: 'GitRepository',
       metadata: { name: FLUX_NAME, namespace: FLUX_NAMESPACE },
-      spec: { interval: '1m0s', ref: { branch: f.branch }, secretRef: { name: FLUX_NAME }, url: f.url },
+      spec: { interval: '1m0s', ref: { branch: f.branch }, ...(opts.secret ? { secretRef: { name: FLUX_NAME } } : {}), url: f.url },
     },
     {
       apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
@@ -51,10 +54,10 @@ export function syncObjects(f: PlanFlux): KubeObject[] {
 const HEADER = '# Written by cloudlab (flux-system bootstrap). Commit and push it: Flux manages itself from here.\n';
 
 /** The files of `<path>/flux-system/`, by name (gotk-components.yaml is the pinned install manifest itself). */
-export function fluxSystemFiles(f: PlanFlux, components: string): Record<string, string> {
+export function fluxSystemFiles(f: PlanFlux, components: string, opts: { secret: boolean } = { secret: true }): Record<string, string> {
   return {
     'gotk-components.yaml': components,
-    'gotk-sync.yaml': HEADER + syncObjects(f).map((o) => '---\n' + stringify(o, { lineWidth: 0 })).join(''),
+    'gotk-sync.yaml': HEADER + syncObjects(f, opts).map((o) => '---\n' + stringify(o, { lineWidth: 0 })).join(''),
     'kustomization.yaml': HEADER + stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['gotk-components.yaml', 'gotk-sync.yaml'] }, { lineWidth: 0 }),
   };
 }

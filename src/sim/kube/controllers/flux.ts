@@ -176,8 +176,10 @@ export class FluxControllers {
     const digest = createHash('sha256').update([...snap.paths].sort().join('\n')).digest('hex');
     const message = `stored artifact for revision '${revision}'`;
     const name = String(md(o).name);
+    // An unchanged revision keeps its stored artifact ("artifact up-to-date with remote revision"): no status write.
+    const kept = (status(o).artifact ?? null) as Obj | null;
     this.finish(c, t, o, [cond('Ready', 'True', 'Succeeded', message, gen), cond('ArtifactInStorage', 'True', 'Succeeded', message, gen)], {
-      artifact: {
+      artifact: kept?.revision === revision ? kept : {
         path: `gitrepository/${ns}/${name}/${snap.sha}.tar.gz`,
         url: `http://source-controller.flux-system.svc.cluster.local./gitrepository/${ns}/${name}/${snap.sha}.tar.gz`,
         revision,
