@@ -3,7 +3,7 @@
 // establishing_controller.go, status/naming_controller.go); a Secret's stringData is stored as data (kubernetes
 // pkg/apis/core/v1/conversion.go); nothing happens until the controller Deployments run; source-controller reads the
 // branch with the Secret's credentials and reports the revision `<branch>@sha1:<sha>` or go-git's failure under
-// GitOperationFailed (fluxcd/source-controller internal/controller/gitrepository_controller.go, fluxcd/pkg
+// GitOperationFailed, incomplete credentials under AuthenticationFailed (fluxcd/pkg git/options.go; fluxcd/source-controller internal/controller/gitrepository_controller.go, fluxcd/pkg
 // git/gogit/clone.go, go-git v5 plumbing/transport/http/common.go and remote.go); kustomize-controller reports
 // "kustomization path not found" and a missing decryption Secret (fluxcd/kustomize-controller
 // internal/controller/kustomization_controller.go, internal/decryptor/decryptor.go).
@@ -82,7 +82,7 @@ describe('simulated Flux controllers against a loopback git server', () => {
     assert.equal(ks.status.lastAppliedRevision, `main@sha1:${sha}`);
   });
 
-  it('wrong credentials, a missing branch and a closed port fail with go-git\'s words under GitOperationFailed', async () => {
+  it('wrong credentials, a missing branch and closed ports (http, ssh) fail with go-git\'s words under GitOperationFailed; incomplete Secrets are AuthenticationFailed (fluxcd/pkg git/options.go)', async () => {
     const url = `${git.url}/fleet.git`;
     await k.apply({ ...REPO, metadata: { name: 'badauth', namespace: 'flux-system' }, spec: { url, ref: { branch: 'main' }, secretRef: { name: 'bad-creds' } } }, { fieldManager: 'test' });
     await k.apply({ ...REPO, metadata: { name: 'nobranch', namespace: 'flux-system' }, spec: { url, ref: { branch: 'nope' }, secretRef: { name: 'creds' } } }, { fieldManager: 'test' });
@@ -95,6 +95,13 @@ describe('simulated Flux controllers against a loopback git server', () => {
     assert.equal(nobranch.message, `failed to checkout and determine revision: unable to clone '${url}': couldn't find remote ref "refs/heads/nope"`);
     const closed = ready(await verdict(REPO, 'closed'));
     assert.equal(closed.message, `failed to checkout and determine revision: unable to clone 'http://127.10.0.3:9/fleet.git': Get "http://127.10.0.3:9/fleet.git/info/refs?service=git-upload-pack": dial tcp 127.10.0.3:9: connect: connection refused`);
+    await k.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ssh', namespace: 'flux-system' }, stringData: { identity: 'not used: nothing listens', known_hosts: '127.10.0.3 ssh-ed25519 AAAA' } }, { fieldManager: 'test' });
+    await k.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ssh-nohosts', namespace: 'flux-system' }, stringData: { identity: 'x' } }, { fieldManager: 'test' });
+    await k.apply({ ...REPO, metadata: { name: 'sshclosed', namespace: 'flux-system' }, spec: { url: 'ssh://git@127.10.0.3/fleet.git', ref: { branch: 'main' }, secretRef: { name: 'ssh' } } }, { fieldManager: 'test' });
+    await k.apply({ ...REPO, metadata: { name: 'sshnohosts', namespace: 'flux-system' }, spec: { url: 'ssh://git@127.10.0.3/fleet.git', ref: { branch: 'main' }, secretRef: { name: 'ssh-nohosts' } } }, { fieldManager: 'test' });
+    assert.equal(ready(await verdict(REPO, 'sshclosed')).message, `failed to checkout and determine revision: unable to clone 'ssh://git@127.10.0.3/fleet.git': dial tcp 127.10.0.3:22: connect: connection refused`);
+    const nohosts = ready(await verdict(REPO, 'sshnohosts'));
+    assert.deepEqual([nohosts.reason, nohosts.message], ['AuthenticationFailed', `failed to configure authentication options: invalid 'ssh' auth option: 'known_hosts' is required`]);
     const nosecret = ready(await verdict(REPO, 'nosecret'));
     assert.deepEqual([nosecret.reason, nosecret.message], ['AuthenticationFailed', `failed to get secret 'flux-system/absent': secrets "absent" not found`]);
   });
@@ -119,5 +126,16 @@ describe('simulated Flux controllers against a loopback git server', () => {
     await k.apply({ ...KS, metadata: { name: 'sops', namespace: 'flux-system' }, spec: { path: './apps', sourceRef: { kind: 'GitRepository', name: 'later' }, decryption: { provider: 'sops', secretRef: { name: 'sops-age' } } } }, { fieldManager: 'test' });
     const nokey = ready(await verdict(KS, 'sops'));
     assert.deepEqual([nokey.status, nokey.reason, nokey.message], ['False', 'BuildFailed', 'secrets "sops-age" not found']);
+  });
+
+  it('nothing reconciles while the source-controller Deployment has no available pod', async () => {
+    const dep = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'flux-system', name: 'source-controller' };
+    await k.patch(dep, { spec: { replicas: 0 } });
+    await until('source-controller scaled down', async () => (Number(((await k.get(dep)) as Obj).status?.availableReplicas ?? 0) === 0 ? true : undefined));
+    await k.apply({ ...REPO, metadata: { name: 'idle', namespace: 'flux-system' }, spec: { url: `${git.url}/fleet.git`, ref: { branch: 'main' }, secretRef: { name: 'creds' } } }, { fieldManager: 'test' });
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(((await k.get({ ...REPO, name: 'idle' })) as Obj).status, undefined);
+    await k.patch(dep, { spec: { replicas: 1 } });
+    assert.equal(ready(await verdict(REPO, 'idle')).status, 'True');
   });
 });

@@ -162,7 +162,10 @@ export class FluxControllers {
         const v = decode(d[k]);
         if (v !== undefined) auth[f] = v;
       }
-      if (url.startsWith('ssh://') && !auth.identity) return fail('AuthenticationFailed', `failed to configure authentication options: invalid '${ns}/${String(ref)}' secret data: required fields 'identity' and 'known_hosts'`);
+      // fluxcd/pkg git/options.go AuthOptions.Validate.
+      const transport = url.startsWith('ssh://') ? 'ssh' : url.startsWith('https://') ? 'https' : 'http';
+      const invalid = transport === 'ssh' ? (!auth.identity ? `'identity' is required` : !auth.knownHosts ? `'known_hosts' is required` : null) : auth.password !== undefined && !auth.username ? `'password' requires 'username' to be set` : null;
+      if (invalid) return fail('AuthenticationFailed', `failed to configure authentication options: invalid '${transport}' auth option: ${invalid}`);
     }
     let snap;
     try {
