@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { harness, specHead, type Harness } from './harness.js';
+import { harness, oneHostNetwork, specHead, type Harness } from './harness.js';
 import { cli } from '../helpers/cli.js';
 import { fluxInstallManifest } from '../helpers/flux-install.js';
 import { gitIn, startGitServer, type GitServer } from '../helpers/git-server.js';
@@ -24,14 +24,7 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 const TOKEN = 'flux-t0ken';
 
-const spec = (net: string, flux: string): string => specHead('flx', 'v1.13.2') + `  hosts:
-    - name: pve1
-      capacity: { cores: 32, memory: 128GiB }
-network:
-  cidr: ${net}.0/24
-  gateway: ${net}.1
-  offsets: { controlplane: 11, worker: 21 }
-controlPlane: { count: 1, cores: 2, memory: 4GiB, disk: 20GiB }
+const spec = (net: string, flux: string): string => specHead('flx', 'v1.13.2') + oneHostNetwork(net) + `controlPlane: { count: 1, cores: 2, memory: 4GiB, disk: 20GiB }
 workers: [{ name: worker, count: 1, cores: 2, memory: 4GiB, disk: 20GiB }]
 gitops:
   flux:

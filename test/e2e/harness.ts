@@ -49,15 +49,7 @@ ${kubernetes ? `  kubernetes: ${kubernetes}\n` : ''}proxmox:
 
 /** An HA cluster on one host with static addresses in `net` (x.y.z): control planes from .11, workers from .21, the VIP on .20. */
 export function haSpec(o: { name: string; talos: string; kubernetes?: string; net: string; workers: number }): string {
-  return `${specHead(o.name, o.talos, o.kubernetes)}  hosts:
-    - name: pve1
-      capacity: { cores: 16, memory: 64GiB }
-network:
-  cidr: ${o.net}.0/24
-  gateway: ${o.net}.1
-  offsets: { controlplane: 11, worker: 21 }
-  vip: ${o.net}.20
-controlPlane:
+  return `${specHead(o.name, o.talos, o.kubernetes)}${oneHostNetwork(o.net, `${o.net}.20`, '{ cores: 16, memory: 64GiB }')}controlPlane:
   count: 3
   cores: 2
   memory: 4GiB
@@ -68,6 +60,18 @@ workers:
     memory: 4GiB
     disk: 30GiB
 `;
+}
+
+/** The spec lines after specHead for one Proxmox host (32 cores, 128 GiB unless told) and a loopback network `<net>.0/24`. */
+export function oneHostNetwork(net: string, vip?: string, capacity = '{ cores: 32, memory: 128GiB }'): string {
+  return `  hosts:
+    - name: pve1
+      capacity: ${capacity}
+network:
+  cidr: ${net}.0/24
+  gateway: ${net}.1
+  offsets: { controlplane: 11, worker: 21 }
+${vip ? `  vip: ${vip}\n` : ''}`;
 }
 
 export async function harness(specYaml: string, opts: { speed?: number; faults?: string; talosFaults?: string; seed?: number } = {}): Promise<Harness> {

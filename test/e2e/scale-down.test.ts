@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { harness, specHead } from './harness.js';
+import { harness, oneHostNetwork, specHead } from './harness.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { KUBECONFIG_FILE, TALOSCONFIG_FILE } from '../../src/clusterdir/index.js';
 import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
@@ -17,15 +17,7 @@ import { until } from '../talos/fixtures.js';
 
 const run = promisify(execFile);
 
-const spec = (name: string, net: string, cps: number, workers: number) => `${specHead(name)}  hosts:
-    - name: pve1
-      capacity: { cores: 32, memory: 128GiB }
-network:
-  cidr: ${net}.0/24
-  gateway: ${net}.1
-  offsets: { controlplane: 11, worker: 21 }
-  vip: ${net}.10
-controlPlane:
+const spec = (name: string, net: string, cps: number, workers: number) => `${specHead(name)}${oneHostNetwork(net, `${net}.10`)}controlPlane:
   count: ${cps}
   cores: 2
   memory: 4GiB
