@@ -5,6 +5,7 @@
 // branch by the real git to list what the revision holds. ssh:// URLs go through the real git and ssh with the
 // Secret's identity and known_hosts. Hand-written: no npm git client speaks both transports with these error texts.
 import { execFile } from 'node:child_process';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -65,11 +66,42 @@ function gitEnv(auth: GitAuth, dir: string): NodeJS.ProcessEnv {
   if (auth.identity) {
     const key = join(dir, 'identity');
     const known = join(dir, 'known_hosts');
-    writeFileSync(key, auth.identity.endsWith('\n') ? auth.identity : `${auth.identity}\n`, { mode: 0o600 });
+    writeFileSync(key, forOpenSsh(auth.identity), { mode: 0o600 });
     writeFileSync(known, auth.knownHosts ?? '', { mode: 0o600 });
     env.GIT_SSH_COMMAND = `ssh -F /dev/null -i ${key} -o IdentitiesOnly=yes -o UserKnownHostsFile=${known} -o StrictHostKeyChecking=yes -o BatchMode=yes`;
   }
   return env;
+}
+
+/**
+ * The identity in a form the ssh client loads. Flux (golang.org/x/crypto/ssh ParseRawPrivateKey) takes a PKCS#8
+ * "PRIVATE KEY" of any type; OpenSSH 9 does not load an ed25519 one, so that is re-encoded as openssh-key-v1
+ * (OpenSSH PROTOCOL.key: unencrypted, one key, check ints, key type, public, seed‖public, comment, padding).
+ */
+export function forOpenSsh(identity: string): string {
+  const text = identity.endsWith('\n') ? identity : `${identity}\n`;
+  if (!text.includes('-----BEGIN PRIVATE KEY-----')) return text;
+  let key;
+  try {
+    key = createPrivateKey(text);
+  } catch {
+    return text;
+  }
+  if (key.asymmetricKeyType !== 'ed25519') return text;
+  const seed = key.export({ format: 'der', type: 'pkcs8' }).subarray(-32);
+  const pub = createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32);
+  const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+  const str = (b: Buffer | string) => {
+    const buf = typeof b === 'string' ? Buffer.from(b) : b;
+    return Buffer.concat([u32(buf.length), buf]);
+  };
+  const pubBlob = Buffer.concat([str('ssh-ed25519'), str(pub)]);
+  const check = randomBytes(4);
+  let priv = Buffer.concat([check, check, str('ssh-ed25519'), str(pub), str(Buffer.concat([seed, pub])), str('')]);
+  const pad = (8 - (priv.length % 8)) % 8;
+  priv = Buffer.concat([priv, Buffer.from(Array.from({ length: pad }, (_, i) => i + 1))]);
+  const body = Buffer.concat([Buffer.from('openssh-key-v1\0'), str('none'), str('none'), str(''), u32(1), str(pubBlob), str(priv)]).toString('base64');
+  return `-----BEGIN OPENSSH PRIVATE KEY-----\n${body.match(/.{1,70}/g)!.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }
 
 function authHeader(a: GitAuth): string | null {
