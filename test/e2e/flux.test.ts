@@ -154,7 +154,7 @@ test('gitops.flux — controllers, Secrets, GitRepository and Kustomization Read
   }
 });
 
-test('gitops.flux — a wrong branch and an unreachable repository fail apply with the GitRepository\'s conditions', async () => {
+test('gitops.flux — a wrong branch and an unreachable repository fail apply with the GitRepository\'s conditions; a rebuilt cluster gets the same cluster key and needs no new files', async () => {
   const git = await withGit('127.10.0.5');
   git.createRepo('fleet', 'main', { 'clusters/flx/README.md': 'flx\n' });
   const h = await harness(spec('127.10.21', fluxSection(git, { branch: 'nope' })));
@@ -175,6 +175,23 @@ test('gitops.flux — a wrong branch and an unreachable repository fail apply wi
     const fixed = await h.run(['apply', '--yes']);
     assert.equal(fixed.code, 0, out(fixed));
     assert.match(out(fixed), /GitRepository and Kustomization Ready at main@sha1:/);
+
+    // A rebuilt cluster (seed 001's re-bootstrap) gets the same cluster key; the repository files need nothing new.
+    const sopsAge = async () => {
+      const k = await kube(h);
+      const s = (await k.get({ apiVersion: 'v1', kind: 'Secret', namespace: 'flux-system', name: 'sops-age' })) as Obj;
+      const repo = (await k.get({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: 'flux-system', name: 'flux-system' })) as Obj;
+      return { key: s.data['age.agekey'] as string, uid: repo.metadata.uid as string };
+    };
+    const before = await sopsAge();
+    const d = await h.run(['destroy', '--yes']);
+    assert.equal(d.code, 0, out(d));
+    const rebuilt = await h.run(['apply', '--yes']);
+    assert.equal(rebuilt.code, 0, out(rebuilt));
+    assert.doesNotMatch(out(rebuilt), /Flux manages itself once these files are pushed/);
+    const after = await sopsAge();
+    assert.notEqual(after.uid, before.uid, 'a new cluster');
+    assert.equal(after.key, before.key, 'the same cluster age key');
   } finally {
     await h.close();
     await git.close();
