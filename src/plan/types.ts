@@ -1,7 +1,7 @@
 // Owns the Plan's shape: everything later stages (render, reconcile, status) need, fully resolved and
 // deterministic. A Plan is plain JSON data: no functions, no secrets.
 import type { Patch, SecretRef } from '../spec/schema.js';
-import type { Role } from '../spec/identities.js';
+import type { NodeBasics, Role } from '../spec/identities.js';
 
 export type { Role };
 
@@ -16,23 +16,8 @@ export interface PlanPatch {
   file?: { text: string } | { error: string };
 }
 
-export interface PlanNode {
-  name: string;
-  role: Role;
-  /** `controlplane` for control planes, the pool name for workers. */
-  pool: string;
-  /** 1-based index within the pool. */
-  index: number;
+export interface PlanNode extends NodeBasics {
   host: string;
-  vmid: number;
-  /** Locally administered MAC, upper-case, colon-separated; derived from cluster + node name. */
-  mac: string;
-  /** Static IPv4 address, or null for DHCP until discovered. */
-  ip: string | null;
-  cores: number;
-  memoryMiB: number;
-  diskGiB: number;
-  cpuType: string;
   /** The storage the VM disk lives on. */
   storage: string;
   /** Proxmox tags this node's VM carries (sorted). */

@@ -8,21 +8,28 @@ import { cidrHost, parseCidr } from './addressing.js';
 /** A node's role in the cluster. */
 export type Role = 'controlplane' | 'worker';
 
-export interface NodeIdentity {
+/** What the spec alone says about a node (the plan's nodes carry these fields too). */
+export interface NodeBasics {
   name: string;
   role: Role;
+  /** `controlplane` for control planes, the pool name for workers. */
   pool: string;
-  /** Index of the worker pool in spec.workers, -1 for control planes. */
-  poolIndex: number;
   /** 1-based index within the pool. */
   index: number;
   vmid: number;
+  /** Locally administered MAC, upper-case, colon-separated; derived from cluster + node name. */
   mac: string;
+  /** Static IPv4 address, or null for DHCP until discovered. */
   ip: string | null;
   cores: number;
   memoryMiB: number;
   diskGiB: number;
   cpuType: string;
+}
+
+export interface NodeIdentity extends NodeBasics {
+  /** Index of the worker pool in spec.workers, -1 for control planes. */
+  poolIndex: number;
   pinnedHost: string | null;
   /** Spec paths that explain each derived value (for error messages). */
   paths: { pool: PathSegment[]; name: PathSegment[]; ip: PathSegment[]; vmid: PathSegment[]; host: PathSegment[] };
@@ -53,68 +60,91 @@ export function poolDefaults(spec: ClusterSpec, p: number): { vmidBase: number; 
   };
 }
 
-export function deriveIdentities(spec: ClusterSpec): NodeIdentity[] {
-  const out: NodeIdentity[] = [];
+/** What a node group (the control plane, or one worker pool) gives each of its nodes. */
+interface Group {
+  role: Role;
+  pool: string;
+  poolIndex: number;
+  /** Where the group sits in the spec, and the defaults its VMIDs and addresses count from. */
+  path: PathSegment[];
+  vmidBase: number;
+  ipOffset: number;
+  size: { cores: number; memory: number; disk: number; cpuType: string };
+  nodes: readonly ({ name?: string | undefined; vmid?: number | undefined; ip?: string | undefined; host?: string | undefined } | undefined)[];
+  name: (i: number) => string;
+  /** The spec path that explains a node name, IP or VMID the group derives (not overridden per node). */
+  derived: { name: PathSegment[]; ip: PathSegment[]; vmid: PathSegment[] };
+}
+
+function groupNodes(spec: ClusterSpec, g: Group, count: number): NodeIdentity[] {
   const cidr = spec.network.mode === 'static' && spec.network.cidr ? parseCidr(spec.network.cidr) : null;
-  const cp = spec.controlPlane;
-  const cpBase = cp.vmidBase ?? spec.vm.vmid.controlplane;
-  const cpOffset = cp.ipOffset ?? spec.network.offsets.controlplane;
-  for (let i = 1; i <= cp.count; i++) {
-    const o = cp.nodes[i - 1];
-    const name = o?.name ?? controlPlaneName(spec.name, i);
-    const ovPath: PathSegment[] = ['controlPlane', 'nodes', i - 1];
+  const out: NodeIdentity[] = [];
+  for (let i = 1; i <= count; i++) {
+    const o = g.nodes[i - 1];
+    const name = o?.name ?? g.name(i);
+    const ovPath: PathSegment[] = [...g.path, 'nodes', i - 1];
     out.push({
       name,
-      role: 'controlplane',
-      pool: 'controlplane',
-      poolIndex: -1,
+      role: g.role,
+      pool: g.pool,
+      poolIndex: g.poolIndex,
       index: i,
-      vmid: o?.vmid ?? cpBase + i - 1,
+      vmid: o?.vmid ?? g.vmidBase + i - 1,
       mac: deriveMac(spec.name, name),
-      ip: spec.network.mode === 'dhcp' ? null : (o?.ip ?? (cidr ? cidrHost(cidr, cpOffset + i - 1) : null)),
-      cores: cp.cores,
-      memoryMiB: cp.memory,
-      diskGiB: cp.disk,
-      cpuType: cp.cpuType,
+      ip: spec.network.mode === 'dhcp' ? null : (o?.ip ?? (cidr ? cidrHost(cidr, g.ipOffset + i - 1) : null)),
+      cores: g.size.cores,
+      memoryMiB: g.size.memory,
+      diskGiB: g.size.disk,
+      cpuType: g.size.cpuType,
       pinnedHost: o?.host ?? null,
       paths: {
-        pool: ['controlPlane'],
-        name: o?.name ? [...ovPath, 'name'] : ['name'],
-        ip: o?.ip ? [...ovPath, 'ip'] : cp.ipOffset !== undefined ? ['controlPlane', 'ipOffset'] : ['network', 'offsets', 'controlplane'],
-        vmid: o?.vmid !== undefined ? [...ovPath, 'vmid'] : cp.vmidBase !== undefined ? ['controlPlane', 'vmidBase'] : ['vm', 'vmid', 'controlplane'],
+        pool: [...g.path],
+        name: o?.name ? [...ovPath, 'name'] : [...g.derived.name],
+        ip: o?.ip ? [...ovPath, 'ip'] : [...g.derived.ip],
+        vmid: o?.vmid !== undefined ? [...ovPath, 'vmid'] : [...g.derived.vmid],
         host: o?.host ? [...ovPath, 'host'] : ['placement', 'strategy'],
       },
     });
   }
+  return out;
+}
+
+export function deriveIdentities(spec: ClusterSpec): NodeIdentity[] {
+  const cp = spec.controlPlane;
+  const out = groupNodes(spec, {
+    role: 'controlplane',
+    pool: 'controlplane',
+    poolIndex: -1,
+    path: ['controlPlane'],
+    vmidBase: cp.vmidBase ?? spec.vm.vmid.controlplane,
+    ipOffset: cp.ipOffset ?? spec.network.offsets.controlplane,
+    size: { cores: cp.cores, memory: cp.memory, disk: cp.disk, cpuType: cp.cpuType },
+    nodes: cp.nodes,
+    name: (i) => controlPlaneName(spec.name, i),
+    derived: {
+      name: ['name'],
+      ip: cp.ipOffset !== undefined ? ['controlPlane', 'ipOffset'] : ['network', 'offsets', 'controlplane'],
+      vmid: cp.vmidBase !== undefined ? ['controlPlane', 'vmidBase'] : ['vm', 'vmid', 'controlplane'],
+    },
+  }, cp.count);
   spec.workers.forEach((pool, p) => {
     const { vmidBase, ipOffset } = poolDefaults(spec, p);
-    for (let i = 1; i <= pool.count; i++) {
-      const o = pool.nodes[i - 1];
-      const name = o?.name ?? workerName(spec.name, pool.name, i);
-      const ovPath: PathSegment[] = ['workers', p, 'nodes', i - 1];
-      out.push({
-        name,
-        role: 'worker',
-        pool: pool.name,
-        poolIndex: p,
-        index: i,
-        vmid: o?.vmid ?? vmidBase + i - 1,
-        mac: deriveMac(spec.name, name),
-        ip: spec.network.mode === 'dhcp' ? null : (o?.ip ?? (cidr ? cidrHost(cidr, ipOffset + i - 1) : null)),
-        cores: pool.cores,
-        memoryMiB: pool.memory,
-        diskGiB: pool.disk,
-        cpuType: pool.cpuType,
-        pinnedHost: o?.host ?? null,
-        paths: {
-          pool: ['workers', p],
-          name: o?.name ? [...ovPath, 'name'] : ['workers', p, 'name'],
-          ip: o?.ip ? [...ovPath, 'ip'] : pool.ipOffset !== undefined ? ['workers', p, 'ipOffset'] : ['network', 'offsets', 'worker'],
-          vmid: o?.vmid !== undefined ? [...ovPath, 'vmid'] : pool.vmidBase !== undefined ? ['workers', p, 'vmidBase'] : ['vm', 'vmid', 'worker'],
-          host: o?.host ? [...ovPath, 'host'] : ['placement', 'strategy'],
-        },
-      });
-    }
+    out.push(...groupNodes(spec, {
+      role: 'worker',
+      pool: pool.name,
+      poolIndex: p,
+      path: ['workers', p],
+      vmidBase,
+      ipOffset,
+      size: { cores: pool.cores, memory: pool.memory, disk: pool.disk, cpuType: pool.cpuType },
+      nodes: pool.nodes,
+      name: (i) => workerName(spec.name, pool.name, i),
+      derived: {
+        name: ['workers', p, 'name'],
+        ip: pool.ipOffset !== undefined ? ['workers', p, 'ipOffset'] : ['network', 'offsets', 'worker'],
+        vmid: pool.vmidBase !== undefined ? ['workers', p, 'vmidBase'] : ['vm', 'vmid', 'worker'],
+      },
+    }, pool.count));
   });
   return out;
 }
