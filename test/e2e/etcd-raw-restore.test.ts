@@ -8,23 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { harness, specHead } from './harness.js';
+import { clusterSpec, harness } from './harness.js';
 import type { SimCluster } from '../../src/sim/talos/cluster.js';
 import { until } from '../talos/fixtures.js';
 
-const SPEC = `${specHead('e2eraw')}  hosts:
-    - name: pve1
-      capacity: { cores: 16, memory: 64GiB }
-network:
-  cidr: 127.6.12.0/24
-  gateway: 127.6.12.1
-  offsets: { controlplane: 11, worker: 21 }
-controlPlane:
-  count: 1
-  cores: 2
-  memory: 4GiB
-  disk: 20GiB
-`;
+const SPEC = clusterSpec('e2eraw', '127.6.12', { controlPlanes: 1 });
 
 test('etcd restore of a copy of member/snap/db: refused without --recover-skip-hash-check (hint names it), restored with it', async () => {
   const h = await harness(SPEC);

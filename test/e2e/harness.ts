@@ -74,6 +74,24 @@ network:
 ${vip ? `  vip: ${vip}\n` : ''}`;
 }
 
+/**
+ * A one-host cluster spec (oneHostNetwork): control planes from offset 11 and, when `workers` is given, one worker
+ * pool from offset 21; each node 2 vCPU, 4 GiB, 20 GiB; the VIP on .10 if asked.
+ */
+export function clusterSpec(name: string, net: string, o: { controlPlanes: number; workers?: number; vip?: boolean }): string {
+  return `${specHead(name)}${oneHostNetwork(net, o.vip ? `${net}.10` : undefined)}controlPlane:
+  count: ${o.controlPlanes}
+  cores: 2
+  memory: 4GiB
+  disk: 20GiB
+${o.workers === undefined ? '' : `workers:
+  - count: ${o.workers}
+    cores: 2
+    memory: 4GiB
+    disk: 20GiB
+`}`;
+}
+
 export async function harness(specYaml: string, opts: { speed?: number; faults?: string; talosFaults?: string; seed?: number } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'cloudlab-e2e-'));
   const spec = join(dir, 'cluster.yaml');

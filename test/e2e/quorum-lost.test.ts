@@ -5,28 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { harness, specHead } from './harness.js';
+import { clusterSpec, harness } from './harness.js';
 import type { SimCluster } from '../../src/sim/talos/cluster.js';
 import { until } from '../talos/fixtures.js';
 
-const SPEC = `${specHead('e2eql')}  hosts:
-    - name: pve1
-      capacity: { cores: 16, memory: 64GiB }
-network:
-  cidr: 127.6.8.0/24
-  gateway: 127.6.8.1
-  offsets: { controlplane: 11, worker: 21 }
-controlPlane:
-  count: 3
-  cores: 2
-  memory: 4GiB
-  disk: 20GiB
-workers:
-  - count: 1
-    cores: 2
-    memory: 4GiB
-    disk: 20GiB
-`;
+const SPEC = clusterSpec('e2eql', '127.6.8', { controlPlanes: 3, workers: 1 });
 
 test('two of three control planes dead: apply stops before touching anything, says quorum is lost and points at etcd restore', async () => {
   const h = await harness(SPEC);
@@ -38,7 +21,7 @@ test('two of three control planes dead: apply stops before touching anything, sa
     await h.world.proxmox.state.failVm(403);
     await until('quorum lost', async () => (!cluster.hasQuorum() ? true : undefined), 30_000);
     // A change apply would make: one more worker.
-    writeFileSync(h.spec, SPEC.replace(/count: 1\n/, 'count: 2\n'));
+    writeFileSync(h.spec, clusterSpec('e2eql', '127.6.8', { controlPlanes: 3, workers: 2 }));
     const from = h.requestCount();
     const r = await h.run(['apply', '--yes']);
     assert.equal(r.code, 1, r.stderr + r.stdout);

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { applyKilledWhen, harness, specHead } from './harness.js';
+import { applyKilledWhen, harness, clusterSpec } from './harness.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { KUBECONFIG_FILE, TALOSCONFIG_FILE } from '../../src/clusterdir/index.js';
 import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
@@ -20,24 +20,7 @@ import { until } from '../talos/fixtures.js';
 
 const run = promisify(execFile);
 
-const spec = (name: string, net: string, cps: number, workers: number) => `${specHead(name)}  hosts:
-    - name: pve1
-      capacity: { cores: 32, memory: 128GiB }
-network:
-  cidr: ${net}.0/24
-  gateway: ${net}.1
-  offsets: { controlplane: 11, worker: 21 }
-controlPlane:
-  count: ${cps}
-  cores: 2
-  memory: 4GiB
-  disk: 20GiB
-workers:
-  - count: ${workers}
-    cores: 2
-    memory: 4GiB
-    disk: 20GiB
-`;
+const spec = (name: string, net: string, cps: number, workers: number) => clusterSpec(name, net, { controlPlanes: cps, workers });
 
 const POINTS = [/^cordon and drain$/, /leave etcd/, /^reset Talos/, /^stop the VM$/, /^delete the Kubernetes Node$/, /^delete the VM/];
 

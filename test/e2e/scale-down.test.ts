@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { harness, oneHostNetwork, specHead } from './harness.js';
+import { harness, clusterSpec } from './harness.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { KUBECONFIG_FILE, TALOSCONFIG_FILE } from '../../src/clusterdir/index.js';
 import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
@@ -17,17 +17,7 @@ import { until } from '../talos/fixtures.js';
 
 const run = promisify(execFile);
 
-const spec = (name: string, net: string, cps: number, workers: number) => `${specHead(name)}${oneHostNetwork(net, `${net}.10`)}controlPlane:
-  count: ${cps}
-  cores: 2
-  memory: 4GiB
-  disk: 20GiB
-workers:
-  - count: ${workers}
-    cores: 2
-    memory: 4GiB
-    disk: 20GiB
-`;
+const spec = (name: string, net: string, cps: number, workers: number) => clusterSpec(name, net, { controlPlanes: cps, workers, vip: true });
 
 /** Samples quorum and the API every 50 ms until stopped: the moments either was lost, and each etcd member set seen. */
 function watch(cluster: SimCluster): { stop(): string[]; memberSets: string[] } {

@@ -15,7 +15,7 @@ export function diffLines(ctx: CliContext, diff: Diff): string[] {
     else if (a.kind === 'update') out.push(`${c.yellow('~')} update  ${n.name}: ${a.changes.map((x) => `${x.field} ${x.from} → ${x.to}${x.needsReboot ? ' (needs reboot)' : ''}`).join(', ')}`);
     else out.push(`${c.dim('=')} keep    ${n.name}`);
   }
-  for (const v of diff.deletes) out.push(`${c.red('-')} remove  ${v.name} (VMID ${v.vmid} on ${v.host}) — not in the spec: drained, out of etcd, reset, VM and Node deleted`);
+  for (const v of diff.deletes) out.push(`${c.red('-')} remove  ${v.name} (VMID ${v.vmid} on ${v.host}) — not in the spec: drained, out of etcd (control planes), reset, VM stopped, Node deleted, VM deleted`);
   for (const note of diff.notes) out.push(c.dim(`  note: ${note}`));
   return out;
 }
