@@ -86,8 +86,11 @@ export async function assertCanSeeVms(client: ProxmoxClient): Promise<void> {
 
 /** Reads hosts and VMs. Configs are read only for this cluster's VMs (few calls for a converged cluster). */
 export async function observeProxmox(client: ProxmoxClient, cluster: string): Promise<ObservedWorld> {
+  // Both asked at once; the list is used only once the token is known to see every VM.
+  const listed = client.clusterResources();
+  listed.catch(() => undefined);
   await assertCanSeeVms(client);
-  const resources = await client.clusterResources();
+  const resources = await listed;
   const hosts: ObservedHost[] = resources
     .filter((r) => r.type === 'node' && r.node)
     .map((r) => ({ name: r.node!, online: r.status === 'online', cores: r.maxcpu ?? 0, memoryMiB: Math.floor((r.maxmem ?? 0) / 1024 / 1024) }))

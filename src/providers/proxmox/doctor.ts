@@ -1,6 +1,7 @@
 // Owns `cloudlab doctor` as a library: checks a Proxmox endpoint against what a spec needs — reachability,
 // TLS trust, token validity, version, privileges (naming the missing ones and the role to create), nodes,
 // storages and content types, the bridge, and node capacity versus the plan. Each check passes or says how to fix it.
+// The reads go out together (three round trips, not one per path and node); the checks are reported in one order.
 import { CloudlabError } from '../../core/errors.js';
 import type { ProxmoxClient } from './client.js';
 import { ProxmoxApiError } from './errors.js';
@@ -86,22 +87,33 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
 
   // An SDN VNet named like the bridge (C6): its ACL path is its zone's, and it exists on every node. The list shows
   // only VNets the token may audit (SDN.Audit, in cloudlab's role).
+  // The node list is asked alongside (the per-node reads below wait for both); every later read goes out at once.
+  const nodeList = settle(client.nodes());
   const vnet = await client.sdnVnets().then((l) => l.find((v) => v.vnet === input.bridge) ?? null).catch(() => null);
   const sdnZone = vnet?.zone ?? 'localnetwork';
 
   // Privileges.
   const needs = requiredPrivileges(input.operations, { nodes: input.nodes, storages: input.storages, bridge: input.bridge, vlan: input.vlan, pveMajor: major, sdnZone, ...(input.lockPool ? { lockPool: input.lockPool } : {}) });
   const paths = [...new Set(needs.flatMap((n) => [n.path, ...(n.alt ? [n.alt.path] : [])]))].sort();
+  // One call per path: without `path` Proxmox lists only the paths that carry an ACL or are top-level
+  // (RPCEnvironment::get_effective_permissions), so a path it leaves out could not be told from one it denies.
+  const perms = paths.map((p) => settle(client.permissions({ path: p })));
+  const listed = await nodeList;
+  const nodeNames = listed.ok ? listed.value.map((n) => n.node) : [];
+  const nodes = input.nodes.filter((n) => nodeNames.includes(n));
+  const storageReads = nodes.map((n) => settle(client.storages(n)));
+  const networkReads = (vnet ? [] : nodes).map((n) => settle(client.networks(n)));
+  const capacityHosts = Object.entries(input.needs.byHost).sort().filter(([host]) => nodes.includes(host));
+  const statusReads = capacityHosts.map(([host]) => settle(client.nodeStatus(host)));
   const have = new Map<string, Set<string>>();
   let permError: string | null = null;
-  for (const p of paths) {
-    try {
-      const r = await client.permissions({ path: p });
-      have.set(p, new Set(Object.keys(r[p] ?? {})));
-    } catch (e) {
-      permError = e instanceof Error ? e.message : String(e);
+  for (const [i, p] of paths.entries()) {
+    const r = await perms[i]!;
+    if (!r.ok) {
+      permError = r.error instanceof Error ? r.error.message : String(r.error);
       break;
     }
+    have.set(p, new Set(Object.keys(r.value[p] ?? {})));
   }
   if (permError) {
     fail('privileges', 'Token privileges', `could not read the token's permissions: ${permError}`);
@@ -120,19 +132,16 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
   }
 
   // Nodes.
-  let nodeNames: string[] = [];
-  try {
-    const list = await client.nodes();
-    nodeNames = list.map((n) => n.node);
+  if (listed.ok) {
+    const list = listed.value;
     const missing = input.nodes.filter((n) => !nodeNames.includes(n));
     const offline = list.filter((n) => input.nodes.includes(n.node) && n.status !== 'online').map((n) => n.node);
     if (missing.length) fail('nodes', 'Nodes exist', `not in the cluster: ${missing.join(', ')} (cluster has ${nodeNames.join(', ')})`, 'Fix the node names in the spec (they are the names under Datacenter in the Proxmox UI).');
     else if (offline.length) fail('nodes', 'Nodes online', `offline: ${offline.join(', ')}`, 'Bring the nodes back online or remove them from the placement.');
     else ok('nodes', 'Nodes exist and are online', input.nodes.join(', '));
-  } catch (e) {
-    fail('nodes', 'Nodes exist', (e as Error).message);
+  } else {
+    fail('nodes', 'Nodes exist', (listed.error as Error).message);
   }
-  const nodes = input.nodes.filter((n) => nodeNames.includes(n));
 
   // Storages and content types. Each problem carries its own fix: `pvesm set --content` replaces the whole
   // list, so the command keeps the types the storage already has.
@@ -140,14 +149,13 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
   const storageFixes = new Set<string>();
   const addContent = (s: StorageInfo, type: string): string => `\`pvesm set ${s.storage} --content ${[...s.content.split(',').filter(Boolean), type].join(',')}\` (or Datacenter → Storage → Edit → Content)`;
   const vmAvail: number[] = [];
-  for (const node of nodes) {
-    let list: StorageInfo[];
-    try {
-      list = await client.storages(node);
-    } catch (e) {
-      storageIssues.push(`${node}: ${(e as Error).message}`);
+  for (const [i, node] of nodes.entries()) {
+    const read = await storageReads[i]!;
+    if (!read.ok) {
+      storageIssues.push(`${node}: ${(read.error as Error).message}`);
       continue;
     }
+    const list: StorageInfo[] = read.value;
     const vm = list.find((s) => s.storage === input.storages.vm);
     const img = list.find((s) => s.storage === input.storages.images);
     const missingFix = (id: string): string => `Storage '${id}' must be enabled on every node cloudlab uses and visible to the token (Datastore.Audit or Datastore.AllocateSpace on /storage/${id}); \`pvesm status\` on ${node} lists the storages there.`;
@@ -177,14 +185,13 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
 
   // Bridge.
   const bridgeIssues: string[] = [];
-  for (const node of vnet ? [] : nodes) {
-    let nets: NetworkInterface[];
-    try {
-      nets = await client.networks(node);
-    } catch (e) {
-      bridgeIssues.push(`${node}: ${(e as Error).message}`);
+  for (const [i, node] of (vnet ? [] : nodes).entries()) {
+    const read = await networkReads[i]!;
+    if (!read.ok) {
+      bridgeIssues.push(`${node}: ${(read.error as Error).message}`);
       continue;
     }
+    const nets: NetworkInterface[] = read.value;
     const br = nets.filter((n) => /bridge/i.test(n.type));
     if (!br.some((n) => n.iface === input.bridge)) bridgeIssues.push(`${node}: no bridge '${input.bridge}' (has ${br.map((n) => n.iface).join(', ') || 'none'})`);
   }
@@ -198,17 +205,18 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
   // A node status that could not be read is not a capacity shortfall: its fix is the error's own (D15b).
   const capReadFixes = new Set<string>();
   let capShort = false;
-  for (const [host, need] of Object.entries(input.needs.byHost).sort()) {
-    if (!nodes.includes(host)) continue;
-    try {
-      const st = await client.nodeStatus(host);
+  for (const [i, [host, need]] of capacityHosts.entries()) {
+    const read = await statusReads[i]!;
+    if (read.ok) {
+      const st = read.value;
       const freeMiB = Math.floor((st.memory.total - st.memory.used) / MiB);
       if (need.memoryMiB > freeMiB) {
         capIssues.push(`${host}: needs ${need.memoryMiB} MiB memory, ${freeMiB} MiB free`);
         capShort = true;
       }
       if (need.cores > st.cpuinfo.cpus) capWarn.push(`${host}: needs ${need.cores} vCPUs, has ${st.cpuinfo.cpus} CPUs (overcommitted)`);
-    } catch (e) {
+    } else {
+      const e = read.error;
       capIssues.push(`${host}: cannot read the node status: ${(e as Error).message}`);
       capReadFixes.add((e as { hint?: string }).hint ?? `check that ${host} is online and run again`);
     }
@@ -224,6 +232,13 @@ export async function runDoctor(client: ProxmoxClient, input: DoctorInput): Prom
   else ok('capacity', 'Node capacity versus the plan', `${input.needs.cores} vCPUs, ${input.needs.memoryMiB} MiB memory, ${input.needs.diskGiB} GiB disk fit`);
 
   return { checks };
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A read started now and awaited later, in the report's order: its failure is a value (no unhandled rejection). */
+function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
 }
 
 /** True when no error-severity check failed. */
