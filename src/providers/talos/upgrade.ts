@@ -118,7 +118,10 @@ export async function listResources(c: TalosClient, namespace: string, type: str
 export async function installedSchematic(c: TalosClient): Promise<string | null> {
   const items = await listResources(c, 'runtime', 'ExtensionStatuses.runtime.talos.dev');
   for (const r of items) {
-    const spec = parseYaml(r.spec?.yaml_spec ?? '') as { metadata?: { name?: string; version?: string } } | null;
+    const text = r.spec?.yaml_spec ?? '';
+    // Only the entry that names the schematic is parsed (each node lists every extension; YAML parsing is the cost).
+    if (!text.includes('schematic')) continue;
+    const spec = parseYaml(text) as { metadata?: { name?: string; version?: string } } | null;
     if (spec?.metadata?.name === 'schematic' && spec.metadata.version) return spec.metadata.version;
   }
   return null;

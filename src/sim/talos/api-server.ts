@@ -82,8 +82,8 @@ export class TalosApiServers {
   private callerRoles(call: ServerSurfaceCall): string[] {
     const peer = call.getAuthContext()?.sslPeerCertificate;
     if (!peer || !('raw' in peer) || !peer.raw) throw fail(S.UNAUTHENTICATED, 'no client certificate');
-    const cert = new X509Certificate(peer.raw);
-    const eku = (peer as { ext_key_usage?: string[] }).ext_key_usage ?? cert.keyUsage ?? [];
+    // Node's peer certificate lists the extended key usages already; parsing the certificate again is the fallback.
+    const eku = (peer as { ext_key_usage?: string[] }).ext_key_usage ?? new X509Certificate(peer.raw).keyUsage ?? [];
     if (eku.length !== 1 || eku[0] !== CLIENT_AUTH_OID) throw fail(S.UNAUTHENTICATED, 'client certificate must have exactly one extended key usage: clientAuth');
     const o = peer.subject?.O;
     return Array.isArray(o) ? o : o ? [o] : [];

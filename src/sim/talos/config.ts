@@ -77,34 +77,67 @@ function decodePem(value: unknown, field: string, errors: string[]): string | nu
   return text;
 }
 
+type ParsedCa = { cert: X509Certificate; selfSigned: boolean; spki: Buffer; keys: Map<string, boolean | string> } | { error: string };
+
+/**
+ * Parsed CA certificates by PEM: every config a run sends (a dry-run compare per node) carries the same CAs, and
+ * parsing and verifying them per request was most of the simulator's CPU. The answers are the same each time.
+ */
+const parsedCas = new Map<string, ParsedCa>();
+function parsedCa(pem: string): ParsedCa {
+  let p = parsedCas.get(pem);
+  if (!p) {
+    try {
+      const cert = new X509Certificate(pem);
+      p = { cert, selfSigned: cert.checkIssued(cert) && cert.verify(cert.publicKey), spki: cert.publicKey.export({ format: 'der', type: 'spki' }), keys: new Map() };
+    } catch (e) {
+      p = { error: (e as Error).message };
+    }
+    parsedCas.set(pem, p);
+  }
+  return p;
+}
+
+/** Whether the private key PEM `k` belongs to the certificate (a string: why the key does not parse). */
+function keyMatches(k: string, ca: Exclude<ParsedCa, { error: string }>): boolean | string {
+  let m = ca.keys.get(k);
+  if (m === undefined) {
+    try {
+      const pk = createPrivateKey(k.replace(/-----(BEGIN|END) ED25519 PRIVATE KEY-----/g, '-----$1 PRIVATE KEY-----'));
+      m = Buffer.from(createPublicKey(pk).export({ format: 'der', type: 'spki' })).equals(ca.spki);
+    } catch (e) {
+      m = (e as Error).message;
+    }
+    ca.keys.set(k, m);
+  }
+  return m;
+}
+
 function checkCa(pair: Obj | undefined, field: string, needKey: boolean, errors: string[]): CertPair | null {
   const crt = decodePem(get(pair, 'crt'), `${field}.crt`, errors);
   if (!crt) {
     errors.push(`${field}.crt is required`);
     return null;
   }
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(crt);
-  } catch (e) {
-    errors.push(`${field}.crt: failed to parse certificate: ${(e as Error).message}`);
+  const parsed = parsedCa(crt);
+  if ('error' in parsed) {
+    errors.push(`${field}.crt: failed to parse certificate: ${parsed.error}`);
     return null;
   }
+  const { cert, selfSigned } = parsed;
   if (!cert.ca) errors.push(`${field}.crt is not a CA certificate`);
-  if (!cert.checkIssued(cert) || !cert.verify(cert.publicKey)) errors.push(`${field}.crt is not self-signed (a Talos CA is a root)`);
+  if (!selfSigned) errors.push(`${field}.crt is not self-signed (a Talos CA is a root)`);
   if (Date.parse(cert.validTo) < Date.now()) errors.push(`${field}.crt expired on ${cert.validTo}`);
   const keyRaw = get(pair, 'key');
   let key: string | undefined;
   if (typeof keyRaw === 'string' && keyRaw) {
     const k = decodePem(keyRaw, `${field}.key`, errors);
     if (k) {
-      try {
-        const pk = createPrivateKey(k.replace(/-----(BEGIN|END) ED25519 PRIVATE KEY-----/g, '-----$1 PRIVATE KEY-----'));
-        const pub = createPublicKey(pk).export({ format: 'der', type: 'spki' });
-        if (!Buffer.from(pub).equals(Buffer.from(cert.publicKey.export({ format: 'der', type: 'spki' })))) errors.push(`${field}.key does not match ${field}.crt`);
+      const match = keyMatches(k, parsed);
+      if (typeof match === 'string') errors.push(`${field}.key: failed to parse private key: ${match}`);
+      else {
+        if (!match) errors.push(`${field}.key does not match ${field}.crt`);
         key = k;
-      } catch (e) {
-        errors.push(`${field}.key: failed to parse private key: ${(e as Error).message}`);
       }
     }
   } else if (needKey) {
