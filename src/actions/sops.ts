@@ -70,7 +70,7 @@ export async function sopsDecrypt(where: Where, file: string, o: CryptFlags & { 
   const warn = (m: string): void => notices.onWarning?.(m);
   const path = resolve(where.cwd, file);
   const format = o.inputType ? s.parseFormat(o.inputType, '--input-type') : s.formatFromPath(o.filenameOverride ? resolve(where.cwd, o.filenameOverride) : path);
-  const identities = s.findAgeIdentities(where.env, { warn });
+  const identities = s.ageIdentityLookup(where.env, { warn });
   let out = await s.decryptBytes(readInput(file, path, 'encrypted file'), { format, identities, file, ...(o.ignoreMac ? { ignoreMac: true } : {}), warn, ...(o.outputType ? { outputFormat: s.parseFormat(o.outputType, '--output-type') } : {}) });
   if (o.extract) {
     const { extractValue } = await import('../sops/extract.js');
@@ -99,7 +99,7 @@ export async function sopsUpdateKeys(where: Where, file: string, o: CryptFlags, 
   const cfgPath = resolveSopsConfigPath({ ...(o.config ? { explicit: o.config } : {}), env: where.env, cwd: where.cwd, startDirs: [where.cwd, dirname(path)] });
   if (!cfgPath) throw new CloudlabError({ code: 'SOPS_NO_CONFIG', exitCode: EXIT_INVALID, message: `no .sops.yaml found for ${file}`, hint: 'updatekeys takes the recipients from .sops.yaml; run `cloudlab secrets init`' });
   const rule = s.matchCreationRule(s.loadSopsConfig(cfgPath), path);
-  const identities = s.findAgeIdentities(where.env, { warn: (m) => notices.onWarning?.(m) });
+  const identities = s.ageIdentityLookup(where.env, { warn: (m) => notices.onWarning?.(m) });
   const res = await s.rewrapKeys(s.readRaw(path, 'encrypted file').toString('utf8'), { format, identities, recipients: rule.recipients, file });
   if (res.added.length || res.removed.length) writeFileAtomic(path, res.text, { mode: 0o600 });
   return { added: res.added, removed: res.removed };
@@ -109,7 +109,7 @@ export async function sopsUpdateKeys(where: Where, file: string, o: CryptFlags, 
 export async function sopsRotate(where: Where, file: string, o: CryptFlags, notices: Notices = {}): Promise<void> {
   const path = resolve(where.cwd, file);
   const format = o.inputType ? s.parseFormat(o.inputType, '--input-type') : s.formatFromPath(path);
-  const identities = s.findAgeIdentities(where.env, { warn: (m) => notices.onWarning?.(m) });
+  const identities = s.ageIdentityLookup(where.env, { warn: (m) => notices.onWarning?.(m) });
   const out = await s.rotateDataKey(s.readRaw(path, 'encrypted file').toString('utf8'), { format, identities, file });
   writeFileAtomic(o.output ? resolve(where.cwd, o.output) : path, out, { mode: 0o600 });
 }

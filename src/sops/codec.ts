@@ -8,6 +8,7 @@ import { writeMetadata } from './metadata.js';
 import type { EncryptionRules } from './rules.js';
 import type { AgeEntry } from './age.js';
 import type { SopsDoc, SopsFormat } from './stores/types.js';
+import type { AgeIdentities } from './keys.js';
 import { parseYaml } from './stores/yaml.js';
 import { convertVia } from './convert.js';
 import { parseJson } from './stores/json.js';
@@ -58,7 +59,7 @@ export interface EncryptOptions {
   /** Existing encrypted file text: reuse its data key and the ciphertexts of unchanged values. */
   previous?: string;
   /** Identities to open `previous` with (default: found from process.env like sops). */
-  identities?: string[];
+  identities?: AgeIdentities;
   file?: string;
   now?: Date;
 }
@@ -79,7 +80,7 @@ export async function encryptBytes(plaintext: Buffer, opts: EncryptOptions): Pro
   let rules = opts.rules;
   if (opts.previous !== undefined) {
     const prev = parseEncrypted(opts.format, opts.previous, file);
-    const identities = opts.identities ?? (await import('./keys.js')).findAgeIdentities(process.env);
+    const identities = opts.identities ?? (await import('./keys.js')).ageIdentityLookup(process.env);
     const res = await decryptDoc(prev, { identities, file, collectCache: true });
     dataKey = res.dataKey;
     cache = res.cache;
@@ -96,7 +97,7 @@ export async function encryptText(plaintext: string, opts: EncryptOptions): Prom
 
 export interface DecryptOptions {
   format: SopsFormat;
-  identities: string[];
+  identities: AgeIdentities;
   file?: string;
   ignoreMac?: boolean;
   warn?: (msg: string) => void;
@@ -129,7 +130,7 @@ export function convertPlain(input: Buffer, from: SopsFormat, to: SopsFormat, fi
 }
 
 /** Returns the recipients recorded in an encrypted file and re-wraps its data key for new recipients. */
-export async function rewrapKeys(encrypted: string, opts: { format: SopsFormat; identities: string[]; recipients: string[]; file?: string }): Promise<{ text: string; added: string[]; removed: string[] }> {
+export async function rewrapKeys(encrypted: string, opts: { format: SopsFormat; identities: AgeIdentities; recipients: string[]; file?: string }): Promise<{ text: string; added: string[]; removed: string[] }> {
   const file = opts.file ?? '<input>';
   const doc = parseEncrypted(opts.format, encrypted, file);
   const meta = metadataOf(doc, file);
@@ -144,7 +145,7 @@ export async function rewrapKeys(encrypted: string, opts: { format: SopsFormat; 
 }
 
 /** Re-encrypts a file with a new random data key (sops rotate); comments and order survive. */
-export async function rotateDataKey(encrypted: string, opts: { format: SopsFormat; identities: string[]; recipients?: string[]; file?: string; now?: Date }): Promise<string> {
+export async function rotateDataKey(encrypted: string, opts: { format: SopsFormat; identities: AgeIdentities; recipients?: string[]; file?: string; now?: Date }): Promise<string> {
   const file = opts.file ?? '<input>';
   const doc = parseEncrypted(opts.format, encrypted, file);
   const meta = metadataOf(doc, file);

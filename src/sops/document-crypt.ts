@@ -9,6 +9,7 @@ import { unwrapDataKey, wrapDataKey, recipientOf, type AgeEntry } from './age.js
 import { normalizeLastModified, nowRfc3339, readMetadata, writeMetadata, type SopsMetadata } from './metadata.js';
 import { compileRules, type EncryptionRules } from './rules.js';
 import type { SopsDoc } from './stores/types.js';
+import type { AgeIdentities } from './keys.js';
 
 /** Ciphertexts of a decrypted file by (aad, type, plaintext): unchanged values keep their ciphertext. */
 export type CiphertextCache = Map<string, string>;
@@ -65,7 +66,7 @@ function cached(cache: CiphertextCache | undefined, aad: string, v: SopsScalar, 
 }
 
 export interface DecryptDocOptions {
-  identities: string[];
+  identities: AgeIdentities;
   file?: string;
   /** Skip the MAC check (like sops --ignore-mac). */
   ignoreMac?: boolean;
@@ -90,11 +91,12 @@ export function metadataOf(doc: SopsDoc, file: string): SopsMetadata {
   return readMetadata(raw, file);
 }
 
-/** Finds the data key for a document's metadata with the given identities. */
-export async function findDataKey(meta: SopsMetadata, identities: string[], file: string): Promise<Uint8Array> {
+/** Finds the data key for a document's metadata with the given identities (or those loaded for its recipients). */
+export async function findDataKey(meta: SopsMetadata, given: AgeIdentities, file: string): Promise<Uint8Array> {
   if (meta.age.length === 0) {
     throw new CloudlabError({ code: 'SOPS_UNSUPPORTED_KEY', exitCode: EXIT_INVALID, message: `${file}: the data key is wrapped only for ${meta.otherKeyTypes.join(', ') || 'no'} keys; cloudlab decrypts age-wrapped files only`, hint: 'run `sops updatekeys` with an age recipient in .sops.yaml, using a tool that holds the current key' });
   }
+  const identities = typeof given === 'function' ? await given(meta.age.map((a) => a.recipient)) : given;
   const key = await unwrapDataKey(meta.age, identities);
   if (!key) {
     const mine = await Promise.all(identities.map((i) => recipientOf(i).catch(() => '(unreadable identity)')));

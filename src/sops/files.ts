@@ -6,7 +6,7 @@ import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
 import { writeSecretFile } from '../core/files.js';
 import { decryptBytes, encryptBytes, formatFromPath, type SopsFormat } from './codec.js';
 import { findSopsConfig, loadSopsConfig, matchCreationRule } from './config.js';
-import { findAgeIdentities, type KeyLookupOptions } from './keys.js';
+import { ageIdentityLookup, type KeyLookupOptions } from './keys.js';
 import type { EncryptionRules } from './rules.js';
 
 /** Reads a file as bytes, turning ENOENT and friends into clear input errors. */
@@ -22,7 +22,7 @@ export function readRaw(path: string, what: string): Buffer {
 /** Decrypts an encrypted file (format from its extension, identities from env like sops) to bytes. */
 export async function readSecretBytes(path: string, env: NodeJS.ProcessEnv, opts: KeyLookupOptions & { format?: SopsFormat } = {}): Promise<Buffer> {
   const raw = readRaw(path, 'encrypted file');
-  return decryptBytes(raw, { format: opts.format ?? formatFromPath(path), identities: findAgeIdentities(env, opts), file: path, ...(opts.warn ? { warn: opts.warn } : {}) });
+  return decryptBytes(raw, { format: opts.format ?? formatFromPath(path), identities: ageIdentityLookup(env, opts), file: path, ...(opts.warn ? { warn: opts.warn } : {}) });
 }
 
 /** Decrypts an encrypted file to text. */
@@ -57,7 +57,7 @@ export async function writeEncryptedFile(path: string, plaintext: string | Buffe
   let out: Buffer | undefined;
   if (existsSync(path)) {
     try {
-      out = await encryptBytes(input, { format, recipients, ...(rules ? { rules } : {}), previous: readFileSync(path, 'utf8'), identities: findAgeIdentities(env), file: path });
+      out = await encryptBytes(input, { format, recipients, ...(rules ? { rules } : {}), previous: readFileSync(path, 'utf8'), identities: ageIdentityLookup(env), file: path });
     } catch {
       out = undefined; // the old file cannot be opened or is damaged: write a fresh encryption instead.
     }

@@ -4,6 +4,6 @@
 export { encryptText, decryptText, encryptBytes, decryptBytes, rewrapKeys, rotateDataKey, formatFromPath, parseFormat, convertPlain, FORMATS, type SopsFormat, type EncryptOptions, type DecryptOptions } from './codec.js';
 export type { EncryptionRules } from './rules.js';
 export { readSecretFile, readSecretBytes, writeEncryptedFile, recipientsForPath, readRaw } from './files.js';
-export { findAgeIdentities, defaultAgeKeyFile, parseIdentities, readKeyFile, userKeyFileLocation, keyFileText, type KeyLookupOptions } from './keys.js';
+export { findAgeIdentities, ageIdentityLookup, defaultAgeKeyFile, parseIdentities, readKeyFile, userKeyFileLocation, keyFileText, type KeyLookupOptions, type AgeIdentities, type IdentityLookup } from './keys.js';
 export { generateIdentity, recipientOf, checkRecipient } from './age.js';
 export { findSopsConfig, loadSopsConfig, parseSopsConfig, matchCreationRule, SOPS_CONFIG_FILE, type SopsConfig, type CreationRule } from './config.js';

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { CloudlabError, EXIT_INVALID } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
+import { recipientOf } from './age.js';
 
 export interface KeyLookupOptions {
   /** Receives warnings (e.g. a key file readable by others). */
@@ -77,7 +78,7 @@ export function readKeyFile(path: string, opts: KeyLookupOptions = {}): string[]
  * Runs SOPS_AGE_KEY_CMD as sops does (age/keysource.go): split like a shell would (shlex), executed without a shell,
  * its standard output read as identities. A failing command is an error that names it (never its output).
  */
-export function identitiesFromCommand(command: string, env: NodeJS.ProcessEnv): string[] {
+export function identitiesFromCommand(command: string, env: NodeJS.ProcessEnv, recipient?: string): string[] {
   const words = shellParse(command, (name) => `$${name}`);
   if (!words.length || words.some((w) => typeof w !== 'string')) {
     throw new CloudlabError({ code: 'SOPS_AGE_KEY_CMD', exitCode: EXIT_INVALID, message: `SOPS_AGE_KEY_CMD ${JSON.stringify(command)} is not a plain command line`, hint: 'as in sops, the command runs without a shell: no pipes or redirections; wrap them in a script' });
@@ -85,12 +86,37 @@ export function identitiesFromCommand(command: string, env: NodeJS.ProcessEnv): 
   const [bin, ...args] = words as string[];
   let out: string;
   try {
-    out = execFileSync(bin!, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).toString('utf8');
+    out = execFileSync(bin!, args, { env: recipient ? { ...env, SOPS_AGE_RECIPIENT: recipient } : env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).toString('utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { status?: number };
     throw new CloudlabError({ code: 'SOPS_AGE_KEY_CMD', message: `failed to execute command ${command} from SOPS_AGE_KEY_CMD: ${err.code === 'ENOENT' ? 'not found' : err.status !== undefined ? `exit status ${err.status}` : err.message}`, hint: 'run the command by hand; it must print AGE-SECRET-KEY-1… lines' });
   }
   return parseIdentities(out, 'SOPS_AGE_KEY_CMD output');
+}
+
+/** The identities that may decrypt one file, given its age recipients in the file's order. */
+export type IdentityLookup = (recipients: readonly string[]) => Promise<string[]>;
+/** Identities already loaded, or (for an encrypted file) a lookup that loads them for the file's recipients. */
+export type AgeIdentities = string[] | IdentityLookup;
+
+/**
+ * The identities for decrypting one file, loaded as sops 3.12+ does per age key of the file (age/keysource.go,
+ * loadIdentities): SOPS_AGE_KEY_CMD runs with SOPS_AGE_RECIPIENT set to that key's recipient, key after key in the
+ * file's order until the identities loaded hold the one for that recipient. Without a command: findAgeIdentities.
+ */
+export function ageIdentityLookup(env: NodeJS.ProcessEnv, opts: KeyLookupOptions = {}): IdentityLookup {
+  const command = env.SOPS_AGE_KEY_CMD;
+  if (!command) return async () => findAgeIdentities(env, opts);
+  return async (recipients) => {
+    const out = findAgeIdentities({ ...env, SOPS_AGE_KEY_CMD: '' }, opts);
+    if (!recipients.length) return [...new Set([...out, ...identitiesFromCommand(command, env)])];
+    for (const recipient of recipients) {
+      out.push(...identitiesFromCommand(command, env, recipient));
+      const held = await Promise.all(out.map((i) => recipientOf(i).catch(() => null)));
+      if (held.includes(recipient)) break;
+    }
+    return [...new Set(out)];
+  };
 }
 
 /**

@@ -11,7 +11,7 @@ import { convertPlain, decryptBytes, encryptBytes, parseEncrypted, type SopsForm
 import { metadataOf } from './document-crypt.js';
 import { parseExtractPath } from './extract.js';
 import { compileRules } from './rules.js';
-import { findAgeIdentities } from './keys.js';
+import { ageIdentityLookup } from './keys.js';
 
 /** sops filestatus: encrypted when the file parses with sops metadata carrying a version and a MAC. */
 export function fileStatus(path: string, format: SopsFormat): { encrypted: boolean } {
@@ -51,7 +51,7 @@ interface Opened {
 async function open(path: string, format: SopsFormat, env: NodeJS.ProcessEnv, ignoreMac: boolean): Promise<Opened> {
   const raw = readFileSync(path, 'utf8');
   const meta = metadataOf(parseEncrypted(format, raw, path), path);
-  const identities = findAgeIdentities(env);
+  const identities = ageIdentityLookup(env);
   const plaintext = await decryptBytes(raw, { format, identities, file: path, ...(ignoreMac ? { ignoreMac: true } : {}) });
   return { format, raw, recipients: meta.age.map((a) => a.recipient), rules: meta.rules, plaintext };
 }
@@ -66,7 +66,7 @@ function asDocument(o: Opened, path: string): ReturnType<typeof parseDocument> {
 async function writeBack(path: string, o: Opened, doc: ReturnType<typeof parseDocument>, env: NodeJS.ProcessEnv): Promise<void> {
   let out: Buffer = Buffer.from(doc.toString({ indent: 4, lineWidth: 0 }), 'utf8');
   if (o.format !== 'yaml') out = convertPlain(out, 'yaml', o.format, path);
-  const enc = await encryptBytes(out, { format: o.format, recipients: o.recipients, rules: o.rules, previous: o.raw, identities: findAgeIdentities(env), file: path });
+  const enc = await encryptBytes(out, { format: o.format, recipients: o.recipients, rules: o.rules, previous: o.raw, identities: ageIdentityLookup(env), file: path });
   writeSecretFile(path, enc);
 }
 
@@ -151,5 +151,5 @@ export async function decryptedEnv(path: string, format: SopsFormat, env: NodeJS
 /** exec-file's content: the decrypted document, in `outputFormat` when given. */
 export async function decryptedDocument(path: string, format: SopsFormat, env: NodeJS.ProcessEnv, opts: { outputFormat?: SopsFormat; ignoreMac?: boolean } = {}): Promise<Buffer> {
   const raw = readFileSync(path);
-  return decryptBytes(raw, { format, identities: findAgeIdentities(env), file: path, ...(opts.ignoreMac ? { ignoreMac: true } : {}), ...(opts.outputFormat ? { outputFormat: opts.outputFormat } : {}) });
+  return decryptBytes(raw, { format, identities: ageIdentityLookup(env), file: path, ...(opts.ignoreMac ? { ignoreMac: true } : {}), ...(opts.outputFormat ? { outputFormat: opts.outputFormat } : {}) });
 }

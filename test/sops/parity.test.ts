@@ -1,6 +1,6 @@
 // sops parity where users script it, checked against getsops/sops cmd/sops/main.go, subcommand/filestatus,
 // subcommand/exec and age/keysource.go: filestatus, set/unset, exec-env, exec-file (FIFO and --no-fifo),
-// SOPS_AGE_KEY_CMD, SOPS_EDITOR and --filename-override, through the real command (exec-* inherit stdio).
+// SOPS_AGE_KEY_CMD (with SOPS_AGE_RECIPIENT), SOPS_EDITOR and --filename-override, through the real command (exec-* inherit stdio).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -115,6 +115,33 @@ test('SOPS_AGE_KEY_CMD: identities from a command run without a shell; a failing
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /failed to execute command .*fail\.sh from SOPS_AGE_KEY_CMD: exit status 7/);
   assert.doesNotMatch(bad.stderr, /LEAKED/);
+});
+
+test('SOPS_AGE_KEY_CMD gets SOPS_AGE_RECIPIENT (sops 3.12+, age/keysource.go loadIdentities): the file\'s recipients in order, until one is held', async () => {
+  const { dir, keyFile, run } = await setup();
+  const other = await generateIdentity();
+  const mine = readFileSync(keyFile, 'utf8');
+  const myRecipient = /public key: (age1\S+)/.exec(mine)![1]!;
+  // Encrypted for two recipients: first one whose key the command does not have, then ours.
+  writeFileSync(join(dir, '.sops.yaml'), sopsConfigText(`${other.recipient},${myRecipient}`));
+  writeFileSync(join(dir, 'k.enc.yaml'), 'x: value1\n');
+  assert.equal(run(['sops', 'encrypt', '-i', 'k.enc.yaml']).code, 0);
+  const asked = join(dir, 'asked.txt');
+  const cmd = join(dir, 'key-for.sh');
+  // Prints our key only when asked for our recipient; records every recipient it was asked for.
+  writeFileSync(cmd, `#!/bin/sh\necho "$SOPS_AGE_RECIPIENT" >> '${asked}'\n[ "$SOPS_AGE_RECIPIENT" = '${myRecipient}' ] && cat '${keyFile}'\nexit 0\n`);
+  chmodSync(cmd, 0o755);
+  const r = run(['sops', 'decrypt', 'k.enc.yaml'], undefined, { SOPS_AGE_KEY_FILE: '', SOPS_AGE_KEY_CMD: cmd });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'x: value1\n');
+  assert.deepEqual(readFileSync(asked, 'utf8').trim().split('\n'), [other.recipient, myRecipient]);
+  // A file for our recipient alone: asked once, for it.
+  writeFileSync(join(dir, '.sops.yaml'), sopsConfigText(myRecipient));
+  writeFileSync(join(dir, 'm.enc.yaml'), 'y: value2\n');
+  assert.equal(run(['sops', 'encrypt', '-i', 'm.enc.yaml']).code, 0);
+  writeFileSync(asked, '');
+  assert.equal(run(['sops', 'decrypt', 'm.enc.yaml'], undefined, { SOPS_AGE_KEY_FILE: '', SOPS_AGE_KEY_CMD: cmd }).stdout, 'y: value2\n');
+  assert.deepEqual(readFileSync(asked, 'utf8').trim().split('\n'), [myRecipient]);
 });
 
 test('SOPS_EDITOR wins over EDITOR for sops edit; --filename-override picks format and rule for /dev/stdin', async () => {
