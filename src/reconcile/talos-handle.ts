@@ -1,7 +1,7 @@
 // Owns the one Talos handle of a run: the API port, the client credentials (loaded once, when first needed)
 // with their talosconfig text, and the run's mutual-TLS clients, closed together at the end. All clients of one
-// node address share one connection (one TLS handshake per node for a run's checks, probes and config compare).
-import type { ChannelCredentials } from '@grpc/grpc-js';
+// node address share one gRPC channel (one connection, one TLS handshake per node for a run's checks, probes and
+// config compare), each with its own call bounds.
 import { TalosClient, type TalosCredentials } from '../providers/talos/client.js';
 import { probeTalos, type TalosState } from './talos-ops.js';
 
@@ -15,9 +15,10 @@ const PROBE_TIMEOUT_MS = 3000;
 
 export class TalosHandle {
   private loaded: Promise<CredentialSource> | null = null;
+  /** Per node address: the client that owns the address's channel. */
+  private readonly channels = new Map<string, TalosClient>();
+  /** Per address and call bounds: a client over that channel. */
   private readonly clients = new Map<string, TalosClient>();
-  /** Per node address: the credentials object its clients share (grpc-js then pools one connection for them). */
-  private readonly shared = new Map<string, ChannelCredentials>();
 
   /** `load` runs once, on the first call that needs credentials (the addresses known by then go into the talosconfig). */
   constructor(
@@ -36,7 +37,7 @@ export class TalosHandle {
 
   /**
    * The run's mutual-TLS client for `address` (by default 30 s per call, transient unavailability retried
-   * as long): one channel per address and call budget, reused by every step (it reconnects after a reboot).
+   * as long): one channel per address, reused by every step (it reconnects after a reboot).
    */
   async client(address: string, opts: { timeoutMs?: number; retryForMs?: number } = {}): Promise<TalosClient> {
     const creds = await this.credentials();
@@ -44,9 +45,9 @@ export class TalosHandle {
     const key = `${address}|${timeoutMs}|${opts.retryForMs ?? ''}`;
     let c = this.clients.get(key);
     if (!c) {
-      let shared = this.shared.get(address);
-      if (!shared) this.shared.set(address, (shared = TalosClient.secureCredentials(address, creds)));
-      c = TalosClient.secure(address, creds, { port: this.port, timeoutMs, ...(opts.retryForMs !== undefined ? { retryForMs: opts.retryForMs } : {}) }, shared);
+      let channel = this.channels.get(address);
+      if (!channel) this.channels.set(address, (channel = TalosClient.secure(address, creds, { port: this.port })));
+      c = channel.withCallOptions({ timeoutMs, ...(opts.retryForMs !== undefined ? { retryForMs: opts.retryForMs } : {}) });
       this.clients.set(key, c);
     }
     return c;
@@ -59,7 +60,7 @@ export class TalosHandle {
    */
   async probe(address: string): Promise<TalosState> {
     const creds = await this.credentials();
-    if ([...this.clients.values()].some((c) => c.address === address && c.connected)) {
+    if (this.channels.get(address)?.connected) {
       try {
         const v = await (await this.client(address, { timeoutMs: PROBE_TIMEOUT_MS, retryForMs: 0 })).version();
         return { state: 'configured', version: v.tag };
@@ -71,9 +72,9 @@ export class TalosHandle {
   }
 
   close(): void {
-    for (const c of this.clients.values()) c.close();
+    for (const c of this.channels.values()) c.close();
+    this.channels.clear();
     this.clients.clear();
-    this.shared.clear();
   }
 
   private source(): Promise<CredentialSource> {

@@ -131,7 +131,7 @@ export class TalosClient {
 
   private readonly probeCreds: TalosCredentials | null;
 
-  private constructor(address: string, creds: grpc.ChannelCredentials, secure: boolean, opts: TalosClientOptions, probeCreds: TalosCredentials | null = null) {
+  private constructor(address: string, channel: grpc.ChannelCredentials | grpc.Client, secure: boolean, opts: TalosClientOptions, probeCreds: TalosCredentials | null = null) {
     this.probeCreds = probeCreds;
     this.address = address;
     this.isSecure = secure;
@@ -139,7 +139,8 @@ export class TalosClient {
     this.port = opts.port ?? TALOS_API_PORT;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.retryForMs = opts.retryForMs ?? this.timeoutMs;
-    this.channel = new grpc.Client(hostPort(address, this.port), creds, {
+    // Given credentials, the client opens its own channel; given a channel, it shares that one (withCallOptions).
+    this.channel = channel instanceof grpc.Client ? channel : new grpc.Client(hostPort(address, this.port), channel, {
       // TLS forbids an IP address as SNI name: send a fixed name instead (the certificate is still checked against the address).
       ...(isIP(address) ? { 'grpc.ssl_target_name_override': 'talos-api' } : {}),
       'grpc.max_receive_message_length': MAX_MESSAGE,
@@ -155,25 +156,22 @@ export class TalosClient {
     return new TalosClient(address, creds, false, opts);
   }
 
-  /**
-   * Channel credentials for mutual TLS to `address`. Clients built on the same object share one connection to the
-   * node (grpc-js pools a subchannel per address, options and credentials): a run passes one object per node so its
-   * checks and its config compare ride one TLS connection instead of one each.
-   */
-  static secureCredentials(address: string, creds: TalosCredentials): grpc.ChannelCredentials {
+  /** A client over mutual TLS: the node must present a certificate from the OS CA; ours is the talosconfig client certificate. */
+  static secure(address: string, creds: TalosCredentials, opts: TalosClientOptions = {}): TalosClient {
     registerSecret(creds.key);
-    return grpc.credentials.createFromSecureContext(mutualContext(address, creds), {
+    const channelCreds = grpc.credentials.createFromSecureContext(mutualContext(address, creds), {
       checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(address, cert),
     });
+    return new TalosClient(address, channelCreds, true, opts, { ca: creds.ca, crt: creds.crt, key: nodeKeyPem(creds.key) });
   }
 
   /**
-   * A client over mutual TLS: the node must present a certificate from the OS CA; ours is the talosconfig client
-   * certificate. `shared` (from secureCredentials for this address) lets it share a connection with other clients.
+   * This client's node and channel with other call bounds (deadline, retry window): no second channel is set up. Closing
+   * either closes the channel they share.
    */
-  static secure(address: string, creds: TalosCredentials, opts: TalosClientOptions = {}, shared?: grpc.ChannelCredentials): TalosClient {
-    const channelCreds = shared ?? TalosClient.secureCredentials(address, creds);
-    return new TalosClient(address, channelCreds, true, opts, { ca: creds.ca, crt: creds.crt, key: nodeKeyPem(creds.key) });
+  withCallOptions(opts: Pick<TalosClientOptions, 'timeoutMs' | 'retryForMs'>): TalosClient {
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    return new TalosClient(this.address, this.channel, this.isSecure, { ...(this.node ? { node: this.node } : {}), port: this.port, timeoutMs, retryForMs: opts.retryForMs ?? timeoutMs }, this.probeCreds);
   }
 
   /** READY: the channel holds a live connection (a call made now does not wait for a connection attempt). */
