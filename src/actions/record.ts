@@ -29,12 +29,3 @@ export async function specNames(file: string | undefined, cwd: string): Promise<
     return [];
   }
 }
-
-/** `cloudlab sim --replay FILE`: the transcript played against the simulators as the recorded releases (or the
- * Proxmox VE / Talos releases given); the differences. */
-export async function replayTranscriptFile(file: string, cwd: string, releases: { version?: string; talosVersion?: string } = {}) {
-  const { readTranscript, replayTranscript } = await import('../sim/replay.js');
-  return replayTranscript(readTranscript(resolve(cwd, file)), releases);
-}
-
-export { formatReplayReport } from '../sim/replay.js';

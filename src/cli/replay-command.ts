@@ -3,7 +3,7 @@
 import type { CliContext } from './context.js';
 
 export async function runReplayCommand(ctx: CliContext, file: string, version?: string, talosVersion?: string): Promise<number> {
-  const { formatReplayReport, replayTranscriptFile } = await import('../actions/record.js');
+  const { formatReplayReport, replayTranscriptFile } = await import('../actions/replay.js');
   const report = await replayTranscriptFile(file, ctx.cwd, { ...(version ? { version } : {}), ...(talosVersion ? { talosVersion } : {}) });
   if (ctx.flags.json) ctx.json(report);
   else ctx.out(formatReplayReport(report));

@@ -1,7 +1,9 @@
 // Owns X.509 for Talos: CA and leaf certificate creation with the subjects, extensions and key encodings
 // Talos' crypto library uses (Ed25519 / ECDSA P-256 / RSA), and key PEM relabelling for node:tls.
+// @peculiar/x509 is loaded when a certificate is first made or read: setting it up costs a run that only reads
+// its secrets (a no-change apply, plan) tens of milliseconds, and the key helpers here do not need it.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { CloudlabError } from '../../core/errors.js';
 
 export type KeyAlgorithm = 'ed25519' | 'ecdsa-p256' | 'rsa';
@@ -13,7 +15,19 @@ export interface CertAndKey {
   key: string;
 }
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+/** The package's exports (as a CommonJS package it also carries them as `default`). */
+type X509Lib = Omit<typeof X509, 'default'>;
+let x509Loaded: Promise<X509Lib> | undefined;
+/** @peculiar/x509, set up with Node's WebCrypto on first use. */
+function x509Lib(): Promise<X509Lib> {
+  x509Loaded ??= import('@peculiar/x509').then((m) => {
+    // Node's import gives a CommonJS package's exports by name and as `default`, the bundle only as `default`.
+    const x509: X509Lib = m.default ?? m;
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    return x509;
+  });
+  return x509Loaded;
+}
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -112,9 +126,9 @@ function serialHex(): string {
   return parseInt(hex.slice(0, 2), 16) >= 0x80 ? `00${hex}` : hex;
 }
 
-function nameOf(organizations: string[] | undefined, commonName: string | undefined): x509.JsonName {
+function nameOf(organizations: string[] | undefined, commonName: string | undefined): X509.JsonName {
   // Go's pkix.Name order: ... O ... CN; all organisations share one RDN.
-  const name: x509.JsonName = [];
+  const name: X509.JsonName = [];
   if (organizations && organizations.length) name.push({ O: organizations });
   if (commonName) name.push({ CN: [commonName] });
   return name;
@@ -139,6 +153,7 @@ export async function generateCA(opts: {
   validityDays: number;
   notBefore?: Date;
 }): Promise<CertAndKey> {
+  const x509 = await x509Lib();
   const { privateKey, publicKey } = generateKeyPair(opts.algorithm);
   const name = nameOf(opts.organization ? [opts.organization] : [], opts.commonName);
   const { notBefore, notAfter } = validity(opts.notBefore, opts.validityDays);
@@ -162,7 +177,7 @@ export async function generateCA(opts: {
 }
 
 interface LoadedCA {
-  cert: x509.X509Certificate;
+  cert: X509.X509Certificate;
   key: CryptoKey;
   keyType: string | undefined;
 }
@@ -175,7 +190,8 @@ function loadCA(ca: CertAndKey): Promise<LoadedCA> {
   let p = caCache.get(cacheKey);
   if (!p) {
     p = (async () => {
-      let cert: x509.X509Certificate;
+      const x509 = await x509Lib();
+      let cert: X509.X509Certificate;
       try {
         cert = new x509.X509Certificate(ca.crt);
       } catch (e) {
@@ -213,16 +229,17 @@ export async function issueCertificate(
     notBefore?: Date;
   },
 ): Promise<CertAndKey> {
+  const x509 = await x509Lib();
   const loaded = await loadCA(ca);
   const { privateKey, publicKey } = generateKeyPair(opts.algorithm);
   const { notBefore, notAfter } = validity(opts.notBefore, opts.validityDays);
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
   ];
   if (opts.usages.length) extensions.push(new x509.ExtendedKeyUsageExtension(opts.usages.map((u) => EKU_OID[u]), false));
   const ski = loaded.cert.getExtension(x509.SubjectKeyIdentifierExtension);
   if (ski) extensions.push(new x509.AuthorityKeyIdentifierExtension(ski.keyId, false));
-  const sans: x509.JsonGeneralName[] = [
+  const sans: X509.JsonGeneralName[] = [
     ...(opts.dnsNames ?? []).map((d) => ({ type: 'dns' as const, value: d })),
     ...(opts.ipAddresses ?? []).map((ip) => ({ type: 'ip' as const, value: ip })),
   ];
