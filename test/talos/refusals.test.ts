@@ -166,8 +166,9 @@ describe('the simulator refuses what Talos refuses', () => {
   });
 
   it('refuses further applies once a reboot-mode apply was accepted, until the node has rebooted', async () => {
-    // Real-time speed: the node goes down 50 ms after answering, so the second apply lands while the reboot is pending.
-    const slow = new TalosSimFleet({ speed: 1, bootDelayMs: 100, installDelayMs: 100 });
+    // Slowed down: the node goes down 50 ms (simulated) after answering, 2.5 s here, so the second apply lands while
+    // the reboot is pending even on a loaded machine (at real-time speed 50 ms was sometimes over: ECONNREFUSED).
+    const slow = new TalosSimFleet({ speed: 0.02, bootDelayMs: 2, installDelayMs: 2 });
     try {
       const node = `${NET}.14`;
       await slow.startNode({ address: node });
