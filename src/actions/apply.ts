@@ -114,7 +114,7 @@ export async function applyCluster(given: LiveInput, opts: ApplyOptions, hooks: 
     // Preflight first (read-only): a token without privileges hears every missing one, not just the lock's.
     const { preflightReport, preflightError } = await import('../reconcile/preflight.js');
     const preflight = async (): Promise<void> => {
-      const report = await preflightReport(session.proxmox, session.plan, session.diff.actions.filter((a) => a.kind === 'create').map((a) => a.node));
+      const report = await preflightReport(session.proxmox, session.plan, session.diff.actions.filter((a) => a.kind === 'create').map((a) => a.node), session.env);
       for (const c of report.checks) if (!c.ok && c.severity === 'warning') hooks.onWarning?.(`${c.title}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
       const pre = preflightError(report);
       if (pre) throw pre;

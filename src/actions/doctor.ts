@@ -91,7 +91,7 @@ export async function doctorFromSpec(input: { file: string; cwd: string; env: No
   try {
     // VMs that already exist need no new capacity; if the listing fails, the checks below say why.
     const existing = new Set((await client.clusterResources('vm').catch(() => [])).map((r) => r.vmid));
-    const report = await preflightReport(client, plan, plan.nodes.filter((n) => !existing.has(n.vmid)));
+    const report = await preflightReport(client, plan, plan.nodes.filter((n) => !existing.has(n.vmid)), input.env);
     return { report, passed: doctorPassed(report) };
   } finally {
     await client.close();

@@ -1,7 +1,8 @@
 // Owns pinned upstream manifests (Flux's install.yaml, the Proxmox CCM/CSI deploy files): fetched once over HTTPS,
 // checked against a sha256 pin when the spec gives one, and kept in the cluster directory with a header naming
 // source, version and digest. The kept file is the pin from then on: later runs apply it without any download,
-// and a changed version fetches the new release.
+// and a changed version fetches the new release. CLOUDLAB_MANIFEST_MIRROR serves them from a mirror instead (a
+// host without internet, and the simulated world): `<mirror>/<host>/<path>` of the release URL.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -19,6 +20,15 @@ export interface ManifestSource {
   /** Where it is kept (absolute path). */
   path: string;
   timeoutMs?: number;
+  /** Base URL of a mirror laid out as `<mirror>/<host>/<path>` (CLOUDLAB_MANIFEST_MIRROR); the header keeps `url`. */
+  mirror?: string | undefined;
+}
+
+/** Where a release URL is fetched from: itself, or its copy on the mirror. */
+export function mirroredUrl(url: string, mirror: string | undefined): string {
+  if (!mirror) return url;
+  const u = new URL(url);
+  return `${mirror.replace(/\/+$/, '')}/${u.host}${u.pathname}`;
 }
 
 export interface Manifest {
@@ -68,16 +78,17 @@ function checkPin(src: ManifestSource, sum: string): void {
 
 async function download(src: ManifestSource): Promise<string> {
   const timeoutMs = src.timeoutMs ?? 60_000;
+  const url = mirroredUrl(src.url, src.mirror);
   let res: Response;
   let text: string;
   try {
-    res = await fetch(src.url, { redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
     text = await res.text();
   } catch (e) {
-    throw new CloudlabError({ code: 'MANIFEST_FETCH_FAILED', exitCode: EXIT_FAILURE, message: `cannot download the ${src.what} from ${src.url}: ${(e as Error).message}`, hint: 'this machine needs HTTPS access to it once; or fetch it yourself and set its URL (manifestUrl) to a mirror', cause: e });
+    throw new CloudlabError({ code: 'MANIFEST_FETCH_FAILED', exitCode: EXIT_FAILURE, message: `cannot download the ${src.what} from ${url}: ${(e as Error).message}`, hint: 'this machine needs HTTPS access to it once; or serve a copy from a mirror (CLOUDLAB_MANIFEST_MIRROR=<base>, fetched as <base>/<host>/<path>)', cause: e });
   }
   if (res.status !== 200) {
-    throw new CloudlabError({ code: 'MANIFEST_FETCH_FAILED', exitCode: EXIT_FAILURE, message: `cannot download the ${src.what}: ${src.url} answered ${res.status}`, hint: 'check the version exists upstream (a release tag such as v2.9.4)' });
+    throw new CloudlabError({ code: 'MANIFEST_FETCH_FAILED', exitCode: EXIT_FAILURE, message: `cannot download the ${src.what}: ${url} answered ${res.status}`, hint: 'check the version exists upstream (a release tag such as v2.9.4)' });
   }
   return text;
 }

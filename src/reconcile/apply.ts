@@ -20,6 +20,8 @@ import { healthStep } from './steps/health.js';
 import { outputsStep } from './steps/outputs.js';
 import { ciliumStep } from './steps/cilium.js';
 import { fluxStep } from './steps/flux.js';
+import { identitiesStep } from './steps/identities.js';
+import { addonsStep } from './steps/addons.js';
 import { removeStep } from './steps/remove.js';
 import { forgetMemberStep } from './steps/forget-member.js';
 import { talosUpgradeStep } from './steps/talos-upgrade.js';
@@ -34,13 +36,14 @@ import { addLeftoverRemovals } from './leftovers.js';
 export { DEFAULT_TIMEOUTS, type ApplyTimeouts } from './steps/state.js';
 
 /**
- * preflight → schematic → image → per node (stale etcd member → VM → start → address → configure) → bootstrap →
- * outputs → endpoint → cilium (with cni: cilium) → health → flux (with gitops.flux) → removals → restarts for CPU/memory (--allow-reboot) and the
+ * preflight → identities (Proxmox CCM/CSI) → schematic → image → per node (stale etcd member → VM → start → address →
+ * configure) → bootstrap → outputs → endpoint → cilium (with cni: cilium) → health → proxmox-addons (CCM/CSI) → flux
+ * (with gitops.flux) → removals → restarts for CPU/memory (--allow-reboot) and the
  * rolling Talos upgrade, both control planes one by one, then workers → the Kubernetes upgrade (objects of removed
  * APIs named, then one component and node at a time, then the bootstrap manifests).
  */
 export const APPLY_STEPS: StepList = [
-  preflightStep, schematicStep, imageStep, perNode(forgetMemberStep, vmStep, startStep, addressStep, configureStep), bootstrapStep, outputsStep, endpointStep, ciliumStep, healthStep, fluxStep, removeStep, rebootStep, talosUpgradeStep,
+  preflightStep, identitiesStep, schematicStep, imageStep, perNode(forgetMemberStep, vmStep, startStep, addressStep, configureStep), bootstrapStep, outputsStep, endpointStep, ciliumStep, healthStep, addonsStep, fluxStep, removeStep, rebootStep, talosUpgradeStep,
   k8sRemovedApisStep, k8sUpgradeStep, k8sManifestsStep,
 ];
 

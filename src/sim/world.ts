@@ -8,6 +8,7 @@ import { defaultImageCatalog, type SimImageInfo } from './proxmox/guests.js';
 import { TalosSimFleet, fleetAsGuestRuntime } from './talos/index.js';
 import { CLOUDLAB_ROLE, rolePrivileges } from '../providers/proxmox/privileges.js';
 import { describeImage, startFactorySim, type FactorySim } from './factory/server.js';
+import { startReleaseMirror, type ReleaseMirror } from './releases/server.js';
 
 export interface SimulatedWorldOptions {
   spec: ClusterSpec;
@@ -38,13 +39,16 @@ export interface SimulatedWorldOptions {
 }
 
 export interface SimulatedWorld {
-  /** CLOUDLAB_PROXMOX_* variables pointing a run at the simulator, and CLOUDLAB_IMAGE_FACTORY at its Image Factory. */
+  /** CLOUDLAB_PROXMOX_* variables pointing a run at the simulator, CLOUDLAB_IMAGE_FACTORY at its Image Factory and
+   * CLOUDLAB_MANIFEST_MIRROR at its release mirror. */
   env: Record<string, string>;
   talosPort: number;
   proxmox: ProxmoxSimHandle;
   talos: TalosSimFleet;
   /** The Image Factory double: images are downloaded from it, so a schematic apply never registered is a 404. */
   factory: FactorySim;
+  /** The upstream release files (Proxmox CCM/CSI manifests) cloudlab downloads, on loopback (CLOUDLAB_MANIFEST_MIRROR). */
+  releases: ReleaseMirror;
   close(): Promise<void>;
 }
 
@@ -87,6 +91,7 @@ export async function startSimulatedWorld(opts: SimulatedWorldOptions): Promise<
   };
   // The Image Factory the run talks to (CLOUDLAB_IMAGE_FACTORY) and Proxmox downloads from: on loopback.
   const factory = await startFactorySim({ listen: '127.0.0.1:0' });
+  const releases = await startReleaseMirror('127.0.0.1:0');
   const talos = new TalosSimFleet({ speed, registry: (ref) => factory.installerRefusal(ref), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.talosFaults ? { faults: opts.talosFaults } : {}), port: opts.talosPort ?? 50000, talosVersion: spec.versions.talos.startsWith('v') ? spec.versions.talos : `v${spec.versions.talos}` });
   let proxmox: ProxmoxSimHandle;
   try {
@@ -109,11 +114,13 @@ export async function startSimulatedWorld(opts: SimulatedWorldOptions): Promise<
   } catch (e) {
     await talos.close();
     await factory.close();
+    await releases.close();
     throw e;
   }
   return {
     env: {
       CLOUDLAB_IMAGE_FACTORY: factory.url,
+      CLOUDLAB_MANIFEST_MIRROR: releases.url,
       ...(talos.port !== 50000 ? { CLOUDLAB_TALOS_PORT: String(talos.port) } : {}),
       CLOUDLAB_PROXMOX_ENDPOINT: proxmox.endpoint,
       CLOUDLAB_PROXMOX_TOKEN_ID: proxmox.tokenId,
@@ -124,10 +131,12 @@ export async function startSimulatedWorld(opts: SimulatedWorldOptions): Promise<
     proxmox,
     talos,
     factory,
+    releases,
     close: async () => {
       await proxmox.close();
       await talos.close();
       await factory.close();
+      await releases.close();
     },
   };
 }

@@ -6,10 +6,7 @@ import type { ClusterSpec } from './schema.js';
 type Add = (path: PathSegment[], message: string, hint?: string, key?: boolean) => void;
 
 export function checkPlatform(spec: ClusterSpec, add: Add): void {
-  // apply installs Cilium and bootstraps Flux; the Proxmox CCM/CSI have their identities, renderers and pinned
-  // manifests but no apply step yet: refusing them is safer than a CCM-less cluster whose nodes stay uninitialised.
-  if (spec.proxmox.ccm) add(['proxmox', 'ccm'], 'deploying the Proxmox CCM is not carried out by this cloudlab yet (it would leave nodes waiting for a cloud provider)', 'remove proxmox.ccm for now', true);
-  if (spec.proxmox.csi) add(['proxmox', 'csi'], 'deploying the Proxmox CSI plugin is not carried out by this cloudlab yet', 'remove proxmox.csi for now', true);
+  // apply installs Cilium, deploys the Proxmox CCM/CSI and bootstraps Flux: what is left here are settings that cannot work.
   if (spec.cilium !== undefined && spec.cni !== 'cilium') {
     add(['cilium'], `Cilium settings are given but cni is ${spec.cni}: they would be ignored`, 'set cni: cilium, or remove the cilium section', true);
   }

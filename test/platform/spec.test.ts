@@ -68,16 +68,14 @@ test('platform rules: each located with a hint', () => {
   assert.match(ssh.find((p) => p.path === 'gitops.flux.url')!.hint ?? '', /ssh-keyscan/);
 
   const none = problems(BASE.replace('  hosts:', '  csi: { storage: local-lvm }\n  hosts:') + `cni: none\ngitops:\n  flux:\n    url: https://git.example/fleet.git\n    path: ../escape\n`);
-  assert.deepEqual(none.map((p) => p.path).sort(), ['gitops.flux', 'gitops.flux.path', 'proxmox.csi', 'proxmox.csi']);
+  assert.deepEqual(none.map((p) => p.path).sort(), ['gitops.flux', 'gitops.flux.path', 'proxmox.csi']);
 
   const url = problems(BASE + `gitops:\n  flux:\n    url: git@github.com:me/fleet.git\n`);
   assert.equal(url[0]!.path, 'gitops.flux.url');
   assert.match(url[0]!.message, /must be a git URL/);
 });
 
-test('the Proxmox CCM and the CSI plugin are refused until apply deploys them, each at its line with what to do; gitops.flux is accepted (apply bootstraps Flux)', () => {
+test('gitops.flux, the Proxmox CCM and the CSI plugin validate (apply carries them out)', () => {
   const ps = problems(BASE.replace('  hosts:', '  ccm: true\n  csi: { storage: local-lvm }\n  hosts:') + `gitops:\n  flux:\n    url: https://git.example/me/fleet.git\n`);
-  assert.deepEqual(ps.map((p) => p.path).sort(), ['proxmox.ccm', 'proxmox.csi']);
-  assert.match(ps.find((p) => p.path === 'proxmox.ccm')!.message, /not carried out by this cloudlab yet/);
-  assert.deepEqual(problems(BASE + `gitops:\n  flux:\n    url: https://git.example/me/fleet.git\n`), []);
+  assert.deepEqual(ps, []);
 });

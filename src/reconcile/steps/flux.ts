@@ -9,7 +9,8 @@ export const fluxStep = defineStep({
   targets: (f) => (f.plan.platform.flux ? cluster() : []),
   id: () => 'flux',
   title: (f) => `Flux ${f.plan.platform.flux?.version ?? ''} from ${f.plan.platform.flux?.url ?? ''}`,
-  after: () => ['health'],
+  // With the Proxmox CCM, nodes are tainted until it initialises them: Flux's controllers (no toleration) wait for it.
+  after: (f) => ['health', ...(f.plan.platform.ccm || f.plan.platform.csi ? ['proxmox-addons'] : [])],
   guard: (s) => (s.dryRun ? 'bootstrapped (or upgraded) during apply; a converged Flux is only read' : true),
   run: async (s, _t, ctx) => {
     const { KubeClient } = await import('../../providers/kube/client.js');

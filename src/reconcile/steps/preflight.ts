@@ -12,7 +12,7 @@ export const preflightStep = defineStep({
   run: async (s, _t, ctx) => {
     const { preflightReport, preflightError } = await import('../preflight.js');
     const toCreate = [...s.actions.values()].filter((a) => a.kind === 'create').map((a) => a.node);
-    const report = await preflightReport(s.session.proxmox, s.plan, toCreate);
+    const report = await preflightReport(s.session.proxmox, s.plan, toCreate, s.session.env);
     for (const c of report.checks) if (!c.ok && c.severity === 'warning') ctx.warn(`${c.title}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
     const err = preflightError(report);
     if (err) throw err;

@@ -32,6 +32,18 @@ export interface WriteOptions {
   subresource?: string;
 }
 
+/**
+ * A Secret's write-only stringData merged into data, base64-encoded, stringData itself dropped: what the API server
+ * stores (kubernetes pkg/apis/core/v1/conversion.go Convert_v1_Secret_To_core_Secret: "StringData overwrites Data").
+ */
+function normalized(t: ResourceType, body: Obj): Obj {
+  if (t.kind !== 'Secret' || !body.stringData || typeof body.stringData !== 'object') return body;
+  const { stringData, ...rest } = body;
+  const data = { ...((rest.data ?? {}) as Obj) };
+  for (const [k, v] of Object.entries(stringData as Obj)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+  return { ...rest, data };
+}
+
 export class ObjectRegistry {
   constructor(readonly store: KubeStore) {}
 
@@ -51,7 +63,8 @@ export class ObjectRegistry {
     return o;
   }
 
-  create(t: ResourceType, ns: string, body: Obj, opts: WriteOptions = {}): Obj {
+  create(t: ResourceType, ns: string, raw: Obj, opts: WriteOptions = {}): Obj {
+    const body = normalized(t, raw);
     const m = { ...md(body) };
     if (!m.name && typeof m.generateName === 'string' && m.generateName) m.name = `${m.generateName}${randomSuffix()}`;
     if (!m.name) throw invalid(t.group, t.kind, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' }]);
@@ -60,7 +73,11 @@ export class ObjectRegistry {
       if (m.namespace && m.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       m.namespace = ns;
     } else delete m.namespace;
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
+    // RBAC objects only need a valid path segment (kubernetes pkg/apis/rbac/validation/validation.go ValidateRBACName:
+    // path.IsValidPathSegmentName), so `system:…` names are fine there; everything else is a DNS subdomain.
+    if (t.group === 'rbac.authorization.k8s.io') {
+      if (name === '.' || name === '..' || /[/%]/.test(name)) throw invalid(t.group, t.kind, name, [{ field: 'metadata.name', message: `Invalid value: "${name}": may not contain '/' or '%'` }]);
+    } else if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
       throw invalid(t.group, t.kind, name, [{ field: 'metadata.name', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')` }]);
     }
     this.checkNamespace(t, ns, true);
@@ -79,7 +96,8 @@ export class ObjectRegistry {
   }
 
   /** Replaces an object (PUT/PATCH result); a stale resourceVersion in the body is a 409. */
-  update(t: ResourceType, ns: string, name: string, body: Obj, opts: WriteOptions & { create?: boolean } = {}): Obj {
+  update(t: ResourceType, ns: string, name: string, raw: Obj, opts: WriteOptions & { create?: boolean } = {}): Obj {
+    const body = normalized(t, raw);
     const live = this.store.get(t, ns, name);
     if (!live) {
       if (opts.create) return this.create(t, ns, { ...body, metadata: { ...md(body), name } }, opts);

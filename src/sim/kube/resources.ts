@@ -1,5 +1,5 @@
 // Owns which resource types the simulated API server knows: the built-in groups (core, apps, batch, policy, rbac,
-// apiextensions, coordination) with kind, scope, verbs, short names and subresources as the real discovery documents
+// apiextensions, coordination, storage) with kind, scope, verbs, short names and subresources as the real discovery documents
 // list them, plus the types every CustomResourceDefinition created through the API adds.
 import type { Obj } from './status.js';
 
@@ -56,10 +56,14 @@ export const BUILTIN: ResourceType[] = [
   t('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
   t('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, ['crd', 'crds'], ['status'], ['api-extensions']),
   t('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
+  t('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false, ['sc']),
+  t('storage.k8s.io', 'v1', 'csidrivers', 'CSIDriver', false),
+  t('storage.k8s.io', 'v1', 'csinodes', 'CSINode', false),
+  t('storage.k8s.io', 'v1', 'volumeattachments', 'VolumeAttachment', false, [], ['status']),
 ];
 
 /** The preferred (only) version of each built-in group, in discovery order. */
-export const BUILTIN_GROUPS = ['apps', 'batch', 'policy', 'rbac.authorization.k8s.io', 'apiextensions.k8s.io', 'coordination.k8s.io'];
+export const BUILTIN_GROUPS = ['apps', 'batch', 'policy', 'rbac.authorization.k8s.io', 'apiextensions.k8s.io', 'coordination.k8s.io', 'storage.k8s.io'];
 
 /** The served versions a CRD object declares, as resource types. */
 export function typesFromCrd(crd: Obj): ResourceType[] {

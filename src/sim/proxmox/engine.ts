@@ -533,6 +533,7 @@ export class ProxmoxSimEngine {
       tags: (v.config.tags ?? '').split(/[;, ]+/).filter(Boolean),
       cores: Number(v.config.cores ?? 1) * Number(v.config.sockets ?? 1),
       memoryMiB: this.memoryMiB(v),
+      ...(/uuid=([0-9a-f-]{36})/i.exec(v.config.smbios1 ?? '') ? { uuid: /uuid=([0-9a-f-]{36})/i.exec(v.config.smbios1 ?? '')![1]! } : {}),
     };
   }
 

@@ -13,6 +13,8 @@ export interface SimVmBoot {
   tags: string[];
   cores: number;
   memoryMiB: number;
+  /** The VM's SMBIOS UUID (smbios1 uuid=…), what the guest reads as its product UUID. */
+  uuid?: string;
 }
 
 /** What an image file contains, as far as the simulator can tell. */

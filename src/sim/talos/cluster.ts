@@ -263,7 +263,15 @@ export class SimCluster implements ClusterView {
       out.push({
         name: n.hostname, address: n.address, controlPlane: cp, ready: k.ready, cniFromTalos: cfg.kube.cni !== 'none',
         kubeletVersion: tagOf(n.kubeletImage()) ?? cfg.kubernetesVersion, osImage: `Talos (${n.talosVersion})`,
-        taints: cp && !cfg.kube.allowSchedulingOnControlPlanes ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [],
+        taints: [
+          ...(cp && !cfg.kube.allowSchedulingOnControlPlanes ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : []),
+          // kubelet --cloud-provider=external registers the node with this taint until a cloud controller manager
+          // initialises it (kubernetes pkg/kubelet/kubelet_node_status.go initialNode; Talos sets the flag from
+          // cluster.externalCloudProvider.enabled, talos internal/app/machined/pkg/controllers/k8s/kubelet_spec.go).
+          ...(cfg.kube.externalCloudProvider ? [{ key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' }] : []),
+        ],
+        labels: cfg.kube.nodeLabels,
+        ...(n.systemUuid ? { systemUUID: n.systemUuid } : {}),
         staticPods: cp ? [
           { name: 'kube-apiserver', image: cfg.kube.apiServerImage },
           { name: 'kube-controller-manager', image: cfg.kube.controllerManagerImage },

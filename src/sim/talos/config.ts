@@ -52,6 +52,10 @@ export interface SimKubeSettings {
   /** cluster.network.cni.name: flannel (default), custom or none. */
   cni: string;
   allowSchedulingOnControlPlanes: boolean;
+  /** cluster.externalCloudProvider.enabled: kubelet runs with --cloud-provider=external. */
+  externalCloudProvider: boolean;
+  /** machine.nodeLabels, which Talos keeps on its Node object. */
+  nodeLabels: Record<string, string>;
   podCidr: string;
   serviceCidr: string;
 }
@@ -227,6 +231,8 @@ export function parseMachineConfig(text: string): { config: SimMachineConfig; wa
     coreDnsImage: get(v1, 'cluster', 'coreDNS', 'disabled') === true ? null : str(get(v1, 'cluster', 'coreDNS', 'image'), 'registry.k8s.io/coredns/coredns:v1.12.4'),
     cni: str(get(v1, 'cluster', 'network', 'cni', 'name'), 'flannel'),
     allowSchedulingOnControlPlanes: get(v1, 'cluster', 'allowSchedulingOnControlPlanes') === true,
+    externalCloudProvider: get(v1, 'cluster', 'externalCloudProvider', 'enabled') === true,
+    nodeLabels: Object.fromEntries(Object.entries((get(v1, 'machine', 'nodeLabels') ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v ?? '')])),
     podCidr: str((get(v1, 'cluster', 'network', 'podSubnets') as unknown[] | undefined)?.[0], '10.244.0.0/16'),
     serviceCidr: str((get(v1, 'cluster', 'network', 'serviceSubnets') as unknown[] | undefined)?.[0], '10.96.0.0/12'),
   };

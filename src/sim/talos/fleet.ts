@@ -41,6 +41,7 @@ export interface StartNodeOptions {
   schematic?: string;
   extensions?: string[];
   mac?: string;
+  systemUuid?: string;
 }
 
 export class TalosSimFleet implements NodeHost<SimTalosNode> {

@@ -13,6 +13,7 @@ export interface GuestVm {
   tags: string[];
   cores: number;
   memoryMiB: number;
+  uuid?: string;
 }
 
 /** Addresses a running node adds beyond its VM's own (the Proxmox simulator's guest agent reports them). */
@@ -65,7 +66,7 @@ export function fleetAsGuestRuntime(fleet: TalosSimFleet): GuestRuntime {
       byVmid.set(vm.vmid, vm.address);
       installedAt.set(vm.vmid, vm.address);
       await fleet.startNode({
-        address: vm.address, name: vm.name, mac: vm.mac, extensions: vm.image.extensions,
+        address: vm.address, name: vm.name, mac: vm.mac, extensions: vm.image.extensions, ...(vm.uuid ? { systemUuid: vm.uuid } : {}),
         ...(vm.image.talosVersion ? { talosVersion: vm.image.talosVersion } : {}),
         ...(vm.image.schematicId ? { schematic: vm.image.schematicId } : {}),
       });

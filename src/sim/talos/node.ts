@@ -15,6 +15,8 @@ export interface NodeOptions {
   schematic?: string;
   extensions?: string[];
   mac?: string;
+  /** The machine's SMBIOS UUID (a VM's smbios1 uuid). */
+  systemUuid?: string;
 }
 
 export class SimTalosNode implements ClusterMember {
@@ -67,6 +69,10 @@ export class SimTalosNode implements ClusterMember {
 
   get hostname(): string {
     return this.activeConfig?.hostname ?? this.opts.name ?? `talos-${this.address.replace(/[.:]/g, '-')}`;
+  }
+
+  get systemUuid(): string | undefined {
+    return this.opts.systemUuid;
   }
 
   get isRunning(): boolean {

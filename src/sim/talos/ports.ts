@@ -18,6 +18,8 @@ export interface EtcdMemberState {
 export interface ClusterMember {
   readonly address: string;
   readonly hostname: string;
+  /** SMBIOS UUID of the machine (its VM's), when known. */
+  readonly systemUuid?: string | undefined;
   readonly isRunning: boolean;
   readonly activeConfig: SimMachineConfig | null;
   readonly etcdRemoved: boolean;

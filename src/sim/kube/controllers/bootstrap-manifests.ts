@@ -29,7 +29,8 @@ export function bootstrapManifests(a: AddonsInfo): { id: string; objects: Obj[] 
         apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'coredns', namespace: 'kube-system', labels },
         spec: {
           replicas: 2, selector: { matchLabels: labels }, strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
-          template: { metadata: { labels }, spec: { priorityClassName: 'system-cluster-critical', tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }], containers: [{ name: 'coredns', image: a.coreDns.image, ports: [{ containerPort: 53, name: 'dns', protocol: 'UDP' }] }] } },
+          // Talos' CoreDNS tolerates exactly these (siderolabs/talos internal/app/machined/pkg/controllers/k8s/internal/k8stemplates/coredns.go).
+          template: { metadata: { labels }, spec: { priorityClassName: 'system-cluster-critical', nodeSelector: { 'kubernetes.io/os': 'linux' }, tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }, { key: 'node.cloudprovider.kubernetes.io/uninitialized', operator: 'Exists', effect: 'NoSchedule' }], containers: [{ name: 'coredns', image: a.coreDns.image, ports: [{ containerPort: 53, name: 'dns', protocol: 'UDP' }] }] } },
         },
       }],
     });

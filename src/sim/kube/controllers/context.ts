@@ -20,6 +20,10 @@ export interface KubeletInfo {
   kubeletVersion: string;
   /** Taints the kubelet registers with (the control-plane NoSchedule taint unless scheduling on control planes is allowed). */
   taints: Obj[];
+  /** machine.nodeLabels: Talos sets them on its Node (talos internal/app/machined/pkg/controllers/k8s/node_apply.go). */
+  labels?: Record<string, string>;
+  /** The VM's SMBIOS UUID as the kubelet reads it (/sys/class/dmi/id/product_uuid), when the node is a VM. */
+  systemUUID?: string;
   osImage: string;
   /** Static pod images from the node's machine configuration (control planes). */
   staticPods: { name: string; image: string }[];
@@ -87,6 +91,30 @@ export function tolerates(tolerations: Obj[], taint: Obj): boolean {
     if (t.key !== taint.key) return false;
     return t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? '');
   });
+}
+
+/**
+ * Whether a node's labels satisfy a pod spec's nodeSelector and required node affinity (terms ORed, expressions
+ * ANDed; In, NotIn, Exists, DoesNotExist, as kubernetes pkg/scheduler/framework/plugins/nodeaffinity evaluates them).
+ */
+export function fitsNode(podSpec: Obj, labels: Record<string, string>): boolean {
+  const sel = (podSpec.nodeSelector ?? {}) as Record<string, string>;
+  if (!Object.entries(sel).every(([k, v]) => labels[k] === v)) return false;
+  const req = (((podSpec.affinity as Obj | undefined)?.nodeAffinity as Obj | undefined)?.requiredDuringSchedulingIgnoredDuringExecution as Obj | undefined)?.nodeSelectorTerms as Obj[] | undefined;
+  if (!req?.length) return true;
+  return req.some((term) =>
+    ((term.matchExpressions ?? []) as Obj[]).every((e) => {
+      const key = String(e.key);
+      const values = (e.values ?? []) as string[];
+      switch (e.operator) {
+        case 'In': return key in labels && values.includes(labels[key]!);
+        case 'NotIn': return !(key in labels) || !values.includes(labels[key]!);
+        case 'Exists': return key in labels;
+        case 'DoesNotExist': return !(key in labels);
+        default: return false;
+      }
+    }),
+  );
 }
 
 export const isTerminal = (p: Obj) => ['Succeeded', 'Failed'].includes(String(status(p).phase));

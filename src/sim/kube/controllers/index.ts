@@ -1,7 +1,8 @@
 // Owns the control loop of the simulated cluster: after any change (and when a modelled delay is due) it runs, in
-// order, CRD establishment, node registration, static pods, bootstrap addons, workload controllers, the scheduler, the kubelets,
-// garbage collection, namespace termination and disruption budgets, and the Flux controllers (asynchronous: they
-// talk to real git repositories), until nothing changes. One pass at a time.
+// order, CRD establishment, node registration, static pods, bootstrap addons, workload controllers, the scheduler, the
+// kubelets (and their CSI registrations), the modelled Proxmox cloud controller manager (proxmox-ccm.ts), garbage
+// collection, namespace termination and disruption budgets, and the Flux controllers (asynchronous: they talk to real
+// git repositories), until nothing changes. One pass at a time.
 import type { ObjectRegistry } from '../objects.js';
 import type { KubeStore } from '../store.js';
 import { Ctx, md, type ControllerHooks } from './context.js';
@@ -11,6 +12,8 @@ import { collectGarbage, finishNamespaces, syncDisruptionBudgets } from './lifec
 import { syncAddons, syncNodes, syncStaticPods } from './nodes.js';
 import { runKubelets, schedule } from './pods.js';
 import { syncDaemonSets, syncDeployments, syncJobs, syncReplicaSets } from './workloads.js';
+import { runProxmoxCcm } from './proxmox-ccm.js';
+import { syncCsiNodes } from './csi-nodes.js';
 
 export type { ControllerHooks, KubeletInfo, AddonsInfo } from './context.js';
 
@@ -86,7 +89,10 @@ export class ControlLoop {
     syncDaemonSets(c, pods());
     syncJobs(c, pods());
     schedule(c);
-    const next = runKubelets(c);
+    const kubelets = runKubelets(c);
+    syncCsiNodes(c);
+    const ccm = runProxmoxCcm(c, () => this.kick());
+    const next = kubelets === null ? ccm : ccm === null ? kubelets : Math.min(kubelets, ccm);
     collectGarbage(c);
     finishNamespaces(c);
     syncDisruptionBudgets(c, pods());

@@ -12,7 +12,7 @@ import { serverSideApply } from '../managed.js';
 function nodeLabels(k: KubeletInfo): Record<string, string> {
   const l: Record<string, string> = { 'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': k.name, 'kubernetes.io/os': 'linux' };
   if (k.controlPlane) l['node-role.kubernetes.io/control-plane'] = '';
-  return l;
+  return { ...l, ...(k.labels ?? {}) };
 }
 
 function readyCondition(ready: boolean | 'unknown', since: string): Obj {
@@ -50,7 +50,7 @@ export function syncNodes(c: Ctx): void {
     const k = raw.cniFromTalos === false && raw.ready && !cniOn.has(raw.name) ? { ...raw, ready: false } : raw;
     seen.add(k.name);
     const live = c.store.get(nodeT, '', k.name);
-    const info = { kubeletVersion: k.kubeletVersion, kubeProxyVersion: k.kubeletVersion, osImage: k.osImage, operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'containerd://2.1.5', kernelVersion: '6.12.57-talos', machineID: createHash('md5').update(k.name).digest('hex'), systemUUID: newUid(`system:${k.name}`), bootID: '' };
+    const info = { kubeletVersion: k.kubeletVersion, kubeProxyVersion: k.kubeletVersion, osImage: k.osImage, operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'containerd://2.1.5', kernelVersion: '6.12.57-talos', machineID: createHash('md5').update(k.name).digest('hex'), systemUUID: k.systemUUID ?? newUid(`system:${k.name}`), bootID: '' };
     const addresses = [{ type: 'InternalIP', address: k.address }, { type: 'Hostname', address: k.name }];
     if (!live) {
       c.store.put(nodeT, {
@@ -59,6 +59,13 @@ export function syncNodes(c: Ctx): void {
         spec: { podCIDR: '', ...(k.taints.length ? { taints: k.taints } : {}) },
         status: { conditions: nodeConditions(k.ready, undefined), addresses, nodeInfo: info, capacity: { cpu: '2', memory: '4026532Ki', pods: '110' }, allocatable: { cpu: '1950m', memory: '3612836Ki', pods: '110' } },
       });
+      continue;
+    }
+    // Talos keeps its machine.nodeLabels on the Node (node_apply.go); labels others set stay.
+    const labels = (md(live).labels ?? {}) as Record<string, string>;
+    const talosLabels = k.labels ?? {};
+    if (Object.entries(talosLabels).some(([key, v]) => labels[key] !== v)) {
+      c.store.put(nodeT, { ...live, metadata: { ...md(live), labels: { ...labels, ...talosLabels } } });
       continue;
     }
     const st = status(live);

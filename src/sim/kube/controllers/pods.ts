@@ -1,9 +1,9 @@
 // Owns where pods run and how they run: the scheduler binds pending pods to Ready, schedulable nodes whose taints they
-// tolerate and whose labels match their nodeSelector (fewest pods first), or reports Unschedulable; the kubelet model
+// tolerate and whose labels match their nodeSelector and required node affinity (fewest pods first), or reports Unschedulable; the kubelet model
 // moves a bound pod through ContainerCreating to Running (or ErrImagePull/ImagePullBackOff for an image marked to fail,
 // Completed for a Job's pod) after a modelled start time, and finishes terminating pods after their grace period.
 import type { Obj } from '../status.js';
-import { Ctx, isTerminal, md, nodeReady, now, spec, status, tolerates } from './context.js';
+import { Ctx, fitsNode, isTerminal, md, nodeReady, now, spec, status, tolerates } from './context.js';
 import { runCiliumCli } from './cilium.js';
 
 /** Modelled durations (simulated ms, divided by the simulation speed). */
@@ -21,7 +21,6 @@ export function schedule(c: Ctx): void {
   for (const p of c.store.list(podT)) if (spec(p).nodeName) load.set(String(spec(p).nodeName), (load.get(String(spec(p).nodeName)) ?? 0) + 1);
   for (const p of pending) {
     const tol = (spec(p).tolerations ?? []) as Obj[];
-    const sel = (spec(p).nodeSelector ?? {}) as Record<string, string>;
     const reasons = new Map<string, number>();
     const why = (r: string) => reasons.set(r, (reasons.get(r) ?? 0) + 1);
     const fit = nodes.filter((n) => {
@@ -32,7 +31,7 @@ export function schedule(c: Ctx): void {
       const bad = ((spec(n).taints ?? []) as Obj[]).find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tol, t));
       if (bad) return why(`node(s) had untolerated taint {${String(bad.key)}: ${String(bad.value ?? '')}}`), false;
       const labels = (md(n).labels ?? {}) as Record<string, string>;
-      if (!Object.entries(sel).every(([k, v]) => labels[k] === v)) return why("node(s) didn't match Pod's node affinity/selector"), false;
+      if (!fitsNode(spec(p), labels)) return why("node(s) didn't match Pod's node affinity/selector"), false;
       return true;
     });
     if (!fit.length) {

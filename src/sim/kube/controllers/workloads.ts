@@ -4,7 +4,7 @@
 // each reports its status (readyReplicas, numberReady, succeeded/failed) and conditions (Available, Complete, Failed).
 import { createHash } from 'node:crypto';
 import type { Obj } from '../status.js';
-import { Ctx, isReady, isTerminal, md, now, spec, status, tolerates } from './context.js';
+import { Ctx, fitsNode, isReady, isTerminal, md, now, spec, status, tolerates } from './context.js';
 
 const templateHash = (template: unknown) => createHash('sha256').update(JSON.stringify(template)).digest('hex').replace(/[^bcdfghjklmnpqrstvwxz2456789]/g, '').slice(0, 10).padEnd(10, 'b');
 
@@ -102,10 +102,9 @@ export function syncDaemonSets(c: Ctx, pods: Obj[]): void {
     const template = (spec(ds).template ?? {}) as Obj;
     const hash = templateHash(template);
     const tol = [...(((template.spec as Obj | undefined)?.tolerations ?? []) as Obj[]), { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }];
-    const sel = (((template.spec as Obj | undefined)?.nodeSelector ?? {}) as Record<string, string>);
     const eligible = nodes.filter((n) => {
       const labels = (md(n).labels ?? {}) as Record<string, string>;
-      return Object.entries(sel).every(([k, v]) => labels[k] === v) && ((spec(n).taints ?? []) as Obj[]).every((t) => t.effect === 'PreferNoSchedule' || tolerates(tol, t));
+      return fitsNode((template.spec ?? {}) as Obj, labels) && ((spec(n).taints ?? []) as Obj[]).every((t) => t.effect === 'PreferNoSchedule' || tolerates(tol, t));
     });
     const mine = pods.filter((p) => md(p).namespace === ns && c.ownedBy(p, ds) && active(p));
     const names = new Set(eligible.map((n) => String(md(n).name)));
