@@ -34,7 +34,9 @@ export async function withLiveSession<T>(input: LiveInput, notices: Notices, fn:
   if (input.simulate) {
     const { startSimulatedWorld } = await import('../sim/world.js');
     // A world for this run only: `cloudlab sim -f SPEC` keeps one up across commands.
-    const world = await startSimulatedWorld({ spec: loaded.spec, speed: Number(input.env.CLOUDLAB_SIM_SPEED ?? 50) });
+    // The CCM/CSI identities are created by the first apply, which needs an admin token: a fresh world gets root's.
+    const admin = Boolean(loaded.spec.proxmox.ccm || loaded.spec.proxmox.csi);
+    const world = await startSimulatedWorld({ spec: loaded.spec, speed: Number(input.env.CLOUDLAB_SIM_SPEED ?? 50), ...(admin ? { token: 'root' as const } : {}) });
     env = { ...env, ...world.env };
     stopSim = world.close;
     talosPort = world.talosPort;
