@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { manifestObjects } from '../../src/reconcile/platform/apply-manifest.js';
+import { parseManifest } from '../../src/reconcile/platform/manifest-apply.js';
 import { mirroredUrl } from '../../src/providers/manifests.js';
 import { addonManifests, ccmObjects, objectsHash, pinnedAddonObjects } from '../../src/render/platform/proxmox-addons.js';
 import { csiDeployManifest } from '../../src/sim/releases/proxmox-addons.js';
@@ -14,7 +14,7 @@ import { startReleaseMirror } from '../../src/sim/releases/server.js';
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 test('CSI release manifest: example StorageClasses dropped, edge images pinned to the release, the rest untouched', () => {
-  const objs = manifestObjects(csiDeployManifest('v0.19.1'), 'csi') as Obj[];
+  const objs = parseManifest(csiDeployManifest('v0.19.1')) as Obj[];
   assert.deepEqual(objs.filter((o) => o.kind === 'StorageClass').map((o) => o.metadata.name), ['proxmox-data-xfs', 'proxmox-data']);
   const pinned = pinnedAddonObjects(objs, 'v0.19.1') as Obj[];
   assert.equal(pinned.filter((o) => o.kind === 'StorageClass').length, 0);

@@ -72,6 +72,11 @@ const kindOrder = (o: KubeObject): number => (o.kind === 'Namespace' ? 0 : o.kin
 export async function applyManifest(k: KubeObjects, text: string, what: string, w: WaitOpts): Promise<{ objects: KubeObject[]; applied: number }> {
   const objects = parseManifest(text);
   if (!objects.length) throw new CloudlabError({ code: 'MANIFEST_EMPTY', exitCode: EXIT_FAILURE, message: `the ${what} holds no Kubernetes objects`, hint: 'delete the kept file to fetch the release again' });
+  return { objects, applied: await applyInOrder(k, objects, what, w) };
+}
+
+/** Applies objects in that order (namespaces, CRDs until Established, the rest), each only when it needs it. */
+export async function applyInOrder(k: KubeObjects, objects: KubeObject[], what: string, w: WaitOpts): Promise<number> {
   const sorted = [...objects].sort((a, b) => kindOrder(a) - kindOrder(b));
   let applied = await applyObjects(k, sorted.filter((o) => kindOrder(o) < 2));
   const crds = sorted.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => String(get(o, 'metadata', 'name')));
@@ -86,7 +91,7 @@ export async function applyManifest(k: KubeObjects, text: string, what: string, 
     });
   }
   applied += await applyObjects(k, sorted.filter((o) => kindOrder(o) === 2));
-  return { objects, applied };
+  return applied;
 }
 
 /** Waits until every Deployment among `objects` has rolled out (updated, available, at its generation). */

@@ -15,7 +15,7 @@ import {
   type AddonCredentials,
 } from '../../render/platform/proxmox-addons.js';
 import { getSecretValue } from '../../clusterdir/index.js';
-import { applyObjects, manifestObjects } from './apply-manifest.js';
+import { applyInOrder, parseManifest } from './manifest-apply.js';
 import type { WaitOpts } from './cilium.js';
 
 type Obj = Record<string, unknown>;
@@ -67,7 +67,9 @@ async function planAddon(ctx: AddonsContext, job: AddonJob): Promise<AddonPlan> 
   const kept = await ensureManifest({ what: `Proxmox ${job.toUpperCase()} ${m.version} deploy manifest`, url: m.url, version: m.version, path: join(ctx.dir, 'platform', `${m.name}.yaml`), mirror: ctx.env.CLOUDLAB_MANIFEST_MIRROR });
   const creds = await credsFor(ctx, job);
   const own = job === 'ccm' ? ccmObjects(creds) : csiObjects(p.csi!, creds);
-  const upstream = pinnedAddonObjects(manifestObjects(kept.text, m.name), m.version);
+  const parsed = parseManifest(kept.text);
+  if (!parsed.length) throw new CloudlabError({ code: 'MANIFEST_EMPTY', exitCode: EXIT_FAILURE, message: `the kept ${m.name} manifest holds no Kubernetes objects`, hint: `delete platform/${m.name}.yaml to fetch the release again` });
+  const upstream = pinnedAddonObjects(parsed, m.version);
   const all = [...own, ...upstream];
   const hash = objectsHash(all);
   const workloads = upstream
@@ -148,9 +150,9 @@ export async function ensureProxmoxAddons(k: KubeObjects, ctx: AddonsContext, w:
       parts.push(`${a.job.toUpperCase()} up to date`);
       continue;
     }
-    const n = await applyObjects(k, a.objects, `Proxmox ${a.job.toUpperCase()} manifest`, w);
+    const n = await applyInOrder(k, a.objects, `Proxmox ${a.job.toUpperCase()} manifest`, w);
     applied.push(a);
-    parts.push(`${a.job.toUpperCase()}: ${n} objects applied${a.fetched ? ' (manifest fetched: commit platform/)' : ''}`);
+    parts.push(`${a.job.toUpperCase()}: ${n} of ${a.objects.length} objects applied${a.fetched ? ' (manifest fetched: commit platform/)' : ''}`);
   }
   const waitBase = { timeoutMs: w.timeoutMs, ...(w.setting ? { setting: w.setting } : {}), ...(w.signal ? { signal: w.signal } : {}), intervalMs: 500, maxIntervalMs: 5000, onPending: (r: string) => w.progress?.(r) };
   for (const a of applied) {
