@@ -11,7 +11,7 @@ export type { SimFlags } from '../sim/proxmox/flags.js';
 
 export interface RunningSimulators {
   /** The ready line: endpoint, token (the simulator's own, deliberately shown), fingerprint, Talos port. */
-  ready: { event: 'ready'; endpoint: string; tokenId: string; tokenSecret: string; fingerprint: string; talosPort: number; imageFactory: string };
+  ready: { event: 'ready'; endpoint: string; tokenId: string; tokenSecret: string; fingerprint: string; talosPort: number; imageFactory: string; manifestMirror: string };
   close(): Promise<void>;
 }
 
@@ -61,7 +61,7 @@ export async function startSimulatorsFromFlags(input: { cwd: string; flags: SimF
   }
   if (f.state) info('--state keeps the Proxmox side only: Talos nodes are not persisted, so running VMs come back in maintenance mode after a restart');
   return {
-    ready: { event: 'ready', endpoint: sims.endpoint, tokenId: sims.tokenId, tokenSecret: sims.tokenSecret, fingerprint: sims.fingerprint, talosPort: sims.talosPort, imageFactory: sims.imageFactory },
+    ready: { event: 'ready', endpoint: sims.endpoint, tokenId: sims.tokenId, tokenSecret: sims.tokenSecret, fingerprint: sims.fingerprint, talosPort: sims.talosPort, imageFactory: sims.imageFactory, manifestMirror: sims.manifestMirror },
     close: () => sims.close(),
   };
 }

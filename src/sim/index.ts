@@ -2,6 +2,7 @@
 // fleet plugged into its guest seam, either generic (flags) or shaped by a cluster spec (sim/world).
 import type { ClusterSpec } from '../spec/schema.js';
 import { describeImage, startFactorySim } from './factory/server.js';
+import { startReleaseMirror } from './releases/server.js';
 import { startProxmoxSim, type ProxmoxSimHandle, type ProxmoxSimOptions } from './proxmox/index.js';
 import { defaultImageCatalog, type SimImageInfo } from './proxmox/guests.js';
 import { TalosSimFleet, fleetAsGuestRuntime } from './talos/index.js';
@@ -38,6 +39,8 @@ export interface SimulatorsHandle {
   talosPort: number;
   /** The Image Factory double apply registers schematics with and Proxmox downloads from (CLOUDLAB_IMAGE_FACTORY). */
   imageFactory: string;
+  /** The release mirror serving the upstream files apply downloads (CLOUDLAB_MANIFEST_MIRROR). */
+  manifestMirror: string;
   proxmox: ProxmoxSimHandle;
   talos: TalosSimFleet;
   close(): Promise<void>;
@@ -66,17 +69,20 @@ export async function startSimulators(opts: StartSimulatorsOptions = {}): Promis
   });
   let proxmox: ProxmoxSimHandle;
   const factory = await startFactorySim({ listen: '127.0.0.1:0' });
+  const releases = await startReleaseMirror('127.0.0.1:0');
   try {
     proxmox = await startProxmoxSim({ imageCatalog: factoryAwareCatalog, ...pve, guests: fleetAsGuestRuntime(talos) });
   } catch (e) {
     await talos.close();
     await factory.close();
+    await releases.close();
     throw e;
   }
-  return handle(proxmox, talos, factory.url, async () => {
+  return handle(proxmox, talos, factory.url, releases.url, async () => {
     await proxmox.close();
     await talos.close();
     await factory.close();
+    await releases.close();
   });
 }
 
@@ -97,12 +103,13 @@ export async function startSimulatorsForSpec(opts: SpecSimulatorsOptions): Promi
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     talosPort: opts.talosPort ?? 50000,
   });
-  return handle(world.proxmox, world.talos, world.factory.url, () => world.close());
+  return handle(world.proxmox, world.talos, world.factory.url, world.releases.url, () => world.close());
 }
 
-function handle(proxmox: ProxmoxSimHandle, talos: TalosSimFleet, imageFactory: string, close: () => Promise<void>): SimulatorsHandle {
+function handle(proxmox: ProxmoxSimHandle, talos: TalosSimFleet, imageFactory: string, manifestMirror: string, close: () => Promise<void>): SimulatorsHandle {
   return {
     imageFactory,
+    manifestMirror,
     endpoint: proxmox.endpoint,
     tokenId: proxmox.tokenId,
     tokenSecret: proxmox.tokenSecret,

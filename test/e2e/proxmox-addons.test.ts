@@ -135,3 +135,30 @@ test('proxmox.ccm + csi: refused without admin rights (pveum shown); with an adm
     await h.close();
   }
 });
+
+test('proxmox.ccm enabled on a running cluster: its nodes registered without the uninitialized taint, so apply stops at once and says how to re-register them', async () => {
+  const base = specHead('late', 'v1.13.2') + `  hosts:
+    - name: pve1
+      capacity: { cores: 32, memory: 128GiB }
+network:
+  cidr: 127.11.21.0/24
+  gateway: 127.11.21.1
+  offsets: { controlplane: 11, worker: 21 }
+  vip: 127.11.21.20
+controlPlane: { count: 1, cores: 2, memory: 4GiB, disk: 20GiB }
+workers: [{ name: worker, count: 1, cores: 2, memory: 4GiB, disk: 20GiB }]
+`;
+  const h = await harness(base);
+  try {
+    const admin = { ...h.env, CLOUDLAB_PROXMOX_TOKEN_ID: h.world.proxmox.admin.tokenId, CLOUDLAB_PROXMOX_TOKEN_SECRET: h.world.proxmox.admin.tokenSecret };
+    const first = await cli(['apply', '--yes', '-f', h.spec], { cwd: h.dir, env: admin });
+    assert.equal(first.code, 0, first.stderr + first.stdout);
+    writeFileSync(h.spec, base.replace('  hosts:', '  ccm: true\n  hosts:'));
+    const r = await cli(['apply', '--yes', '-f', h.spec], { cwd: h.dir, env: admin });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /late-cp-1, late-worker-1 registered before the external cloud provider was enabled/);
+    assert.match(r.stdout + r.stderr, /kubectl delete node NAME, then talosctl -n ADDRESS service kubelet restart/);
+  } finally {
+    await h.close();
+  }
+});

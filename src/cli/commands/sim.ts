@@ -34,7 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
       // The ready line deliberately carries the token secret (it is the simulator's, and the point of the line);
       // it bypasses redaction, which would mask it.
       ctx.io.stdout.write(JSON.stringify(r) + '\n');
-      ctx.info(`export CLOUDLAB_PROXMOX_ENDPOINT=${r.endpoint} CLOUDLAB_PROXMOX_TOKEN_ID='${r.tokenId}' CLOUDLAB_PROXMOX_FINGERPRINT=${r.fingerprint} CLOUDLAB_PROXMOX_TOKEN_SECRET=<tokenSecret from the ready line> CLOUDLAB_IMAGE_FACTORY=${r.imageFactory}${r.talosPort !== 50000 ? ` CLOUDLAB_TALOS_PORT=${r.talosPort}` : ''}`);
+      ctx.info(`export CLOUDLAB_PROXMOX_ENDPOINT=${r.endpoint} CLOUDLAB_PROXMOX_TOKEN_ID='${r.tokenId}' CLOUDLAB_PROXMOX_FINGERPRINT=${r.fingerprint} CLOUDLAB_PROXMOX_TOKEN_SECRET=<tokenSecret from the ready line> CLOUDLAB_IMAGE_FACTORY=${r.imageFactory} CLOUDLAB_MANIFEST_MIRROR=${r.manifestMirror}${r.talosPort !== 50000 ? ` CLOUDLAB_TALOS_PORT=${r.talosPort}` : ''}`);
       await new Promise<void>((res) => {
         const stop = (): void => {
           process.off('SIGINT', stop);

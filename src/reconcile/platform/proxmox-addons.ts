@@ -96,18 +96,25 @@ async function rolledOut(k: KubeObjects, w: AddonPlan['workloads'][number]): Pro
   return { ok: current && desired > 0 && upd === desired && ready === desired, text: `${w.name} ${ready}/${desired} ready` };
 }
 
-/** Nodes of the plan the CCM has not initialised yet (with why), empty when all are. */
-async function uninitialised(k: KubeObjects, plan: Plan): Promise<string[]> {
+/**
+ * Nodes of the plan the CCM has not initialised yet (with why), empty when all are. `never` lists nodes it will not
+ * initialise: registered without the uninitialized taint and without a providerID (their kubelet registered before
+ * the external cloud provider was enabled; the cloud-node controller only looks at tainted nodes).
+ */
+async function uninitialised(k: KubeObjects, plan: Plan): Promise<{ pending: string[]; never: string[] }> {
   const nodes = (await k.list({ apiVersion: 'v1', kind: 'Node' })).items;
-  const out: string[] = [];
+  const pending: string[] = [];
+  const never: string[] = [];
   for (const n of plan.nodes) {
     const live = nodes.find((x) => get(x, 'metadata', 'name') === n.name);
     const want = `proxmox://${plan.platform.region}/${n.vmid}`;
-    if (!live) out.push(`${n.name} not registered`);
-    else if (((get(live, 'spec', 'taints') ?? []) as Obj[]).some((t) => t.key === UNINITIALIZED_TAINT)) out.push(`${n.name} still tainted ${UNINITIALIZED_TAINT}`);
-    else if (get(live, 'spec', 'providerID') !== want) out.push(`${n.name} has providerID ${String(get(live, 'spec', 'providerID') ?? '(none)')}, not ${want}`);
+    const id = get(live, 'spec', 'providerID');
+    if (!live) pending.push(`${n.name} not registered`);
+    else if (((get(live, 'spec', 'taints') ?? []) as Obj[]).some((t) => t.key === UNINITIALIZED_TAINT)) pending.push(`${n.name} still tainted ${UNINITIALIZED_TAINT}`);
+    else if (id === undefined || id === '') never.push(n.name);
+    else if (id !== want) pending.push(`${n.name} has providerID ${String(id)}, not ${want}`);
   }
-  return out;
+  return { pending, never };
 }
 
 async function upToDate(k: KubeObjects, a: AddonPlan, plan: Plan): Promise<boolean> {
@@ -118,7 +125,10 @@ async function upToDate(k: KubeObjects, a: AddonPlan, plan: Plan): Promise<boole
   const data = String(get(live, 'data', 'config.yaml') ?? '');
   if (Buffer.from(data, 'base64').toString('utf8') !== String(get(secret, 'stringData', 'config.yaml'))) return false;
   for (const w of a.workloads) if (!(await rolledOut(k, w)).ok) return false;
-  if (a.job === 'ccm' && (await uninitialised(k, plan)).length) return false;
+  if (a.job === 'ccm') {
+    const u = await uninitialised(k, plan);
+    if (u.pending.length || u.never.length) return false;
+  }
   if (a.job === 'csi' && !(await k.get({ apiVersion: 'storage.k8s.io/v1', kind: 'CSIDriver', name: CSI_PROVISIONER }))) return false;
   return true;
 }
@@ -175,10 +185,19 @@ export async function ensureProxmoxAddons(k: KubeObjects, ctx: AddonsContext, w:
         code: 'CCM_NOT_READY',
         message: (secs) => `the Proxmox CCM has not initialised every node after ${secs} s: ${pending.join('; ')}\n${log}`,
         hint: 'the log above is the CCM\'s; `cloudlab doctor` checks the CCM token; a node whose VM name or SMBIOS UUID differs cannot be matched',
-        fatal: (e) => e instanceof CloudlabError && e.code === 'CCM_NOT_AUTHORIZED',
+        fatal: (e) => e instanceof CloudlabError && (e.code === 'CCM_NOT_AUTHORIZED' || e.code === 'CCM_NODES_REGISTERED_BEFORE'),
       },
       async () => {
-        pending = await uninitialised(k, ctx.plan);
+        const u = await uninitialised(k, ctx.plan);
+        if (u.never.length) {
+          throw new CloudlabError({
+            code: 'CCM_NODES_REGISTERED_BEFORE',
+            exitCode: EXIT_FAILURE,
+            message: `${u.never.join(', ')} registered before the external cloud provider was enabled (no providerID, no ${UNINITIALIZED_TAINT} taint): the Proxmox CCM initialises only nodes that register with that taint`,
+            hint: `for each node: kubectl delete node NAME, then talosctl -n ADDRESS service kubelet restart (it re-registers tainted and the CCM initialises it); cloudlab does not do this itself because deleting a Node drops its pods (sergelogvinov/proxmox-cloud-controller-manager docs/install.md, Troubleshooting)`,
+          });
+        }
+        pending = u.pending;
         if (!pending.length) return done(undefined);
         log = await podLogTail(k, CCM_DEPLOYMENT.namespace, CCM_DEPLOYMENT.name);
         if (/not authorized to access endpoint/.test(log)) {
