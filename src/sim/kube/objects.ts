@@ -32,18 +32,6 @@ export interface WriteOptions {
   subresource?: string;
 }
 
-/**
- * A Secret's write-only stringData merged into data, base64-encoded, stringData itself dropped: what the API server
- * stores (kubernetes pkg/apis/core/v1/conversion.go Convert_v1_Secret_To_core_Secret: "StringData overwrites Data").
- */
-function normalized(t: ResourceType, body: Obj): Obj {
-  if (t.kind !== 'Secret' || !body.stringData || typeof body.stringData !== 'object') return body;
-  const { stringData, ...rest } = body;
-  const data = { ...((rest.data ?? {}) as Obj) };
-  for (const [k, v] of Object.entries(stringData as Obj)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
-  return { ...rest, data };
-}
-
 export class ObjectRegistry {
   constructor(readonly store: KubeStore) {}
 
@@ -63,8 +51,7 @@ export class ObjectRegistry {
     return o;
   }
 
-  create(t: ResourceType, ns: string, raw: Obj, opts: WriteOptions = {}): Obj {
-    const body = normalized(t, raw);
+  create(t: ResourceType, ns: string, body: Obj, opts: WriteOptions = {}): Obj {
     const m = { ...md(body) };
     if (!m.name && typeof m.generateName === 'string' && m.generateName) m.name = `${m.generateName}${randomSuffix()}`;
     if (!m.name) throw invalid(t.group, t.kind, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' }]);
@@ -96,8 +83,7 @@ export class ObjectRegistry {
   }
 
   /** Replaces an object (PUT/PATCH result); a stale resourceVersion in the body is a 409. */
-  update(t: ResourceType, ns: string, name: string, raw: Obj, opts: WriteOptions & { create?: boolean } = {}): Obj {
-    const body = normalized(t, raw);
+  update(t: ResourceType, ns: string, name: string, body: Obj, opts: WriteOptions & { create?: boolean } = {}): Obj {
     const live = this.store.get(t, ns, name);
     if (!live) {
       if (opts.create) return this.create(t, ns, { ...body, metadata: { ...md(body), name } }, opts);
