@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { harness, specHead } from './harness.js';
+import { harness, oneHostNetwork, specHead } from './harness.js';
 import { cli } from '../helpers/cli.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { getSecretValue, KUBECONFIG_FILE } from '../../src/clusterdir/index.js';
@@ -24,15 +24,7 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 const spec = (workers = 1): string => specHead('pvx', 'v1.13.2') + `  region: homelab
   ccm: true
   csi: { storage: local-lvm }
-  hosts:
-    - name: pve1
-      capacity: { cores: 32, memory: 128GiB }
-network:
-  cidr: 127.11.20.0/24
-  gateway: 127.11.20.1
-  offsets: { controlplane: 11, worker: 21 }
-  vip: 127.11.20.20
-controlPlane: { count: 1, cores: 2, memory: 4GiB, disk: 20GiB }
+${oneHostNetwork('127.11.20', '127.11.20.20')}controlPlane: { count: 1, cores: 2, memory: 4GiB, disk: 20GiB }
 workers: [{ name: worker, count: ${workers}, cores: 2, memory: 4GiB, disk: 20GiB }]
 `;
 
@@ -137,15 +129,7 @@ test('proxmox.ccm + csi: refused without admin rights (pveum shown); with an adm
 });
 
 test('proxmox.ccm enabled on a running cluster: its nodes registered without the uninitialized taint, so apply stops at once and says how to re-register them', async () => {
-  const base = specHead('late', 'v1.13.2') + `  hosts:
-    - name: pve1
-      capacity: { cores: 32, memory: 128GiB }
-network:
-  cidr: 127.11.21.0/24
-  gateway: 127.11.21.1
-  offsets: { controlplane: 11, worker: 21 }
-  vip: 127.11.21.20
-controlPlane: { count: 1, cores: 2, memory: 4GiB, disk: 20GiB }
+  const base = specHead('late', 'v1.13.2') + `${oneHostNetwork('127.11.21', '127.11.21.20')}controlPlane: { count: 1, cores: 2, memory: 4GiB, disk: 20GiB }
 workers: [{ name: worker, count: 1, cores: 2, memory: 4GiB, disk: 20GiB }]
 `;
   const h = await harness(base);
