@@ -134,7 +134,7 @@ export async function refuseLostQuorum(input: QuorumGateInput): Promise<QuorumVi
   const v = view!;
   throw new CloudlabError({
     code: 'ETCD_QUORUM_LOST',
-    message: `etcd of cluster ${input.cluster} has lost quorum: ${v.healthy} of ${v.members.length} members healthy, ${v.quorum} needed${v.leader ? '' : ', no leader'} (${v.members.map(describe).join('; ')}). Without quorum the Kubernetes API cannot serve and no etcd member can be added or removed, so apply changed nothing`,
+    message: `etcd of cluster ${input.cluster} has lost quorum: ${v.healthy} of ${v.members.length} members healthy, ${v.quorum} needed${v.leader ? '' : ', no leader'} (${[...v.members].sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0)).map(describe).join('; ')}). Without quorum the Kubernetes API cannot serve and no etcd member can be added or removed, so apply changed nothing`,
     hint: 'if the failed control planes come back (power, network), run `cloudlab apply` again. If their etcd data is gone for good, restore etcd from a snapshot: `cloudlab etcd restore FILE --yes` (docs/etcd.md), then run `cloudlab apply` to re-create the missing control planes',
     details: { members: v.members.map((m) => ({ hostname: m.hostname, address: m.address, reachable: m.reachable, state: m.state, healthy: m.healthy })), quorum: v.quorum, leader: v.leader },
   });
