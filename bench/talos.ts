@@ -5,7 +5,7 @@
 import { TalosClient } from '../src/providers/talos/client.js';
 import { waitForConfigured, waitForMaintenance } from '../src/providers/talos/readiness.js';
 import { TalosSimFleet } from '../src/sim/talos/index.js';
-import { makeCluster } from '../test/talos/fixtures.js';
+import { makeCluster } from '../test/talos/support.js';
 
 const count = Number(process.argv[2] ?? 50);
 const speed = Number(process.argv[3] ?? 2);

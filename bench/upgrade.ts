@@ -9,7 +9,7 @@ import { KubeClient } from '../src/providers/kube/client.js';
 import { planTalosUpgrade } from '../src/plan/upgrade.js';
 import { rollingTalosUpgrade, type UpgradeKube } from '../src/reconcile/talos-upgrade.js';
 import { TalosSimFleet } from '../src/sim/talos/index.js';
-import { makeCluster, until } from '../test/talos/fixtures.js';
+import { makeCluster, until } from '../test/talos/support.js';
 
 const speed = Number(process.argv[2] ?? 4);
 const settleMs = Number(process.argv[3] ?? 500);

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, type CliResult } from '../helpers/cli.js';
+import { cli, type CliResult } from '../support/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SECRET = 'tok-' + 'a81c3e55-9d0f-4f6e-b1aa-5c3d9e7f0b12';

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli } from '../helpers/cli.js';
+import { cli } from '../support/cli.js';
 import { runCli } from '../../src/cli/main.js';
 import { colorFor, envFlag } from '../../src/cli/context.js';
 import { kubeconfigTarget, talosconfigPath } from '../../src/core/client-config-paths.js';

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { harness, kubeconfigServer, specHead } from './harness.js';
+import { harness, kubeconfigServer, specHead } from './support.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { KUBECONFIG_FILE, TALOSCONFIG_FILE, TALOS_SECRETS_FILE } from '../../src/clusterdir/index.js';
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { harness, kubeconfigServer, specHead } from './harness.js';
+import { harness, kubeconfigServer, specHead } from './support.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { KUBECONFIG_FILE } from '../../src/clusterdir/index.js';
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { harness, specHead } from './harness.js';
+import { harness, specHead } from './support.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { KUBECONFIG_FILE, TALOSCONFIG_FILE } from '../../src/clusterdir/index.js';
 import { KubeClient } from '../../src/providers/kube/client.js';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { harness, specHead } from './harness.js';
+import { harness, specHead } from './support.js';
 
 const CPS = ['127.2.14.11', '127.2.14.12', '127.2.14.13'];
 const SPEC = `${specHead('cfgroll', 'v1.12.6')}  hosts:

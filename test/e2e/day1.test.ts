@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
-import { harness, specHead } from './harness.js';
+import { harness, specHead } from './support.js';
 
 const SPEC = `${specHead('dayone', 'v1.13.2')}  hosts: [{ name: pve1 }]
 network:

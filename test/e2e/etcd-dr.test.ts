@@ -9,13 +9,13 @@ import { readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { harness, specHead } from './harness.js';
+import { harness, specHead } from './support.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { KUBECONFIG_FILE, TALOSCONFIG_FILE } from '../../src/clusterdir/index.js';
 import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
 import { TalosClient } from '../../src/providers/talos/client.js';
 import type { SimCluster } from '../../src/sim/talos/cluster.js';
-import { until } from '../talos/fixtures.js';
+import { until } from '../talos/support.js';
 
 const SPEC = `${specHead('e2edr')}  hosts:
     - name: pve1

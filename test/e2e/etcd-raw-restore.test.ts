@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterSpec, harness } from './harness.js';
+import { clusterSpec, harness } from './support.js';
 import type { SimCluster } from '../../src/sim/talos/cluster.js';
-import { until } from '../talos/fixtures.js';
+import { until } from '../talos/support.js';
 
 const SPEC = clusterSpec('e2eraw', '127.6.12', { controlPlanes: 1 });
 

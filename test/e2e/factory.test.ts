@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'yaml';
-import { harness, specHead } from './harness.js';
-import { cli } from '../helpers/cli.js';
+import { harness, specHead } from './support.js';
+import { cli } from '../support/cli.js';
 import { META_METAL_NETWORK } from '../../src/plan/metal-network.js';
 
 const spec = (name: string, net: string, extra = ''): string => `${specHead(name, 'v1.14.4')}  hosts: [{ name: pve1 }]

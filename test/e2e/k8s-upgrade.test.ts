@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { harness, haSpec } from './harness.js';
+import { harness, haSpec } from './support.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { KubeObjects } from '../../src/providers/kube/objects.js';
 import { readSecretFile } from '../../src/sops/index.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { harness, specHead } from './harness.js';
+import { harness, specHead } from './support.js';
 import { parseSpec } from '../../src/spec/load.js';
 import { planCluster } from '../../src/plan/planner.js';
 import { imageUrls, schematicId } from '../../src/render/image/schematic.js';

@@ -4,7 +4,7 @@
 // and nothing is created.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, specHead } from './harness.js';
+import { harness, specHead } from './support.js';
 
 const SPEC = `${specHead('boxes')}  hosts: [{ name: pve1 }]
 network:

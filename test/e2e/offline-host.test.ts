@@ -4,7 +4,7 @@
 // plan and status; it does not make the observation of the VMs elsewhere fail.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, specHead } from './harness.js';
+import { harness, specHead } from './support.js';
 
 const SPEC = `${specHead('halfdown')}  hosts: [{ name: pve1 }, { name: pve2 }]
 network:

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { harness, specHead } from './harness.js';
-import { cli } from '../helpers/cli.js';
+import { harness, specHead } from './support.js';
+import { cli } from '../support/cli.js';
 
 const SPEC = `${specHead('pre')}  hosts: [{ name: pve1 }]
 network:

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { clusterSpec, harness } from './harness.js';
+import { clusterSpec, harness } from './support.js';
 import type { SimCluster } from '../../src/sim/talos/cluster.js';
-import { until } from '../talos/fixtures.js';
+import { until } from '../talos/support.js';
 
 const SPEC = clusterSpec('e2eql', '127.6.8', { controlPlanes: 3, workers: 1 });
 

@@ -11,12 +11,12 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { applyKilledWhen, harness, clusterSpec } from './harness.js';
+import { applyKilledWhen, harness, clusterSpec } from './support.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { KUBECONFIG_FILE, TALOSCONFIG_FILE } from '../../src/clusterdir/index.js';
 import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
 import type { SimCluster } from '../../src/sim/talos/cluster.js';
-import { until } from '../talos/fixtures.js';
+import { until } from '../talos/support.js';
 
 const run = promisify(execFile);
 

@@ -4,9 +4,9 @@
 // internal/app/machined/pkg/system/services/etcd.go), and etcd has three healthy members again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, specHead } from './harness.js';
+import { harness, specHead } from './support.js';
 import type { SimCluster } from '../../src/sim/talos/cluster.js';
-import { until } from '../talos/fixtures.js';
+import { until } from '../talos/support.js';
 
 const SPEC = `${specHead('e2erp')}  hosts:
     - name: pve1

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { harness, specHead } from './harness.js';
+import { harness, specHead } from './support.js';
 import { replayTranscript } from '../../src/sim/replay.js';
 import type { TalosExchange, Transcript } from '../../src/providers/record/transcript.js';
 

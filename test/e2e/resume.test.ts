@@ -3,7 +3,7 @@
 // (re-running after a clear, resumable error is allowed, as a user would).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyKilledWhen, harness, type Harness, specHead } from './harness.js';
+import { applyKilledWhen, harness, type Harness, specHead } from './support.js';
 
 
 const spec = (net: string, name: string): string => `${specHead(name)}  hosts: [{ name: pve1 }, { name: pve2 }]

@@ -4,8 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { harness, specHead, type Harness } from './harness.js';
-import { cli } from '../helpers/cli.js';
+import { harness, specHead, type Harness } from './support.js';
+import { cli } from '../support/cli.js';
 
 const SPEC = `${specHead('saved')}  hosts:
     - name: pve1

@@ -8,12 +8,12 @@ import { writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { harness, clusterSpec } from './harness.js';
+import { harness, clusterSpec } from './support.js';
 import { readSecretFile } from '../../src/sops/index.js';
 import { KUBECONFIG_FILE, TALOSCONFIG_FILE } from '../../src/clusterdir/index.js';
 import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
 import type { SimCluster } from '../../src/sim/talos/cluster.js';
-import { until } from '../talos/fixtures.js';
+import { until } from '../talos/support.js';
 
 const run = promisify(execFile);
 

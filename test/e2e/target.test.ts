@@ -2,7 +2,7 @@
 // of the cluster is left as it is until a full apply; an unknown name is an input error with did-you-mean.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, specHead, type Harness } from './harness.js';
+import { harness, specHead, type Harness } from './support.js';
 
 const SPEC = `${specHead('tgt')}  hosts:
     - name: pve1

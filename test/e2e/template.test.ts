@@ -5,7 +5,7 @@
 // alloc_image: lvcreate "… already exists"; Plugin.pm alloc_image: "disk image '…' already exists", S10).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, specHead } from './harness.js';
+import { harness, specHead } from './support.js';
 import { parseSpec } from '../../src/spec/load.js';
 import { planCluster } from '../../src/plan/planner.js';
 import { imageUrls, schematicId } from '../../src/render/image/schematic.js';

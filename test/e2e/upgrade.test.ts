@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { harness, haSpec, type Harness } from './harness.js';
+import { harness, haSpec, type Harness } from './support.js';
 
 const CPS = ['127.7.22.11', '127.7.22.12', '127.7.22.13'];
 const ALL = ['e2eup-cp-1', 'e2eup-cp-2', 'e2eup-cp-3', 'e2eup-worker-1', 'e2eup-worker-2'];

@@ -14,7 +14,7 @@ import { BboltReader } from '../../src/providers/etcd/bbolt.js';
 import { readMvcc } from '../../src/providers/etcd/mvcc.js';
 import { SimEtcdStore } from '../../src/sim/etcd/store.js';
 import { CloudlabError } from '../../src/core/errors.js';
-import { until } from '../talos/fixtures.js';
+import { until } from '../talos/support.js';
 
 const run = promisify(execFile);
 const ETCD = process.env.ETCD_BIN ?? 'etcd';

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli } from '../helpers/cli.js';
+import { cli } from '../support/cli.js';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/cloudlab.js');
 

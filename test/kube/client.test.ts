@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { generateCA, issueCertificate } from '../../src/render/talos/pki.js';
 import type { CloudlabError } from '../../src/core/errors.js';
-import { until } from '../talos/fixtures.js';
-import { b64, kubeconfigYaml as kubeconfig, kubelet, startKubeSim, type KubeSim } from './fixture.js';
+import { until } from '../talos/support.js';
+import { b64, kubeconfigYaml as kubeconfig, kubelet, startKubeSim, type KubeSim } from './support.js';
 
 const HOST = '127.0.65.10';
 const PORT = 6443;

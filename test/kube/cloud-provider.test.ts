@@ -16,9 +16,9 @@ import { addonIdentity, ensureAddonIdentity } from '../../src/providers/proxmox/
 import type { ProxmoxClient } from '../../src/providers/proxmox/client.js';
 import type { ProxmoxSimHandle } from '../../src/sim/proxmox/index.js';
 import { ccmDeployManifest } from '../../src/sim/releases/proxmox-addons.js';
-import { until } from '../talos/fixtures.js';
-import { clientFor, fastSim } from '../proxmox/helpers.js';
-import { DEFAULT_ADDONS, kubelet, startKubeSim, type KubeSim } from './fixture.js';
+import { until } from '../talos/support.js';
+import { clientFor, fastSim } from '../proxmox/support.js';
+import { DEFAULT_ADDONS, kubelet, startKubeSim, type KubeSim } from './support.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const TAINT = { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' };

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { KubeObjects } from '../../src/providers/kube/objects.js';
-import { until } from '../talos/fixtures.js';
-import { kubelet, startKubeSim, type KubeSim } from './fixture.js';
+import { until } from '../talos/support.js';
+import { kubelet, startKubeSim, type KubeSim } from './support.js';
 
 type Obj = Record<string, unknown>;
 const md = (o: Obj) => (o.metadata ?? {}) as Obj;

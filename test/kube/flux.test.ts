@@ -12,10 +12,10 @@ import assert from 'node:assert/strict';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { KubeObjects } from '../../src/providers/kube/objects.js';
 import { applyManifest } from '../../src/reconcile/platform/manifest-apply.js';
-import { until } from '../talos/fixtures.js';
-import { fluxInstallManifest } from '../helpers/flux-install.js';
-import { startGitServer, type GitServer } from '../helpers/git-server.js';
-import { kubelet, startKubeSim, type KubeSim } from './fixture.js';
+import { until } from '../talos/support.js';
+import { fluxInstallManifest } from '../support/flux-install.js';
+import { startGitServer, type GitServer } from '../support/git-server.js';
+import { kubelet, startKubeSim, type KubeSim } from './support.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -8,8 +8,8 @@ import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { until } from '../talos/fixtures.js';
-import { kubelet, startKubeSim, type KubeSim } from './fixture.js';
+import { until } from '../talos/support.js';
+import { kubelet, startKubeSim, type KubeSim } from './support.js';
 
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 const HAVE = spawnSync(KUBECTL, ['version', '--client'], { encoding: 'utf8' }).status === 0;

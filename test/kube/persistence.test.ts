@@ -10,7 +10,7 @@ import { KubeClient } from '../../src/providers/kube/client.js';
 import { KubeObjects } from '../../src/providers/kube/objects.js';
 import { SimEtcdStore } from '../../src/sim/etcd/store.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
-import { makeCluster, type TestCluster, until } from '../talos/fixtures.js';
+import { makeCluster, type TestCluster, until } from '../talos/support.js';
 
 const NET = '127.1.3';
 const WAIT = { timeoutMs: 30_000, intervalMs: 20 };

@@ -11,7 +11,7 @@ import { KubeObjects } from '../../src/providers/kube/objects.js';
 import { removedApisBetween } from '../../src/plan/removed-apis.js';
 import { removedApiObjects } from '../../src/reconcile/steps/k8s-removed-apis.js';
 import { done, notYet, poll } from '../../src/core/wait.js';
-import { startKubeSim, type KubeSim } from './fixture.js';
+import { startKubeSim, type KubeSim } from './support.js';
 
 let sim: KubeSim;
 let kube: KubeObjects;

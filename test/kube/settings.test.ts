@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, stringify } from 'yaml';
 import { parseMachineConfig } from '../../src/sim/talos/config.js';
-import { makeCluster } from '../talos/fixtures.js';
+import { makeCluster } from '../talos/support.js';
 
 describe('Kubernetes settings read from the machine configuration', () => {
   it('defaults: images from the Kubernetes version, flannel, kube-proxy and CoreDNS on, control planes tainted', async () => {

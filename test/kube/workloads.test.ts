@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { KubeObjects } from '../../src/providers/kube/objects.js';
 import type { CloudlabError } from '../../src/core/errors.js';
-import { until } from '../talos/fixtures.js';
-import { DEFAULT_ADDONS, kubelet, startKubeSim, type KubeSim } from './fixture.js';
+import { until } from '../talos/support.js';
+import { DEFAULT_ADDONS, kubelet, startKubeSim, type KubeSim } from './support.js';
 
 type Obj = Record<string, unknown>;
 const md = (o: Obj) => (o.metadata ?? {}) as Obj;

@@ -1,7 +1,7 @@
 // The ownership guard every mutating call goes through: it re-reads the VM's tags and name right before acting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientFor, fastSim } from '../proxmox/helpers.js';
+import { clientFor, fastSim } from '../proxmox/support.js';
 import { assertOwned, checkOwned, tagsAreOurs } from '../../src/reconcile/ownership.js';
 import { CloudlabError } from '../../src/core/errors.js';
 

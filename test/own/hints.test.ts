@@ -11,7 +11,7 @@ import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
 import { ProxmoxTransportError } from '../../src/providers/proxmox/errors.js';
 import { runDoctor } from '../../src/providers/proxmox/doctor.js';
 import { generateSelfSignedCert } from '../../src/sim/tls.js';
-import { FAST_TIMING, clientFor, fastSim } from '../proxmox/helpers.js';
+import { FAST_TIMING, clientFor, fastSim } from '../proxmox/support.js';
 
 test('D15: a dropped POST /pools says nothing changed and to run again; only a 403 blames Pool.Allocate', async () => {
   const dropped = { call: async () => { throw new ProxmoxTransportError('POST', '/pools', 'request POST /pools to 127.0.0.1:1 failed: other side closed', undefined, new Error('other side closed')); } } as unknown as ProxmoxClient;
@@ -75,7 +75,7 @@ test('D15: a tls.caFile that did not sign the certificate is named in the hint (
 });
 
 test('D15: a failed Proxmox task during apply says that re-running apply resumes', async () => {
-  const { harness, specHead } = await import('../e2e/harness.js');
+  const { harness, specHead } = await import('../e2e/support.js');
   const h = await harness(`${specHead('own15')}  hosts: [{ name: pve1 }]
 network:
   cidr: 127.4.15.0/24

@@ -3,8 +3,8 @@
 // install is reported at once — not after the whole install timeout — with the console to look at.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, specHead } from '../e2e/harness.js';
-import { cli } from '../helpers/cli.js';
+import { harness, specHead } from '../e2e/support.js';
+import { cli } from '../support/cli.js';
 
 const spec = (name: string, net: string): string => `${specHead(name)}  hosts: [{ name: pve1 }]
 network:

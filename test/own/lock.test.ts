@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname, userInfo } from 'node:os';
-import { clientFor, fastSim } from '../proxmox/helpers.js';
+import { clientFor, fastSim } from '../proxmox/support.js';
 import { acquireLock, forceUnlock, LOCK_EXPIRY_MS, lockPoolId } from '../../src/reconcile/lock.js';
 import { CloudlabError } from '../../src/core/errors.js';
 import type { ProxmoxClient } from '../../src/providers/proxmox/client.js';

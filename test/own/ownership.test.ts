@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { harness, specHead, type Harness } from '../e2e/harness.js';
-import { cli } from '../helpers/cli.js';
+import { harness, specHead, type Harness } from '../e2e/support.js';
+import { cli } from '../support/cli.js';
 import type { ProxmoxClient } from '../../src/providers/proxmox/client.js';
 
 const SPEC = `${specHead('own1')}  hosts: [{ name: pve1 }]

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli } from '../helpers/cli.js';
+import { cli } from '../support/cli.js';
 import { assertPlaintextTargetSafe } from '../../src/core/git-guard.js';
 
 test('D18: gen secrets and render --out refuse an unignored path in a git work tree without --force', async () => {

@@ -3,7 +3,7 @@
 // exactly as it was (config and power state), for every seeded world.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, specHead } from '../e2e/harness.js';
+import { harness, specHead } from '../e2e/support.js';
 import { tagsAreOurs } from '../../src/reconcile/ownership.js';
 import type { ProxmoxClient } from '../../src/providers/proxmox/client.js';
 

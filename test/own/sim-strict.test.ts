@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProxmoxApiError } from '../../src/providers/proxmox/errors.js';
 import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
-import { FAST_TIMING, clientFor, fastSim } from '../proxmox/helpers.js';
-import { harness, specHead } from '../e2e/harness.js';
+import { FAST_TIMING, clientFor, fastSim } from '../proxmox/support.js';
+import { harness, specHead } from '../e2e/support.js';
 
 test('D5: a privilege-separated token without rights cannot mint a token for its user (403), a user-level token can', async () => {
   const sim = await fastSim();

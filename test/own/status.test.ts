@@ -2,7 +2,7 @@
 // the rows it concerns, is listed under "Could not read", and status exits 1 (no "No drift").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, specHead } from '../e2e/harness.js';
+import { harness, specHead } from '../e2e/support.js';
 
 test('D9: one failed EtcdMemberList or Kubeconfig answer is an error per node and exit 1, not etcd "no" / Kubernetes "unknown"', async () => {
   const h = await harness(`${specHead('own9')}  hosts: [{ name: pve1 }]

@@ -7,7 +7,7 @@ import { deriveMac } from '../../src/spec/identities.js';
 import { applyGraph } from '../../src/reconcile/apply.js';
 import { toMermaid } from '../../src/reconcile/graph.js';
 import { clusterJsonSchema } from '../../src/spec/schema.js';
-import { cli } from '../helpers/cli.js';
+import { cli } from '../support/cli.js';
 
 const spec = (body: string): string => `apiVersion: cloudlab.dev/v1alpha1
 kind: Cluster

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clientFor, fastSim } from '../proxmox/helpers.js';
+import { clientFor, fastSim } from '../proxmox/support.js';
 import { ensureIdentities, planIdentities } from '../../src/reconcile/platform-identities.js';
 import { addonPrivileges } from '../../src/providers/proxmox/identities.js';
 import { initSecrets, getSecretValue } from '../../src/clusterdir/secrets.js';

@@ -9,7 +9,7 @@ import { ciliumConfigHash, ciliumObjects, ciliumValues } from '../../src/render/
 import { fluxSystemFiles, sopsAgeSecret, sourceSecret, syncObjects } from '../../src/render/platform/flux.js';
 import { ccmObjects, csiObjects } from '../../src/render/platform/proxmox-addons.js';
 import { renderNodeConfig } from '../../src/render/talos/config.js';
-import { testBundle, testPlan } from '../render/fixtures.js';
+import { testBundle, testPlan } from '../render/support.js';
 import type { PlanCilium, PlanFlux } from '../../src/plan/types.js';
 
 const first = (text: string): any => parseAllDocuments(text)[0]!.toJSON();

@@ -3,7 +3,7 @@
 // and asks DHCP. Images that are not Talos (a generic cloud image) keep reading it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientFor, fastSim } from './helpers.js';
+import { clientFor, fastSim } from './support.js';
 
 const BASE = 'https://factory.talos.dev/image/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba/v1.12.6';
 

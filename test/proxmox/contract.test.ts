@@ -7,7 +7,7 @@ import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
 import { isNotFound } from '../../src/providers/proxmox/errors.js';
 import { agentString, diskString, efidiskString, ipconfigString, netString, parseDisk, tagsString } from '../../src/providers/proxmox/props.js';
 import type { ProxmoxSimHandle } from '../../src/sim/proxmox/index.js';
-import { FACTORY_AGENT_URL, FAST_TIMING, clientFor, fastSim, testCatalog } from './helpers.js';
+import { FACTORY_AGENT_URL, FAST_TIMING, clientFor, fastSim, testCatalog } from './support.js';
 
 interface Target {
   client: ProxmoxClient;

@@ -6,8 +6,8 @@ import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
 import { doctorPassed, runDoctor, type DoctorInput } from '../../src/providers/proxmox/doctor.js';
 import { formatDoctorReport } from '../../src/cli/views/doctor.js';
 import type { ProxmoxSimHandle } from '../../src/sim/proxmox/index.js';
-import { cli } from '../helpers/cli.js';
-import { FAST_TIMING, clientFor, fastSim } from './helpers.js';
+import { cli } from '../support/cli.js';
+import { FAST_TIMING, clientFor, fastSim } from './support.js';
 
 const INPUT: DoctorInput = {
   nodes: ['pve1', 'pve2'],

@@ -7,7 +7,7 @@ import { ProxmoxApiError, isNotFound } from '../../src/providers/proxmox/errors.
 import { diskString, ipconfigString, netString } from '../../src/providers/proxmox/props.js';
 import { redactValue } from '../../src/core/redact.js';
 import type { ProxmoxSimHandle } from '../../src/sim/proxmox/index.js';
-import { FAST_TIMING, clientFor, fastSim } from './helpers.js';
+import { FAST_TIMING, clientFor, fastSim } from './support.js';
 
 describe('proxmox client error paths', () => {
   let sim: ProxmoxSimHandle;

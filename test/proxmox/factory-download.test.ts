@@ -10,7 +10,7 @@ import { FactoryClient } from '../../src/providers/factory/client.js';
 import { ProxmoxApiError } from '../../src/providers/proxmox/errors.js';
 import type { CloudlabError } from '../../src/core/errors.js';
 import { startFactorySim } from '../../src/sim/factory/server.js';
-import { clientFor, fastSim } from './helpers.js';
+import { clientFor, fastSim } from './support.js';
 
 const SCHEMATIC = 'customization:\n  systemExtensions:\n    officialExtensions:\n      - siderolabs/iscsi-tools\n      - siderolabs/qemu-guest-agent\n';
 

@@ -4,7 +4,7 @@
 // content listing still shows the file size (pve-storage Plugin.pm file_size_info).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientFor, fastSim } from './helpers.js';
+import { clientFor, fastSim } from './support.js';
 
 const URL = 'https://factory.talos.dev/image/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515/v1.12.6/nocloud-amd64.qcow2';
 

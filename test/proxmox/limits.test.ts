@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
 import { diskString } from '../../src/providers/proxmox/props.js';
 import { generateSelfSignedCert } from '../../src/sim/tls.js';
-import { FAST_TIMING, clientFor, fastSim } from './helpers.js';
+import { FAST_TIMING, clientFor, fastSim } from './support.js';
 
 test('no more than maxConcurrent requests are in flight to one host', async () => {
   const tls = await generateSelfSignedCert({ commonName: 'limits', ips: ['127.0.0.1'] });

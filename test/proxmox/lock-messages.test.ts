@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isLockMessage } from '../../src/providers/proxmox/errors.js';
-import { clientFor, fastSim } from './helpers.js';
+import { clientFor, fastSim } from './support.js';
 
 test('C1: lock messages are the lock failures only', () => {
   assert.ok(isLockMessage("can't lock file '/var/lock/qemu-server/lock-401.conf' - got timeout"));

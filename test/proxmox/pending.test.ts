@@ -3,7 +3,7 @@
 // `current` is asked for, and GET pending lists both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientFor, fastSim } from './helpers.js';
+import { clientFor, fastSim } from './support.js';
 
 test('cores/memory on a running VM stay pending until a restart; tags apply at once', async () => {
   const sim = await fastSim();

@@ -14,7 +14,7 @@ import { ProxmoxApiError, isLockError, isNotFound } from '../../src/providers/pr
 import { startRecording, stopRecording, type ProxmoxExchange } from '../../src/providers/record/transcript.js';
 import { replayTranscript } from '../../src/sim/replay.js';
 import { CLOUDLAB_ROLE, rolePrivileges } from '../../src/providers/proxmox/privileges.js';
-import { clientFor, fastSim } from './helpers.js';
+import { clientFor, fastSim } from './support.js';
 
 /** One raw request: status line and body exactly as the server sent them. */
 function raw(endpoint: string, auth: string, path: string): Promise<{ status: number; reason: string; body: string }> {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { runDoctor } from '../../src/providers/proxmox/doctor.js';
 import { CLOUDLAB_ROLE, rolePrivileges } from '../../src/providers/proxmox/privileges.js';
 import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
-import { FAST_TIMING, clientFor, fastSim } from './helpers.js';
+import { FAST_TIMING, clientFor, fastSim } from './support.js';
 
 test('C6: a bridge that is an SDN VNet passes the doctor with SDN.Use checked on its zone path; a VM attaches to it', async () => {
   const sim = await fastSim({ listen: '127.2.6.1:0', role: { roleid: CLOUDLAB_ROLE, privs: rolePrivileges(9) }, nodes: [{ name: 'pve1', cores: 8, memoryMiB: 16384 }] });

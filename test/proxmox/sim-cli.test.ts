@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ProxmoxClient, connectionFromEnv } from '../../src/providers/proxmox/client.js';
 import { parseNodesFlag } from '../../src/sim/proxmox/flags.js';
-import { FAST_TIMING } from './helpers.js';
+import { FAST_TIMING } from './support.js';
 
 test('cloudlab sim prints a ready line whose credentials work, and stops on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cloudlab-sim-cli-'));

@@ -14,8 +14,8 @@ import { KubeClient } from '../../src/providers/kube/client.js';
 import { ProxmoxClient, connectionFromEnv } from '../../src/providers/proxmox/client.js';
 import { diskString, ipconfigString, netString } from '../../src/providers/proxmox/props.js';
 import { waitForMaintenance } from '../../src/providers/talos/readiness.js';
-import { cli } from '../helpers/cli.js';
-import { FACTORY_PLAIN_URL, FAST_TIMING } from './helpers.js';
+import { cli } from '../support/cli.js';
+import { FACTORY_PLAIN_URL, FAST_TIMING } from './support.js';
 
 interface Ready {
   event: string;

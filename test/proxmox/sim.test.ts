@@ -11,7 +11,7 @@ import { ProxmoxApiError } from '../../src/providers/proxmox/errors.js';
 import { agentString, diskString, ipconfigString, netString } from '../../src/providers/proxmox/props.js';
 import { FaultInjector, parseFaultPlan } from '../../src/sim/faults.js';
 import { syntheticChecksum, type ProxmoxSimHandle, type SimVmBoot } from '../../src/sim/proxmox/index.js';
-import { FACTORY_AGENT_URL, FACTORY_PLAIN_URL, clientFor, fastSim, testCatalog } from './helpers.js';
+import { FACTORY_AGENT_URL, FACTORY_PLAIN_URL, clientFor, fastSim, testCatalog } from './support.js';
 
 function rawAgent(sim: ProxmoxSimHandle): Agent {
   return new Agent({ connect: { ca: sim.certPem } });

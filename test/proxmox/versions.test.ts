@@ -12,8 +12,8 @@ import { runDoctor, type DoctorInput } from '../../src/providers/proxmox/doctor.
 import { ProxmoxApiError } from '../../src/providers/proxmox/errors.js';
 import { compareVersions } from '../../src/providers/proxmox/versions.js';
 import { acquireLock } from '../../src/reconcile/lock.js';
-import { cli } from '../helpers/cli.js';
-import { clientFor, fastSim } from './helpers.js';
+import { cli } from '../support/cli.js';
+import { clientFor, fastSim } from './support.js';
 
 const INPUT: DoctorInput = {
   nodes: ['pve1'],

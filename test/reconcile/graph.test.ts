@@ -3,7 +3,7 @@
 // shows as one download (the live facts, not a hand-kept copy).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, specHead } from '../e2e/harness.js';
+import { harness, specHead } from '../e2e/support.js';
 import { loadSpec } from '../../src/spec/load.js';
 import { openSession } from '../../src/reconcile/session.js';
 import { runApply, applyGraph } from '../../src/reconcile/apply.js';

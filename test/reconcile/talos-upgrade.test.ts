@@ -14,7 +14,7 @@ import { planTalosUpgrade, type NodeUpgrade } from '../../src/plan/upgrade.js';
 import { rollingTalosUpgrade, type RollingEnv, type UpgradeKube } from '../../src/reconcile/talos-upgrade.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
 import type { CloudlabError } from '../../src/core/errors.js';
-import { makeCluster, type TestCluster, until } from '../talos/fixtures.js';
+import { makeCluster, type TestCluster, until } from '../talos/support.js';
 
 const NET = '127.7.2';
 const VIP = `${NET}.10`;

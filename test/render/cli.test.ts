@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
-import { cli } from '../helpers/cli.js';
+import { cli } from '../support/cli.js';
 import { parseSecretsBundle, serializeSecretsBundle } from '../../src/render/talos/secrets.js';
 import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
 import { readBundle, writeBundle } from '../../src/clusterdir/bundle.js';
@@ -17,7 +17,7 @@ import { startFactorySim } from '../../src/sim/factory/server.js';
 import { checkConfig } from '../../src/render/talos/validate.js';
 import { contractFor } from '../../src/render/talos/contract.js';
 import type { ConfigDoc } from '../../src/render/talos/generate.js';
-import { testBundle } from './fixtures.js';
+import { testBundle } from './support.js';
 
 type Obj = Record<string, unknown>;
 const EXAMPLES = resolve('examples');

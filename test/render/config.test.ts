@@ -11,7 +11,7 @@ import { checkConfig } from '../../src/render/talos/validate.js';
 import { schematicId } from '../../src/render/image/schematic.js';
 import { CloudlabError } from '../../src/core/errors.js';
 import type { ConfigDoc } from '../../src/render/talos/generate.js';
-import { testBundle, testPlan } from './fixtures.js';
+import { testBundle, testPlan } from './support.js';
 
 type Obj = Record<string, unknown>;
 const docsOf = (text: string): Obj[] => YAML.parseAllDocuments(text).map((d) => d.toJSON() as Obj);

@@ -8,7 +8,7 @@ import { generateCA, issueCertificate, toNodeKeyPem } from '../../src/render/tal
 import { generateSecretsBundle, parseSecretsBundle, serializeSecretsBundle, generateToken } from '../../src/render/talos/secrets.js';
 import { generateTalosconfig, parseTalosconfig } from '../../src/render/talos/talosconfig.js';
 import { CloudlabError } from '../../src/core/errors.js';
-import { testBundle } from './fixtures.js';
+import { testBundle } from './support.js';
 
 const DAY = 86400_000;
 const EKU_SERVER = '1.3.6.1.5.5.7.3.1';
@@ -198,7 +198,7 @@ test('talosconfig: admin client cert the way apid requires; parse round trip', a
 test('mTLS over loopback: server cert from the OS CA, client cert from talosconfig (Ed25519, TLS 1.3, h2)', async () => {
   const { createServer, connect } = await import('node:tls');
   const { talosconfigForPlan } = await import('../../src/render/talos/talosconfig.js');
-  const { testPlan } = await import('./fixtures.js');
+  const { testPlan } = await import('./support.js');
   const b = await testBundle();
   const plan = testPlan();
   const tc = parseTalosconfig(await talosconfigForPlan(plan, b));

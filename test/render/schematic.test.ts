@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalSchematic, imageUrls, parseSchematic, schematicId } from '../../src/render/image/schematic.js';
 import { CloudlabError } from '../../src/core/errors.js';
-import { testPlan } from './fixtures.js';
+import { testPlan } from './support.js';
 
 // IDs published by siderolabs/image-factory (pkg/schematic tests) and the Talos Proxmox guide.
 const VANILLA = '376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba';

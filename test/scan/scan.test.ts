@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli } from '../helpers/cli.js';
+import { cli } from '../support/cli.js';
 import { encryptText, generateIdentity } from '../../src/sops/index.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync, readFileSync, statSync, existsSync, mkdirSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { cli } from '../helpers/cli.js';
+import { cli } from '../support/cli.js';
 import { generateIdentity, writeEncryptedFile, parseIdentities } from '../../src/sops/index.js';
 
 function setup(): { dir: string; home: string; env: NodeJS.ProcessEnv } {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseSpec } from '../../src/spec/load.js';
 import { planCluster } from '../../src/plan/planner.js';
 import { CloudlabError } from '../../src/core/errors.js';
-import { cli } from '../helpers/cli.js';
+import { cli } from '../support/cli.js';
 
 const HEAD = `apiVersion: cloudlab.dev/v1alpha1
 kind: Cluster

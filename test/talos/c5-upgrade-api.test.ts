@@ -14,7 +14,7 @@ import { upgradeApiFor, type NodeUpgrade } from '../../src/plan/upgrade.js';
 import { upgradeNode, type RollingEnv, type UpgradeKube } from '../../src/reconcile/talos-upgrade.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
 import type { CloudlabError } from '../../src/core/errors.js';
-import { makeCluster, until, type TestCluster } from './fixtures.js';
+import { makeCluster, until, type TestCluster } from './support.js';
 
 const S = 'c'.repeat(64);
 const image = (v: string) => `factory.talos.dev/nocloud-installer/${S}:${v}`;

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli } from '../helpers/cli.js';
+import { cli } from '../support/cli.js';
 import { TalosClient } from '../../src/providers/talos/client.js';
 import { waitForConfigured, waitForMaintenance } from '../../src/providers/talos/readiness.js';
 import { generateTalosconfig } from '../../src/render/talos/talosconfig.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
-import { makeCluster } from './fixtures.js';
+import { makeCluster } from './support.js';
 
 const NET = '127.0.66';
 const CP = `${NET}.11`;

@@ -16,7 +16,7 @@ import { decode, encode, METHODS } from '../../src/providers/talos/proto.js';
 import { checkReady, waitForConfigured, waitForMaintenance, waitForReady, waitForReboot } from '../../src/providers/talos/readiness.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
-import { makeCluster, type TestCluster, until } from './fixtures.js';
+import { makeCluster, type TestCluster, until } from './support.js';
 
 const NET = '127.0.61';
 const VIP = `${NET}.10`;

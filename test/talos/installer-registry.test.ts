@@ -14,7 +14,7 @@ import { registerSchematic } from '../../src/reconcile/factory-schematic.js';
 import { schematicId } from '../../src/render/image/schematic.js';
 import { startFactorySim, type FactorySim } from '../../src/sim/factory/server.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
-import { makeCluster } from './fixtures.js';
+import { makeCluster } from './support.js';
 
 const ADDR = '127.7.32.11';
 let factory: FactorySim;

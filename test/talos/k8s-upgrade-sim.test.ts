@@ -18,7 +18,7 @@ import { KubeClient } from '../../src/providers/kube/client.js';
 import { KubeObjects } from '../../src/providers/kube/objects.js';
 import { readKubeImages } from '../../src/render/talos/kube-images.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
-import { makeCluster, type TestCluster, until } from './fixtures.js';
+import { makeCluster, type TestCluster, until } from './support.js';
 
 const NET = '127.7.30';
 const CP = `${NET}.11`;

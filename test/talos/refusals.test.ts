@@ -9,7 +9,7 @@ import { issueCertificate } from '../../src/render/talos/pki.js';
 import { genConfig } from '../../src/render/talos/config.js';
 import { parseTalosconfig } from '../../src/render/talos/talosconfig.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
-import { makeCluster, type TestCluster } from './fixtures.js';
+import { makeCluster, type TestCluster } from './support.js';
 import type { CloudlabError } from '../../src/core/errors.js';
 
 const NET = '127.0.62';

@@ -11,7 +11,7 @@ import type { SimCluster } from '../../src/sim/talos/cluster.js';
 import { removeNode, type RemovalDeps } from '../../src/reconcile/removal.js';
 import { CONTROL_PLANE_REMOVAL_STEPS, WORKER_REMOVAL_STEPS, type Removal } from '../../src/plan/removals.js';
 import { CloudlabError } from '../../src/core/errors.js';
-import { makeCluster, type TestCluster, until } from './fixtures.js';
+import { makeCluster, type TestCluster, until } from './support.js';
 
 const NET = '127.6.4';
 const WAIT = { timeoutMs: 20_000, intervalMs: 20 };

@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, stringify } from 'yaml';
 import { ConfigInvalid, installerVersion, parseMachineConfig } from '../../src/sim/talos/config.js';
-import { makeCluster, type TestCluster } from './fixtures.js';
+import { makeCluster, type TestCluster } from './support.js';
 
 describe('simulator config reader', () => {
   let cl: TestCluster;

@@ -6,7 +6,7 @@ import { TalosClient } from '../../src/providers/talos/client.js';
 import { waitForConfigured, waitForMaintenance, waitForReady } from '../../src/providers/talos/readiness.js';
 import { KubeClient } from '../../src/providers/kube/client.js';
 import { fleetAsGuestRuntime, parseTalosFaults, TalosSimFleet } from '../../src/sim/talos/index.js';
-import { makeCluster, type TestCluster, until } from './fixtures.js';
+import { makeCluster, type TestCluster, until } from './support.js';
 import type { CloudlabError } from '../../src/core/errors.js';
 
 const NET = '127.0.64';

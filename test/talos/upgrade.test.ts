@@ -13,7 +13,7 @@ import { etcdStatus, forfeitEtcdLeadership, installedSchematic, legacyUpgrade, l
 import { checkEtcdHealth } from '../../src/reconcile/etcd-gate.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
 import type { CloudlabError } from '../../src/core/errors.js';
-import { makeCluster, type TestCluster, until } from './fixtures.js';
+import { makeCluster, type TestCluster, until } from './support.js';
 
 const NET = '127.7.1';
 const WAIT = { timeoutMs: 20_000, intervalMs: 20 };

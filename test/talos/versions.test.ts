@@ -12,7 +12,7 @@ import { probeMaintenance, waitForConfigured, waitForMaintenance } from '../../s
 import { probeTalos } from '../../src/reconcile/talos-ops.js';
 import { TalosSimFleet } from '../../src/sim/talos/index.js';
 import type { CloudlabError } from '../../src/core/errors.js';
-import { makeCluster, type TestCluster } from './fixtures.js';
+import { makeCluster, type TestCluster } from './support.js';
 
 const NET = '127.3.60';
 const WAIT = { timeoutMs: 20_000, intervalMs: 20 };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { CloudlabError, invalidInput, formatLocation, toCloudlabError } from '../../../src/core/errors.js';
 import { redact, registerSecret, redactValue, clearSecrets } from '../../../src/core/redact.js';
 import { CliContext } from '../../../src/cli/context.js';
-import { cli } from '../../helpers/cli.js';
+import { cli } from '../../support/cli.js';
 
 test('CloudlabError carries code, hint, exit code and causes', () => {
   const inner = new Error('socket hang up');

@@ -12,7 +12,7 @@ import { KubeClient } from '../../src/providers/kube/client.js';
 import { ProxmoxClient } from '../../src/providers/proxmox/client.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { cli, type CliResult } from '../helpers/cli.js';
+import { cli, type CliResult } from '../support/cli.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/cloudlab.js', import.meta.url));
 
