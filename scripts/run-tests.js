@@ -24,5 +24,8 @@ if (selected.length === 0) {
   console.error(`No test files match ${filters.join(', ')}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
+// --test-force-exit (Node 20.14+): a test file whose tests have all finished ends even when a socket is left open.
+// test/talos/versions.test.js left one about once in 25 runs (a gRPC connection to a simulated node that switched from
+// its maintenance server to its configured one while the connection was being set up) and kept CI waiting forever.
+const r = spawnSync(process.execPath, ['--test', '--test-force-exit', '--test-concurrency=2', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
