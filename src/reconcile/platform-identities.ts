@@ -53,16 +53,16 @@ export async function planIdentities(ctx: IdentityContext): Promise<{ identity: 
 export async function ensureIdentities(ctx: IdentityContext): Promise<IdentityOutcome[]> {
   const states = await planIdentities(ctx);
   const out: IdentityOutcome[] = [];
-  const todo = states.filter((s) => s.state !== 'ok');
-  if (todo.length) {
+  const pending = states.filter((s) => s.state !== 'ok');
+  if (pending.length) {
     const missing = await missingAdminPrivileges(ctx.proxmox);
     if (missing.length) {
-      const lines = todo.flatMap((s) => [
+      const lines = pending.flatMap((s) => [
         ...(s.state === 'rejected' ? [`pveum user token remove ${s.identity.userid} ${s.identity.token}`] : []),
         ...pveumCommands(s.identity),
         `cloudlab secrets set ${s.identity.secretKey}    # paste the token value pveum printed`,
       ]);
-      const why = todo.map((s) => `${s.identity.tokenId} (${s.state === 'missing' ? `no secret in ${SECRETS_FILE}` : s.state === 'rejected' ? 'its stored secret is rejected' : 'its privileges differ'})`).join(', ');
+      const why = pending.map((s) => `${s.identity.tokenId} (${s.state === 'missing' ? `no secret in ${SECRETS_FILE}` : s.state === 'rejected' ? 'its stored secret is rejected' : 'its privileges differ'})`).join(', ');
       throw new CloudlabError({
         code: 'PROXMOX_IDENTITY_NEEDS_ADMIN',
         exitCode: EXIT_FAILURE,
@@ -100,8 +100,8 @@ export async function ensureIdentities(ctx: IdentityContext): Promise<IdentityOu
  */
 export async function identityChecks(ctx: IdentityContext): Promise<DoctorCheck[]> {
   const states = await planIdentities(ctx);
-  const todo = states.filter((s) => s.state !== 'ok');
-  const missing = todo.length ? await missingAdminPrivileges(ctx.proxmox) : [];
+  const pending = states.filter((s) => s.state !== 'ok');
+  const missing = pending.length ? await missingAdminPrivileges(ctx.proxmox) : [];
   return states.map((s) => {
     const title = `${s.identity.job.toUpperCase()} identity ${s.identity.tokenId}`;
     if (s.state === 'ok') return { id: `identity-${s.identity.job}`, title, ok: true, severity: 'error' as const, detail: `works, with exactly ${s.identity.privileges.join(', ')}` };

@@ -25,7 +25,7 @@ workers:
 ${extra}`;
 
 /** A stand-in factory on loopback answering POST /schematics with a fixed status and body. */
-async function stubFactory(status: number, body: string): Promise<{ url: string; close(): Promise<void> }> {
+async function fixedAnswerFactory(status: number, body: string): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -56,29 +56,29 @@ test('A2/S12: apply registers the schematic with the Image Factory before Proxmo
 
 test('A2: a factory that refuses the schematic stops apply before any download or VM, with the factory\'s own text (exit 1)', async () => {
   const h = await harness(spec('refused', '127.3.2'));
-  const stub = await stubFactory(400, 'yaml: unmarshal errors:\n  line 3: field bogus not found in type schematic.Customization\n');
+  const factory = await fixedAnswerFactory(400, 'yaml: unmarshal errors:\n  line 3: field bogus not found in type schematic.Customization\n');
   try {
-    const r = await cli(['apply', '--yes', '-f', h.spec], { cwd: h.dir, env: { ...h.env, CLOUDLAB_IMAGE_FACTORY: stub.url } });
+    const r = await cli(['apply', '--yes', '-f', h.spec], { cwd: h.dir, env: { ...h.env, CLOUDLAB_IMAGE_FACTORY: factory.url } });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /refused the schematic of the cluster: yaml: unmarshal errors:/);
     assert.match(r.stderr, /field bogus not found in type schematic\.Customization/);
     assert.deepEqual(h.writes().filter((w) => /download-url$|\/qemu$/.test(w.path)), []);
   } finally {
-    await stub.close();
+    await factory.close();
     await h.close();
   }
 });
 
 test('A2: a factory that computes another schematic ID is refused (the offline ID names every image and installer)', async () => {
   const h = await harness(spec('mismatch', '127.3.3'));
-  const stub = await stubFactory(201, JSON.stringify({ id: 'f'.repeat(64), schematic: 'customization: {}\n' }));
+  const factory = await fixedAnswerFactory(201, JSON.stringify({ id: 'f'.repeat(64), schematic: 'customization: {}\n' }));
   try {
-    const r = await cli(['apply', '--yes', '-f', h.spec], { cwd: h.dir, env: { ...h.env, CLOUDLAB_IMAGE_FACTORY: stub.url } });
+    const r = await cli(['apply', '--yes', '-f', h.spec], { cwd: h.dir, env: { ...h.env, CLOUDLAB_IMAGE_FACTORY: factory.url } });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /computed schematic ID f{64}, cloudlab computed [0-9a-f]{64} offline/);
     assert.deepEqual(h.writes().filter((w) => /download-url$|\/qemu$/.test(w.path)), []);
   } finally {
-    await stub.close();
+    await factory.close();
     await h.close();
   }
 });

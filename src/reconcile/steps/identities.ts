@@ -12,8 +12,8 @@ export const identitiesStep = defineStep({
   guard: async (s) => {
     const { planIdentities } = await import('../platform-identities.js');
     const states = await planIdentities({ proxmox: s.session.proxmox, plan: s.plan, dir: s.session.dir, env: s.session.env });
-    const todo = states.filter((x) => x.state !== 'ok');
-    return todo.length ? true : 'every token works, with exactly its privileges';
+    const pending = states.filter((x) => x.state !== 'ok');
+    return pending.length ? true : 'every token works, with exactly its privileges';
   },
   describe: () => 'create or repair the CCM/CSI users, roles and tokens (secrets stored encrypted)',
   run: async (s) => {
