@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Entry point: loads the compiled CLI. Kept tiny so `cloudlab --version` starts fast: that one answers from
 // package.json without loading the CLI at all. CommonJS (bin/package.json): Node starts a CommonJS entry a few
-// milliseconds sooner than an ES module one; the CLI itself is ESM and imported below.
+// milliseconds sooner than an ES module one. A checkout's CLI is ESM (dist/src) and imported below; the installed
+// package's is one script (dist/bundle/cli.cjs) run by bin/load-bundle.js.
 'use strict';
 /* global require, __dirname */
 /* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS file */
@@ -19,15 +20,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   }
   process.exit(0);
 }
-const { pathToFileURL } = require('node:url');
-// Node 22.1+ keeps V8's compiled code of the CLI's modules between runs (module.enableCompileCache; a cache in the
-// temporary directory, NODE_DISABLE_COMPILE_CACHE=1 turns it off). Node 20 has no such cache: there this is skipped.
-const { enableCompileCache } = require('node:module');
-if (typeof enableCompileCache === 'function') enableCompileCache();
-
 // A checkout runs tsc's output (dist/src, rebuilt by `npm run build`); the installed package ships the bundle.
 const dev = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
-const bundle = join(__dirname, '..', 'dist', 'bundle', 'cli.js');
+const bundle = join(__dirname, '..', 'dist', 'bundle', 'cli.cjs');
 const main = existsSync(dev) ? dev : bundle;
 if (!existsSync(main)) {
   process.stderr.write('Error: cloudlab is not built (dist/ is missing).\nTry this: run `npm run build` in the cloudlab checkout.\n');
@@ -40,8 +35,19 @@ for (const stream of [process.stdout, process.stderr]) {
     throw e;
   });
 }
-import(pathToFileURL(main).href)
-  .then(({ runCli }) => runCli(argv))
-  .then((code) => {
-    process.exitCode = code;
-  });
+const finish = (code) => {
+  process.exitCode = code;
+};
+// Node 22.1+ keeps V8's compiled code of the modules it loads between runs (module.enableCompileCache; a cache in the
+// temporary directory, NODE_DISABLE_COMPILE_CACHE=1 turns it off): the checkout's, and the bundle's vendor.cjs.
+// Node 20 has no such cache.
+const { enableCompileCache } = require('node:module');
+if (typeof enableCompileCache === 'function') enableCompileCache();
+if (main === bundle) {
+  // The bundle's CLI script runs with a code cache of its own (bin/load-bundle.js says why).
+  Promise.resolve(require('./load-bundle.js').loadBundle(bundle, argv).runCli(argv)).then(finish);
+} else {
+  import(require('node:url').pathToFileURL(main).href)
+    .then(({ runCli }) => runCli(argv))
+    .then(finish);
+}

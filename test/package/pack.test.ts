@@ -24,10 +24,10 @@ test('npm pack + npm install -g on a fresh prefix (offline) gives a working clou
   execFileSync(process.execPath, ['scripts/bundle.js'], { cwd: ROOT, stdio: 'pipe' });
   const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, env: npmEnv }).toString()) as PackEntry[];
   const files = packed[0]!.files.map((f) => f.path);
-  for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/cloudlab.js', 'dist/bundle/cli.js', 'dist/bundle/index.js', 'dist/src/index.d.ts', 'schema/cluster.schema.json', 'examples/ha.yaml', 'docs/secrets.md']) assert.ok(files.includes(f), `ships ${f}`);
+  for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/cloudlab.js', 'bin/load-bundle.js', 'dist/bundle/cli.cjs', 'dist/bundle/index.js', 'dist/src/index.d.ts', 'schema/cluster.schema.json', 'examples/ha.yaml', 'docs/secrets.md']) assert.ok(files.includes(f), `ships ${f}`);
   assert.deepEqual(files.filter((f) => /\.map$|^dist\/test\/|^test\/|^src\/|\.ts$/.test(f) && !f.endsWith('.d.ts')), [], 'no maps, tests or TypeScript sources');
   assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
-  for (const f of files.filter((p) => p.endsWith('.js'))) assert.doesNotMatch(readFileSync(join(ROOT, f), 'utf8'), /sourceMappingURL=/, `${f} points at no source map`);
+  for (const f of files.filter((p) => /\.c?js$/.test(p))) assert.doesNotMatch(readFileSync(join(ROOT, f), 'utf8'), /sourceMappingURL=/, `${f} points at no source map`);
 
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies?: Record<string, string>; scripts: Record<string, string> };
   assert.deepEqual(Object.keys(pkg.dependencies ?? {}), [], 'everything the code imports is bundled: no runtime dependency to install (or leave unused)');
@@ -44,12 +44,21 @@ test('npm pack + npm install -g on a fresh prefix (offline) gives a working clou
   assert.equal(install.status, 0, install.stderr);
   const bin = join(prefix, 'bin', 'cloudlab');
   const pkgDir = join(prefix, 'lib', 'node_modules', 'cloudlab');
-  const run = (args: string[], cwd = tmp) => spawnSync(bin, args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: join(tmp, 'home') } });
+  // TMPDIR: the CLI bundle's code cache (bin/load-bundle.js) goes under the test's own directory.
+  const cacheRoot = join(tmp, 'cache');
+  mkdirSync(cacheRoot);
+  const run = (args: string[], cwd = tmp) => spawnSync(bin, args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: join(tmp, 'home'), TMPDIR: cacheRoot } });
   assert.equal(run(['--version']).stdout.trim(), pkg.version);
   const v = run(['validate', '-f', join(pkgDir, 'examples', 'ha.yaml')]);
   assert.equal(v.status, 0, v.stderr);
   const plan = run(['plan', '--offline', '-f', join(pkgDir, 'examples', 'multi-host.yaml')]);
   assert.equal(plan.status, 0, plan.stderr);
+  // The first plan left its code cache (one per command); the next run uses it and prints the same plan.
+  const cacheFiles = readdirSync(join(cacheRoot, 'cloudlab-code-cache'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.bin'));
+  assert.ok(cacheFiles.some((f) => /[0-9a-f]{16}-validate\.bin$/.test(f)) && cacheFiles.some((f) => /[0-9a-f]{16}-plan--offline\.bin$/.test(f)), cacheFiles.join(', '));
+  const again = run(['plan', '--offline', '-f', join(pkgDir, 'examples', 'multi-host.yaml')]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stdout, plan.stdout);
   // init from the installed package: the schema comment resolves into it.
   const init = run(['init', 'lab', '--yes', '--no-hooks']);
   assert.equal(init.status, 0, init.stderr);
@@ -83,5 +92,5 @@ test('npm pack + npm install -g on a fresh prefix (offline) gives a working clou
   const lib = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' });
   assert.equal(lib.status, 0, lib.stderr);
   assert.equal(lib.stdout.trim(), 'function 5 object true true true');
-  assert.ok(readdirSync(join(pkgDir, 'dist', 'bundle')).includes('cli.js'));
+  assert.ok(readdirSync(join(pkgDir, 'dist', 'bundle')).includes('cli.cjs'));
 });
