@@ -38,7 +38,9 @@ function commandKey(argv) {
 
 /** Loads the bundle, returns its exports; writes the code cache when the process exits if it had none that fit. */
 function loadBundle(file, argv) {
-  const source = readFileSync(file, 'utf8');
+  // latin1: the script is ASCII (scripts/bundle.js checks), and Node reads latin1 straight into a one-byte string, ~3 ms
+  // sooner than decoding 1.7 MB as UTF-8.
+  const source = readFileSync(file, 'latin1');
   const hash = /^\/\/ cloudlab-cli ([0-9a-f]{16})\n/.exec(source)?.[1];
   const dir = hash && process.env.NODE_DISABLE_COMPILE_CACHE !== '1' ? cacheDir() : null;
   const cacheFile = dir && join(dir, `${hash}-${commandKey(argv)}.bin`);

@@ -78,6 +78,9 @@ await build({
 });
 // First line: the hash of the rest, which names the script's code cache (V8 itself checks only the length).
 const body = readFileSync(cli, 'utf8');
+// The loader reads the script as latin1 (faster than UTF-8): that is only right while it is ASCII, which esbuild's
+// default `charset: 'ascii'` makes it (it escapes everything else).
+if (/[\u0080-\uffff]/.test(body)) throw new Error(`${cli} is not ASCII: bin/load-bundle.js reads it as latin1`);
 writeFileSync(cli, `// cloudlab-cli ${createHash('sha256').update(body).digest('hex').slice(0, 16)}\n${body}`);
 
 // vendor.cjs: each vendored package behind a getter, so a package's code runs when a command first imports it.
