@@ -6,7 +6,8 @@ import { packageVersion } from '../core/package-root.js';
 import { CliContext, processIO, type CliIO } from './context.js';
 import { registerAll } from './commands/index.js';
 
-export function buildProgram(ctx: CliContext): Command {
+/** The program with the commands `argv` needs (all of them without `argv`). */
+export function buildProgram(ctx: CliContext, argv: readonly string[] = []): Command {
   const program = new Command('cloudlab');
   program
     .description('One declarative file to a running Talos Kubernetes cluster on Proxmox VE, secrets encrypted in git.')
@@ -26,7 +27,7 @@ export function buildProgram(ctx: CliContext): Command {
       ctx.flags.json = Boolean(o.json);
       if (o.color === false) ctx.flags.color = ctx.flags.errColor = false;
     });
-  registerAll(program, ctx);
+  registerAll(program, ctx, argv);
   // Every subcommand inherits exitOverride and output routing.
   const apply = (cmd: Command): void => {
     for (const sub of cmd.commands) {
@@ -49,7 +50,7 @@ export async function runCli(argv: string[], io: CliIO = processIO()): Promise<n
   const ctx = new CliContext(io);
   if (argv.includes('--debug')) ctx.flags.debug = true;
   if (argv.includes('--json')) ctx.flags.json = true;
-  const program = buildProgram(ctx);
+  const program = buildProgram(ctx, argv);
   // With --detailed-exitcode (terraform's convention) 2 means "changes" and nothing else: every error is 1.
   const detailed = argv.includes('--detailed-exitcode');
   const code = await run(program, ctx, argv);
