@@ -10,18 +10,19 @@
 'use strict';
 /* global require, module */
 /* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS file */
-const { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 const { createRequire } = require('node:module');
 const vm = require('node:vm');
 
-/** The cache directory of this Node and user, or null when it is not ours alone (another user could plant a cache). */
+/** The cache directory of this Node and user, or null when it is not ours alone (another user could plant a cache)
+ * or is a symbolic link. */
 function cacheDir() {
   const dir = join(require('node:os').tmpdir(), 'cloudlab-code-cache', `${process.version}-${process.arch}${process.getuid ? `-${process.getuid()}` : ''}`);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = statSync(dir);
-    if (process.getuid && (st.uid !== process.getuid() || (st.mode & 0o022) !== 0)) return null;
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || (process.getuid && (st.uid !== process.getuid() || (st.mode & 0o022) !== 0))) return null;
     return dir;
   } catch {
     return null;

@@ -59,6 +59,17 @@ test('npm pack + npm install -g on a fresh prefix (offline) gives a working clou
   const again = run(['plan', '--offline', '-f', join(pkgDir, 'examples', 'multi-host.yaml')]);
   assert.equal(again.status, 0, again.stderr);
   assert.equal(again.stdout, plan.stdout);
+  // A damaged cache is rejected by V8: the run compiles as usual and leaves a good cache in its place.
+  const planCache = join(cacheRoot, 'cloudlab-code-cache', cacheFiles.find((f) => f.endsWith('-plan--offline.bin'))!);
+  writeFileSync(planCache, Buffer.alloc(4096, 7));
+  const damaged = run(['plan', '--offline', '-f', join(pkgDir, 'examples', 'multi-host.yaml')]);
+  assert.equal(damaged.status, 0, damaged.stderr);
+  assert.equal(damaged.stdout, plan.stdout);
+  assert.ok(readFileSync(planCache).length > 100_000 && readFileSync(planCache)[0] !== 7, 'the damaged cache was replaced');
+  // NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it does Node's own.
+  const off = spawnSync(bin, ['validate', '--json', '-f', join(pkgDir, 'examples', 'ha.yaml')], { cwd: tmp, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: join(tmp, 'home'), TMPDIR: cacheRoot, NODE_DISABLE_COMPILE_CACHE: '1' } });
+  assert.equal(off.status, 0, off.stderr);
+  assert.ok(!readdirSync(join(cacheRoot, 'cloudlab-code-cache'), { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('-validate--json.bin')));
   // init from the installed package: the schema comment resolves into it.
   const init = run(['init', 'lab', '--yes', '--no-hooks']);
   assert.equal(init.status, 0, init.stderr);
