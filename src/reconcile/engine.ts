@@ -81,6 +81,10 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<Ru
   const running = new Map<string, Promise<void>>();
   const result: RunResult = { ran: [], skipped: [], wouldRun: [] };
   const pending = [...steps];
+  const order = new Map(steps.map((s, i) => [s.id, i]));
+  /** Steps whose guard said run, waiting for their keys, in list order. */
+  const queued: Step[] = [];
+  const deciding = new Set<string>();
   let failure: CloudlabError | null = null;
   let failedStep: Step | null = null;
 
@@ -95,58 +99,103 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<Ru
   const keysFree = (s: Step): boolean => (s.keys ?? []).every((k) => (held.get(k) ?? 0) < (limits[k] ?? limits[k.split(':')[0]!] ?? Infinity));
   const cancelled = (): boolean => Boolean(opts.signal?.aborted);
 
-  const start = (s: Step): void => {
-    for (const k of s.keys ?? []) held.set(k, (held.get(k) ?? 0) + 1);
+  const ctxFor = (s: Step): StepContext => ({
+    signal: internal.signal,
+    progress: (detail) => emit({ type: 'step', id: s.id, title: s.title, ...(s.node ? { node: s.node } : {}), status: 'start', detail, at: now().toISOString() }),
+    info: (message) => emit({ type: 'info', message, ...(s.node ? { node: s.node } : {}), at: now().toISOString() }),
+    warn: (message) => emit({ type: 'warning', message, ...(s.node ? { node: s.node } : {}), at: now().toISOString() }),
+  });
+  const baseOf = (s: Step) => ({ type: 'step' as const, id: s.id, title: s.title, ...(s.node ? { node: s.node } : {}) });
+  const fail = (s: Step, t0: number) => (e: unknown): void => {
+    const err = toCloudlabError(e, 'STEP_FAILED');
+    const stoppedByOthers = internal.signal.aborted && failure !== null;
+    emit({ ...baseOf(s), status: cancelled() || stoppedByOthers ? 'cancelled' : 'fail', detail: err.message, ms: Date.now() - t0, at: now().toISOString() });
+    if (!failure) {
+      failure = err;
+      failedStep = s;
+      internal.abort();
+    }
+  };
+  const finish = (s: Step): void => {
+    done.add(s.id);
+    running.delete(s.id);
+  };
+
+  // A step first decides whether it is needed (its guard, holding no key), then queues for its keys. Guards of
+  // steps that share a key run side by side (a no-change run of 30 nodes compares 30 configs at once), while the
+  // work itself stays bounded by the key; among steps sharing a key, runs start in list order, so none overtakes
+  // an earlier one that is still deciding.
+  const decide = (s: Step): void => {
+    deciding.add(s.id);
     const t0 = Date.now();
-    const ctx: StepContext = {
-      signal: internal.signal,
-      progress: (detail) => emit({ type: 'step', id: s.id, title: s.title, ...(s.node ? { node: s.node } : {}), status: 'start', detail, at: now().toISOString() }),
-      info: (message) => emit({ type: 'info', message, ...(s.node ? { node: s.node } : {}), at: now().toISOString() }),
-      warn: (message) => emit({ type: 'warning', message, ...(s.node ? { node: s.node } : {}), at: now().toISOString() }),
-    };
-    const base = { type: 'step' as const, id: s.id, title: s.title, ...(s.node ? { node: s.node } : {}) };
     const p = (async () => {
       const should = s.shouldRun ? await s.shouldRun() : true;
       if (should !== true) {
         result.skipped.push(s.id);
-        emit({ ...base, status: 'skip', detail: should, at: now().toISOString() });
+        emit({ ...baseOf(s), status: 'skip', detail: should, at: now().toISOString() });
+        done.add(s.id);
         return;
       }
       if (opts.dryRun) {
         const description = s.describe ? s.describe() : s.title;
         result.wouldRun.push({ id: s.id, description });
-        emit({ ...base, status: 'would-run', detail: description, at: now().toISOString() });
+        emit({ ...baseOf(s), status: 'would-run', detail: description, at: now().toISOString() });
+        done.add(s.id);
         return;
       }
-      emit({ ...base, status: 'start', at: now().toISOString() });
-      const detail = await s.run(ctx);
-      result.ran.push(s.id);
-      emit({ ...base, status: 'done', ...(detail ? { detail } : {}), ms: Date.now() - t0, at: now().toISOString() });
+      queued.push(s);
+      queued.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     })()
       .catch((e: unknown) => {
-        const err = toCloudlabError(e, 'STEP_FAILED');
-        const stoppedByOthers = internal.signal.aborted && failure !== null;
-        emit({ ...base, status: cancelled() || stoppedByOthers ? 'cancelled' : 'fail', detail: err.message, ms: Date.now() - t0, at: now().toISOString() });
-        if (!failure) {
-          failure = err;
-          failedStep = s;
-          internal.abort();
-        }
+        fail(s, t0)(e);
+        done.add(s.id);
       })
       .finally(() => {
-        for (const k of s.keys ?? []) held.set(k, (held.get(k) ?? 1) - 1);
-        done.add(s.id);
-        running.delete(s.id);
+        deciding.delete(s.id);
+        if (running.get(s.id) === p) running.delete(s.id);
       });
     running.set(s.id, p);
+  };
+
+  const start = (s: Step): void => {
+    for (const k of s.keys ?? []) held.set(k, (held.get(k) ?? 0) + 1);
+    const t0 = Date.now();
+    const p = (async () => {
+      emit({ ...baseOf(s), status: 'start', at: now().toISOString() });
+      const detail = await s.run(ctxFor(s));
+      result.ran.push(s.id);
+      emit({ ...baseOf(s), status: 'done', ...(detail ? { detail } : {}), ms: Date.now() - t0, at: now().toISOString() });
+    })()
+      .catch(fail(s, t0))
+      .finally(() => {
+        for (const k of s.keys ?? []) held.set(k, (held.get(k) ?? 1) - 1);
+        finish(s);
+      });
+    running.set(s.id, p);
+  };
+
+  /** An earlier step sharing one of `s`'s keys has not decided yet (ready and waiting, or in its guard). */
+  const overtakes = (s: Step): boolean => {
+    const keys = s.keys ?? [];
+    if (!keys.length) return false;
+    const mine = order.get(s.id)!;
+    const earlier = (o: Step): boolean => order.get(o.id)! < mine && (o.keys ?? []).some((k) => keys.includes(k));
+    return pending.some((o) => earlier(o) && ready(o)) || [...deciding].some((id) => earlier(byId.get(id)!));
   };
 
   for (;;) {
     if (!failure && !cancelled()) {
       for (let i = 0; i < pending.length && running.size < parallel; ) {
         const s = pending[i]!;
-        if (ready(s) && keysFree(s)) {
+        if (ready(s)) {
           pending.splice(i, 1);
+          decide(s);
+        } else i++;
+      }
+      for (let i = 0; i < queued.length && running.size < parallel; ) {
+        const s = queued[i]!;
+        if (keysFree(s) && !overtakes(s)) {
+          queued.splice(i, 1);
           start(s);
         } else i++;
       }
@@ -172,7 +221,8 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<Ru
   if (cancelled()) {
     throw new CloudlabError({ code: 'CANCELLED', message: 'apply was interrupted before all steps ran', hint: 'run the same command again: it resumes where it stopped', exitCode: 130 });
   }
-  if (pending.length && !opts.dryRun) {
+  if ((pending.length || queued.length) && !opts.dryRun) {
+    pending.push(...queued);
     throw new CloudlabError({ code: 'ENGINE_GRAPH', message: `steps could not run (dependency cycle?): ${pending.map((p) => p.id).join(', ')}` });
   }
   return result;

@@ -17,32 +17,38 @@ import type { KubeObjects, KubeObject } from '../providers/kube/objects.js';
 import { activeMachineConfig } from '../providers/talos/kube-resources.js';
 import { componentImage, imageField, imageVersion, readKubeImages, type KubeImages } from '../render/talos/kube-images.js';
 import type { StepContext } from './engine.js';
-import type { ApplyState } from './steps/state.js';
+import type { ApplyState, LiveConfig } from './steps/state.js';
 
 /**
- * The component images a node's active config sets; null when the node is not configured (or has no address yet).
- * Read once per run and node (plan and apply ask for every component); a step that changes a node's images drops
- * its entry.
+ * A node's active config as it was submitted (Talos keeps the bytes: api/resource/config/config.proto,
+ * MachineConfigSpec) and the component images it sets; null when the node is not configured (or has no address yet).
+ * Read once per run and node (plan and apply ask for every component, configure compares against it); a step that
+ * changes a node's config drops its entry.
  */
-export function liveKubeImages(s: ApplyState, node: string): Promise<KubeImages | null> {
-  let p = s.liveImages.get(node);
+export function liveConfig(s: ApplyState, node: string): Promise<LiveConfig | null> {
+  let p = s.liveConfigs.get(node);
   if (!p) {
-    p = readLiveKubeImages(s, node);
-    s.liveImages.set(node, p);
+    p = readLiveConfig(s, node);
+    s.liveConfigs.set(node, p);
     // A failed read is not remembered: the next question asks the node again.
-    p.then((v) => (v === null ? s.liveImages.delete(node) : undefined), () => s.liveImages.delete(node));
+    p.then((v) => (v === null ? s.liveConfigs.delete(node) : undefined), () => s.liveConfigs.delete(node));
   }
   return p;
 }
 
-async function readLiveKubeImages(s: ApplyState, node: string): Promise<KubeImages | null> {
+/** The component images a node's active config sets; null when the node is not configured (or has no address yet). */
+export async function liveKubeImages(s: ApplyState, node: string): Promise<KubeImages | null> {
+  return (await liveConfig(s, node))?.images ?? null;
+}
+
+async function readLiveConfig(s: ApplyState, node: string): Promise<LiveConfig | null> {
   const addr = s.addresses.get(node);
   // No secrets yet (a plan before the first apply): nothing is configured.
   if (!addr || !s.bundle) return null;
   const st = await s.talos.probe(addr);
   if (st.state !== 'configured') return null;
   const text = await activeMachineConfig(await s.talos.client(addr, { timeoutMs: 15_000 }));
-  return text ? readKubeImages(text) : null;
+  return text ? { text, images: readKubeImages(text) } : null;
 }
 
 /** Bounds of the waits, scaled like every apply wait (CLOUDLAB_TIMEOUT_SCALE). */
@@ -147,7 +153,7 @@ export async function upgradeComponent(
   }
   const image = componentImage(component, to, live![component]);
   ctx.progress(`${component} ${st.from} → ${to}: applying ${imageField(component)} (no reboot)`);
-  s.liveImages.delete(n.name);
+  s.liveConfigs.delete(n.name);
   const r = await c.applyConfiguration(await render({ ...live, [component]: image }), 'no_reboot');
   for (const w of r.warnings) ctx.warn(`${n.name}: ${w}`);
   const t = k8sTimeouts(s);

@@ -139,7 +139,7 @@ export async function prepareApply(session: Session, opts: PrepareOptions = {}):
     maxParallelWorkers: Math.max(1, opts.maxParallelWorkers ?? 1),
     upgrades: new Map(),
     k8sUpgrades: new Map(),
-    liveImages: new Map(),
+    liveConfigs: new Map(),
     removedApis: [],
     manifestChanges: [],
   };

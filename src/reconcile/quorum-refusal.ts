@@ -16,13 +16,12 @@ export async function refuseWithoutQuorum(state: ApplyState, signal?: AbortSigna
   const controlPlanes = [...existing, ...leaving];
   if (!controlPlanes.length || !state.bundle) return null;
   const { refuseLostQuorum } = await import('./etcd/quorum.js');
-  const { TalosClient } = await import('../providers/talos/client.js');
-  const creds = await state.talos.credentials();
   const scale = Number(session.env.CLOUDLAB_TIMEOUT_SCALE ?? 1);
   return refuseLostQuorum({
     cluster: plan.cluster.name,
     controlPlanes,
-    client: (address) => TalosClient.secure(address, creds, { port: state.talos.port, timeoutMs: 5000, retryForMs: 0 }),
+    // The run's clients (one connection per node, reused by the steps); calls that do not wait for a node that is down.
+    client: Object.assign((address: string) => state.talos.client(address, { timeoutMs: 5000, retryForMs: 0 }), { shared: true }),
     startable: (hostname) => session.world.vms.some((v) => v.ours && v.name === hostname && v.status === 'stopped'),
     graceMs: state.dryRun ? 0 : Math.round(GRACE_MS * (scale > 0 ? scale : 1)),
     ...(signal ? { signal } : {}),

@@ -6,8 +6,8 @@ import { CloudlabError, EXIT_INVALID, type Problem } from '../core/errors.js';
 import { planTalosUpgrade } from '../plan/upgrade.js';
 import { planKubernetesUpgrade, type K8sComponent, type K8sNode } from '../plan/k8s-upgrade.js';
 import type { PlanNode } from '../plan/types.js';
-import { activeMachineConfig } from '../providers/talos/kube-resources.js';
-import { imageVersion, readKubeImages } from '../render/talos/kube-images.js';
+import { imageVersion } from '../render/talos/kube-images.js';
+import { liveKubeImages } from './k8s-upgrade.js';
 import { kubeProxyEnabled } from '../render/talos/config.js';
 import { checkEtcdHealth } from './etcd-gate.js';
 import { observeTalosVersions, upgradeTarget } from './talos-versions.js';
@@ -15,13 +15,13 @@ import type { ApplyState } from './steps/state.js';
 import type { TalosClient } from '../providers/talos/client.js';
 
 /** What each configured node's components run, from its active machine config (a node that does not answer is left out). */
-async function runningComponents(nodes: PlanNode[], client: (name: string) => Promise<TalosClient>): Promise<K8sNode[]> {
+async function runningComponents(s: ApplyState, nodes: PlanNode[]): Promise<K8sNode[]> {
+  const read = await Promise.all(nodes.map(async (n) => ({ n, images: await liveKubeImages(s, n.name).catch(() => null) })));
   const out: K8sNode[] = [];
-  for (const n of nodes) {
-    const text = await client(n.name).then((c) => activeMachineConfig(c)).catch(() => null);
-    if (!text) continue;
+  for (const { n, images } of read) {
+    if (!images) continue;
     const running: K8sNode['running'] = {};
-    for (const [c, image] of Object.entries(readKubeImages(text)) as [K8sComponent, string][]) {
+    for (const [c, image] of Object.entries(images) as [K8sComponent, string][]) {
       const v = imageVersion(image);
       if (v) running[c] = v;
     }
@@ -55,7 +55,7 @@ async function check(s: ApplyState, client: (a: string) => Promise<TalosClient>)
   }
   const p = planTalosUpgrade({ plan: s.plan, observed, target: upgradeTarget(s.plan), runningKubernetes });
   const problems: Problem[] = [...p.refusals];
-  const k8sNodes = await runningComponents(nodes.filter((n) => observed.get(n.name)?.version), (n) => client(s.addresses.get(n)!));
+  const k8sNodes = await runningComponents(s, nodes.filter((n) => observed.get(n.name)?.version));
   if (k8sNodes.length) {
     const k = planKubernetesUpgrade({ to: s.plan.cluster.kubernetesVersion, nodes: k8sNodes, proxy: kubeProxyEnabled(s.plan) });
     problems.push(...k.refusals);

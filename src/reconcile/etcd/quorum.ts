@@ -44,11 +44,19 @@ export function memberAddress(m: Pick<EtcdMemberInfo, 'peerUrls'>): string | nul
   }
 }
 
-async function withClient<T>(c: TalosClient, fn: (c: TalosClient) => Promise<T>): Promise<T> {
+/** Where the look gets its clients: fresh ones it closes after each call, or a run's shared ones it leaves open. */
+export interface ClientSource {
+  (address: string): TalosClient | Promise<TalosClient>;
+  /** The clients belong to the caller (a run's, reused by its steps): never closed here. */
+  shared?: boolean;
+}
+
+async function withClient<T>(client: ClientSource, address: string, fn: (c: TalosClient) => Promise<T>): Promise<T> {
+  const c = await client(address);
   try {
     return await fn(c);
   } finally {
-    c.close();
+    if (!client.shared) c.close();
   }
 }
 
@@ -58,9 +66,9 @@ interface EtcdProbe {
   healthy: boolean;
 }
 
-async function probe(client: (address: string) => TalosClient, address: string): Promise<EtcdProbe> {
+async function probe(client: ClientSource, address: string): Promise<EtcdProbe> {
   try {
-    const etcd = await withClient(client(address), async (c) => (await c.serviceList()).find((s) => s.id === 'etcd'));
+    const etcd = await withClient(client, address, async (c) => (await c.serviceList()).find((s) => s.id === 'etcd'));
     return { reachable: true, state: etcd?.state ?? '', healthy: Boolean(etcd && etcd.state === 'Running' && etcd.healthy) };
   } catch {
     return { reachable: false, state: '', healthy: false };
@@ -71,14 +79,14 @@ async function probe(client: (address: string) => TalosClient, address: string):
  * etcd as the control planes see it: the member list of the first of `candidates` whose etcd runs (healthy or not),
  * with every member's health. Null when none of them runs an etcd member (not bootstrapped yet, or none answers).
  */
-export async function observeQuorum(candidates: ControlPlaneAddress[], client: (address: string) => TalosClient): Promise<QuorumView | null> {
+export async function observeQuorum(candidates: ControlPlaneAddress[], client: ClientSource): Promise<QuorumView | null> {
   const probes = new Map<string, EtcdProbe>();
   await Promise.all(candidates.map(async (cp) => probes.set(cp.address, await probe(client, cp.address))));
   for (const cp of candidates) {
     if (probes.get(cp.address)?.state !== 'Running') continue;
     let read: { list: EtcdMemberInfo[]; leader: string | null };
     try {
-      read = await withClient(client(cp.address), async (c) => {
+      read = await withClient(client, cp.address, async (c) => {
         const list = await c.etcdMemberList({ queryLocal: true });
         const st = await etcdStatus(c).catch(() => null);
         return { list, leader: st && st.leader !== '0' ? st.leader : null };
@@ -104,7 +112,7 @@ export interface QuorumGateInput {
   cluster: string;
   /** Control planes whose VMs exist (and the ones being removed): where to look for a running member. */
   controlPlanes: ControlPlaneAddress[];
-  client(address: string): TalosClient;
+  client: ClientSource;
   /** Members apply can still bring back (their VM is ours and stopped: apply starts it). */
   startable(hostname: string): boolean;
   /** How long a lost quorum may take to come back on its own (nodes still booting); 0 looks once. */

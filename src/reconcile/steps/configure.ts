@@ -1,15 +1,16 @@
 // Owns the configure step: render the node's machine config, wait for its Talos API, apply the config in
 // maintenance mode and wait for install + reboot — or, on a configured node, apply only a changed config in
 // the least disruptive mode, one node in service at a time (B8: the `config-roll` key, control planes first),
-// the next only once this one is back (rebooted if Talos chose a reboot, its services healthy). The dry-run guard
-// asks Talos (dry-run apply) whether anything would change.
+// the next only once this one is back (rebooted if Talos chose a reboot, its services healthy). The guard asks
+// Talos (dry-run apply) whether anything would change, for every node at once: an unchanged node never waits for
+// the roll.
 import { poll, done, notYet } from '../../core/wait.js';
 import type { PlanNode } from '../../plan/types.js';
 import type { TalosClient } from '../../providers/talos/client.js';
 import { checkReady, waitForReboot } from '../../providers/talos/readiness.js';
 import type { StepContext } from '../engine.js';
 import { applyToConfigured } from '../talos-ops.js';
-import { liveKubeImages } from '../k8s-upgrade.js';
+import { liveConfig, liveKubeImages } from '../k8s-upgrade.js';
 import type { KubeImages } from '../../render/talos/kube-images.js';
 import { defineStep } from './step.js';
 import { bootNode, TIMEOUT_SETTING, type ApplyState } from './state.js';
@@ -43,6 +44,9 @@ async function upToDate(s: ApplyState, n: PlanNode): Promise<true | string> {
   if (st.state !== 'configured') return true;
   if (awaitsUpgrade(s, st.version)) return upgradeFirst(s, st.version);
   const cfg = await renderFor(s, n.name);
+  // Talos keeps the config as it was submitted (api/resource/config/config.proto, MachineConfigSpec): the same bytes
+  // are the same config, without asking Talos to compare. Anything else is Talos' to judge (a dry-run apply).
+  if ((await liveConfig(s, n.name))?.text === cfg) return 'config up to date';
   const r = await (await s.talos.client(addr, { timeoutMs: 15_000 })).applyConfiguration(cfg, 'auto', { dryRun: true });
   return /No changes/i.test(r.modeDetails) ? 'config up to date' : true;
 }
@@ -108,7 +112,10 @@ export const configureStep = defineStep<PlanNode>({
     return [`address:${n.name}`, ...(f.plan.cluster.endpoint === null && boot !== n.name ? [`address:${boot}`] : [])];
   },
   keys: (f, n) => (f.actions.get(n.name)?.kind === 'create' ? [] : [CONFIG_ROLL_KEY]),
-  guard: (s, n) => (s.dryRun ? upToDate(s, n) : true),
+  // The comparison holds no key (engine.ts): a no-change run compares every node at once; only a changed config
+  // waits for its turn in the roll. In a real run a node that cannot be compared (still booting) is left to run(),
+  // which waits for it.
+  guard: (s, n) => (s.dryRun ? upToDate(s, n) : upToDate(s, n).catch(() => true as const)),
   describe: (s, n) => (s.actions.get(n.name)!.kind === 'create' ? `apply the ${n.role} config to ${n.name} in maintenance mode, wait for install and reboot` : `apply the changed config to ${n.name} (no reboot where Talos allows)`),
   run: async (s, n, ctx) => {
     const addr = s.addresses.get(n.name)!;
@@ -137,6 +144,7 @@ export const configureStep = defineStep<PlanNode>({
     const config = await renderFor(s, n.name);
     const r = await applyRolled(s, n, addr, await s.talos.client(addr), config, ctx);
     if (!r.changed) return 'config up to date';
+    s.liveConfigs.delete(n.name);
     for (const w of r.result!.warnings) ctx.warn(`${n.name}: ${w}`);
     s.summary.configured.push(n.name);
     return `config applied (${r.result!.mode}${r.result!.modeDetails ? `: ${r.result!.modeDetails.split('\n')[0]}` : ''})`;

@@ -99,6 +99,12 @@ export interface ApplySummary {
   flux?: { written: string[]; push: string[]; deployKey?: string };
 }
 
+/** A node's active machine config as Talos keeps it (the submitted bytes) and the component images it sets. */
+export interface LiveConfig {
+  text: string;
+  images: KubeImages;
+}
+
 export type TalosNodeState = 'configured' | 'maintenance' | 'unreachable';
 
 /** Everything the steps of one run share. Fields without "written by" are fixed before the first step runs. */
@@ -129,8 +135,8 @@ export interface ApplyState extends StepFacts {
   maxParallelWorkers: number;
   /** Written by talos-upgrade's guard: the node's planned upgrade (what it runs, what it gets). */
   upgrades: Map<string, NodeUpgrade>;
-  /** Written by liveKubeImages (k8s-upgrade.ts): each node's component images, read once per run. */
-  liveImages: Map<string, Promise<KubeImages | null>>;
+  /** Written by liveConfig (k8s-upgrade.ts): each node's active config and its component images, read once per run. */
+  liveConfigs: Map<string, Promise<LiveConfig | null>>;
   /** Written by k8s-upgrade's guard: per step id, the version change it makes ("1.36.3 → 1.37.1"). */
   k8sUpgrades: Map<string, string>;
   /** Written by k8s-removed-apis' guard: one line per removed API that still holds objects, naming them. */
