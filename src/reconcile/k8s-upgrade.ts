@@ -45,8 +45,8 @@ async function readLiveConfig(s: ApplyState, node: string): Promise<LiveConfig |
   const addr = s.addresses.get(node);
   // No secrets yet (a plan before the first apply): nothing is configured.
   if (!addr || !s.bundle) return null;
-  const st = await s.talos.probe(addr);
-  if (st.state !== 'configured') return null;
+  // Seen configured by this run's first look (upgrade-refusals.ts), or asked now.
+  if (!s.observedTalos.get(node)?.version && (await s.talos.probe(addr)).state !== 'configured') return null;
   const text = await activeMachineConfig(await s.talos.client(addr, { timeoutMs: 15_000 }));
   return text ? { text, images: readKubeImages(text) } : null;
 }

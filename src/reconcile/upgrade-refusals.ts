@@ -41,6 +41,7 @@ export async function refuseUnsafeUpgrades(s: ApplyState): Promise<void> {
 async function check(s: ApplyState, client: (a: string) => Promise<TalosClient>): Promise<void> {
   const nodes = s.plan.nodes.filter((n) => s.actions.get(n.name)?.kind !== 'create' && s.addresses.has(n.name));
   const observed = await observeTalosVersions(nodes.map((n) => ({ name: n.name, address: s.addresses.get(n.name) })), client);
+  for (const [name, o] of observed) if (o.version) s.observedTalos.set(name, o);
   const cps = nodes.filter((n) => n.role === 'controlplane' && observed.get(n.name)?.version);
   let runningKubernetes: string[] = [];
   if (cps[0]) {

@@ -2,6 +2,7 @@
 // (MachineConfigs.config.talos.dev, namespace config, id v1alpha1 — its spec is the config as one YAML string) and, on
 // a control plane, the bootstrap manifests it renders (Manifests.kubernetes.talos.dev, namespace controlplane — each a
 // list of objects, read the way go-kubernetes kubernetes/manifests/get.go GetBootstrapManifests does).
+import { load } from 'js-yaml';
 import { parse as parseYaml } from 'yaml';
 import type { TalosClient } from './client.js';
 import { listResources } from './upgrade.js';
@@ -12,7 +13,9 @@ export type ManifestObject = Record<string, unknown>;
 export async function activeMachineConfig(c: TalosClient, opts: { timeoutMs?: number } = {}): Promise<string | null> {
   const items = await listResources(c, 'config', 'MachineConfigs.config.talos.dev', opts);
   const active = items.find((r) => r.metadata?.id === 'v1alpha1');
-  const text = active ? (parseYaml(active.spec?.yaml_spec ?? '') as unknown) : null;
+  // The spec is the whole config as one YAML string; js-yaml reads it about 3× faster than the `yaml` package (every
+  // node, every run: kube-images.ts).
+  const text = active ? load(active.spec?.yaml_spec ?? '') : null;
   return typeof text === 'string' && text ? text : null;
 }
 

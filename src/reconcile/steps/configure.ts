@@ -39,7 +39,9 @@ async function upToDate(s: ApplyState, n: PlanNode): Promise<true | string> {
   if (s.actions.get(n.name)!.kind === 'create' || !s.bundle) return true;
   const addr = s.addresses.get(n.name);
   if (!addr) return true;
-  const st = await s.talos.probe(addr);
+  // What this run saw first (upgrade-refusals.ts) when the node answered configured; else asked now.
+  const seen = s.observedTalos.get(n.name)?.version;
+  const st = seen ? { state: 'configured' as const, version: seen } : await s.talos.probe(addr);
   s.talosState.set(n.name, st.state);
   if (st.state !== 'configured') return true;
   if (awaitsUpgrade(s, st.version)) return upgradeFirst(s, st.version);

@@ -6,7 +6,7 @@ import type { NodeAction } from '../diff.js';
 import type { Session } from '../session.js';
 import type { SecretsBundle } from '../../render/talos/secrets.js';
 import type { TalosHandle } from '../talos-handle.js';
-import type { NodeUpgrade } from '../../plan/upgrade.js';
+import type { NodeUpgrade, ObservedTalos } from '../../plan/upgrade.js';
 import type { KubeImages } from '../../render/talos/kube-images.js';
 
 export interface ApplyTimeouts {
@@ -135,6 +135,13 @@ export interface ApplyState extends StepFacts {
   maxParallelWorkers: number;
   /** Written by talos-upgrade's guard: the node's planned upgrade (what it runs, what it gets). */
   upgrades: Map<string, NodeUpgrade>;
+  /**
+   * Written by the upgrade refusals (upgrade-refusals.ts): the run's first look at what each existing node runs,
+   * before any step. A node seen with a version answered with the cluster's credentials (configured); the steps that
+   * only decide (configure's and talos-upgrade's guards, liveConfig) take that instead of asking again. A step that
+   * changes what a node runs (talos-upgrade) drops its entry.
+   */
+  observedTalos: Map<string, ObservedTalos>;
   /** Written by liveConfig (k8s-upgrade.ts): each node's active config and its component images, read once per run. */
   liveConfigs: Map<string, Promise<LiveConfig | null>>;
   /** Written by k8s-upgrade's guard: per step id, the version change it makes ("1.36.3 → 1.37.1"). */

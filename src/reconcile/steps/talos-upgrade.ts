@@ -4,7 +4,7 @@
 // Factory. It does not stop for Ctrl-C mid-node: the engine starts
 // no further node once the run is cancelled, so an interrupted roll ends after the node in progress.
 import type { PlanNode } from '../../plan/types.js';
-import { planTalosUpgrade } from '../../plan/upgrade.js';
+import { planTalosUpgrade, type ObservedTalos } from '../../plan/upgrade.js';
 import { observeTalosVersions, upgradeTarget } from '../talos-versions.js';
 import { upgradeNode } from '../talos-upgrade.js';
 import { applyToConfigured } from '../talos-ops.js';
@@ -19,11 +19,16 @@ const id = (n: PlanNode) => `talos-upgrade:${n.name}`;
 const ordered = (f: StepFacts): PlanNode[] => rollOrder(f);
 
 async function pending(s: ApplyState, n: PlanNode) {
-  // A cheap probe first: a node that is down or not configured is not waited for here.
-  const addr = s.addresses.get(n.name);
-  const st = addr ? await s.talos.probe(addr) : null;
-  if (st?.state !== 'configured') return { upgrade: null, drift: null, version: null };
-  const observed = await observeTalosVersions([{ name: n.name, address: s.addresses.get(n.name) }], (a) => s.talos.client(a));
+  const seen = s.observedTalos.get(n.name);
+  let observed: Map<string, ObservedTalos>;
+  if (seen?.version) observed = new Map([[n.name, seen]]);
+  else {
+    // A cheap probe first: a node that is down or not configured is not waited for here.
+    const addr = s.addresses.get(n.name);
+    const st = addr ? await s.talos.probe(addr) : null;
+    if (st?.state !== 'configured') return { upgrade: null, drift: null, version: null };
+    observed = await observeTalosVersions([{ name: n.name, address: s.addresses.get(n.name) }], (a) => s.talos.client(a));
+  }
   const p = planTalosUpgrade({ plan: { ...s.plan, nodes: [n] }, observed, target: upgradeTarget(s.plan) });
   return { upgrade: p.upgrades[0] ?? null, drift: p.drift[0] ?? null, version: observed.get(n.name)?.version ?? null };
 }
@@ -62,6 +67,7 @@ export const talosUpgradeStep = defineStep<PlanNode>({
     ctx.progress(`registering schematic ${u.schematicTo.slice(0, 12)} with the Image Factory`);
     await registerWithFactory(s, n.schematic ?? s.plan.image.schematic, n.schematic ? `node ${n.name}` : 'the cluster');
     const env = await rollingEnv(s, (_node, detail) => ctx.progress(detail));
+    s.observedTalos.delete(n.name);
     const upgraded = await upgradeNode(env, u);
     // The config for the new version, which configure left for after the upgrade (no reboot where Talos allows).
     ctx.progress('applying the config for the new version');
