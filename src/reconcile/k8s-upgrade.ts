@@ -14,42 +14,10 @@ import type { K8sComponent } from '../plan/k8s-upgrade.js';
 import type { PlanNode } from '../plan/types.js';
 import { checkVersions } from '../spec/versions.js';
 import type { KubeObjects, KubeObject } from '../providers/kube/objects.js';
-import { activeMachineConfig } from '../providers/talos/kube-resources.js';
-import { componentImage, imageField, imageVersion, readKubeImages, type KubeImages } from '../render/talos/kube-images.js';
+import { componentImage, imageField, imageVersion, type KubeImages } from '../render/talos/kube-images.js';
 import type { StepContext } from './engine.js';
-import type { ApplyState, LiveConfig } from './steps/state.js';
-
-/**
- * A node's active config as it was submitted (Talos keeps the bytes: api/resource/config/config.proto,
- * MachineConfigSpec) and the component images it sets; null when the node is not configured (or has no address yet).
- * Read once per run and node (plan and apply ask for every component, configure compares against it); a step that
- * changes a node's config drops its entry.
- */
-export function liveConfig(s: ApplyState, node: string): Promise<LiveConfig | null> {
-  let p = s.liveConfigs.get(node);
-  if (!p) {
-    p = readLiveConfig(s, node);
-    s.liveConfigs.set(node, p);
-    // A failed read is not remembered: the next question asks the node again.
-    p.then((v) => (v === null ? s.liveConfigs.delete(node) : undefined), () => s.liveConfigs.delete(node));
-  }
-  return p;
-}
-
-/** The component images a node's active config sets; null when the node is not configured (or has no address yet). */
-export async function liveKubeImages(s: ApplyState, node: string): Promise<KubeImages | null> {
-  return (await liveConfig(s, node))?.images ?? null;
-}
-
-async function readLiveConfig(s: ApplyState, node: string): Promise<LiveConfig | null> {
-  const addr = s.addresses.get(node);
-  // No secrets yet (a plan before the first apply): nothing is configured.
-  if (!addr || !s.bundle) return null;
-  // Seen configured by this run's first look (upgrade-refusals.ts), or asked now.
-  if (!s.observedTalos.get(node)?.version && (await s.talos.probe(addr)).state !== 'configured') return null;
-  const text = await activeMachineConfig(await s.talos.client(addr, { timeoutMs: 15_000 }));
-  return text ? { text, images: readKubeImages(text) } : null;
-}
+import type { ApplyState } from './steps/state.js';
+import { liveKubeImages } from './node-config.js';
 
 /** Bounds of the waits, scaled like every apply wait (CLOUDLAB_TIMEOUT_SCALE). */
 export function k8sTimeouts(s: ApplyState): { podMs: number; nodeMs: number; manifestsMs: number; pollMs: number } {

@@ -140,6 +140,7 @@ export async function prepareApply(session: Session, opts: PrepareOptions = {}):
     upgrades: new Map(),
     k8sUpgrades: new Map(),
     liveConfigs: new Map(),
+    specConfigs: new Map(),
     observedTalos: new Map(),
     removedApis: [],
     manifestChanges: [],

@@ -7,7 +7,7 @@ import { planTalosUpgrade } from '../plan/upgrade.js';
 import { planKubernetesUpgrade, type K8sComponent, type K8sNode } from '../plan/k8s-upgrade.js';
 import type { PlanNode } from '../plan/types.js';
 import { imageVersion } from '../render/talos/kube-images.js';
-import { liveKubeImages } from './k8s-upgrade.js';
+import { liveKubeImages } from './node-config.js';
 import { kubeProxyEnabled } from '../render/talos/config.js';
 import { checkEtcdHealth } from './etcd-gate.js';
 import { observeTalosVersions, upgradeTarget } from './talos-versions.js';

@@ -10,22 +10,9 @@ import type { TalosClient } from '../../providers/talos/client.js';
 import { checkReady, waitForReboot } from '../../providers/talos/readiness.js';
 import type { StepContext } from '../engine.js';
 import { applyToConfigured } from '../talos-ops.js';
-import { liveConfig, liveKubeImages } from '../k8s-upgrade.js';
-import type { KubeImages } from '../../render/talos/kube-images.js';
+import { liveConfig, renderFor } from '../node-config.js';
 import { defineStep } from './step.js';
 import { bootNode, TIMEOUT_SETTING, type ApplyState } from './state.js';
-
-/**
- * The node's config. Its Kubernetes component images are the ones it runs (read from its active config) unless
- * `kubeImages` says otherwise: only the Kubernetes upgrade steps move them, one component at a time (k8s-upgrade.ts),
- * so a plain apply never changes them all at once, nor lowers one (tf's ignore_kubernetes_upgrade_drift). A node not
- * configured yet gets the spec's version.
- */
-export async function renderFor(s: ApplyState, name: string, kubeImages?: KubeImages): Promise<string> {
-  const { renderNodeConfig } = await import('../../render/talos/config.js');
-  const images = kubeImages ?? (await liveKubeImages(s, name));
-  return renderNodeConfig(s.current, s.current.nodes.find((x) => x.name === name)!, s.bundle!, { ...s.renderSecrets, ...(images ? { kubeImages: images } : {}) });
-}
 
 /**
  * A configured node on another Talos version than the spec's gets its config after its OS upgrade (talos-upgrade):

@@ -8,8 +8,8 @@
 import type { K8sComponent } from '../../plan/k8s-upgrade.js';
 import type { PlanNode } from '../../plan/types.js';
 import { kubeProxyEnabled } from '../../render/talos/config.js';
-import { componentState, kubeObjectsFor, liveKubeImages, upgradeComponent } from '../k8s-upgrade.js';
-import { renderFor } from './configure.js';
+import { componentState, kubeObjectsFor, upgradeComponent } from '../k8s-upgrade.js';
+import { liveKubeImages, renderFor } from '../node-config.js';
 import { rollOrder } from './reboot.js';
 import { defineStep } from './step.js';
 import type { StepFacts } from './state.js';

@@ -15,6 +15,8 @@ export const startStep = defineStep<PlanNode>({
     const a = s.actions.get(n.name)!;
     if (s.dryRun) return a.kind === 'create' || a.vm.status !== 'running' ? true : 'running';
     if (s.createdNow.has(n.name)) return true; // created stopped a moment ago by this run
+    // Its Talos answered this run's first look (upgrade-refusals.ts): the VM runs, without asking Proxmox again.
+    if (s.observedTalos.get(n.name)?.version) return 'running';
     const st = await s.session.proxmox.vmStatus(n.host, n.vmid);
     return st.status === 'running' ? 'running' : true;
   },

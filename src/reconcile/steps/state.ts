@@ -99,8 +99,14 @@ export interface ApplySummary {
   flux?: { written: string[]; push: string[]; deployKey?: string };
 }
 
-/** A node's active machine config as Talos keeps it (the submitted bytes) and the component images it sets. */
+/** A node's active machine config as Talos keeps it (the submitted bytes); the component images it sets, once read. */
 export interface LiveConfig {
+  text: string;
+  images?: KubeImages;
+}
+
+/** A node's config as the spec renders it, and the component images it sets. */
+export interface SpecConfig {
   text: string;
   images: KubeImages;
 }
@@ -142,7 +148,9 @@ export interface ApplyState extends StepFacts {
    * changes what a node runs (talos-upgrade) drops its entry.
    */
   observedTalos: Map<string, ObservedTalos>;
-  /** Written by liveConfig (k8s-upgrade.ts): each node's active config and its component images, read once per run. */
+  /** Written by specConfig (node-config.ts): each node's spec render, for the plan and bundle it was rendered from. */
+  specConfigs: Map<string, { plan: Plan; bundle: SecretsBundle | null | undefined; config: Promise<SpecConfig> }>;
+  /** Written by liveConfig (node-config.ts): each node's active config and its component images, read once per run. */
   liveConfigs: Map<string, Promise<LiveConfig | null>>;
   /** Written by k8s-upgrade's guard: per step id, the version change it makes ("1.36.3 → 1.37.1"). */
   k8sUpgrades: Map<string, string>;

@@ -11,7 +11,7 @@ import { applyToConfigured } from '../talos-ops.js';
 import { defineStep } from './step.js';
 import type { ApplyState, StepFacts } from './state.js';
 import { rollingEnv } from './rolling-env.js';
-import { renderFor } from './configure.js';
+import { renderFor } from '../node-config.js';
 import { lastRebootStep, rollOrder } from './reboot.js';
 import { registerWithFactory } from './schematic.js';
 

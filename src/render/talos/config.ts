@@ -15,7 +15,7 @@ import { applyPatches, loadPatch, parsePatchText, type LoadedPatch } from './pat
 import type { SecretsBundle } from './secrets.js';
 import { generateTalosconfig } from './talosconfig.js';
 import { assertValidConfig } from './validate.js';
-import { setKubeImages, type KubeImages } from './kube-images.js';
+import { kubeImagesOf, setKubeImages, v1alpha1Of, type KubeImages } from './kube-images.js';
 
 export interface RenderOptions {
   /** Values from the cluster secrets file by dotted key (e.g. `tailscale.authKey`). */
@@ -190,16 +190,26 @@ export function serializeDocuments(docs: ConfigDoc[]): string {
   return goYamlDocuments(docs.map((d) => canonicalOrder(d)));
 }
 
-function renderWith(plan: Plan, node: PlanNode, bundle: SecretsBundle, ctx: ClusterContext, opts: RenderOptions): string {
+function patchedDocuments(plan: Plan, node: PlanNode, bundle: SecretsBundle, ctx: ClusterContext, opts: RenderOptions): ConfigDoc[] {
   const base = planDocuments(plan, node, bundle, ctx, opts);
   const patched = applyPatches(base, node.patches.map(loadPatchCached));
   assertValidConfig(patched, ctx.contract, `config of node ${node.name}`);
-  return serializeDocuments(patched);
+  return patched;
+}
+
+function renderWith(plan: Plan, node: PlanNode, bundle: SecretsBundle, ctx: ClusterContext, opts: RenderOptions): string {
+  return serializeDocuments(patchedDocuments(plan, node, bundle, ctx, opts));
 }
 
 /** The full multi-document machine config to apply to one node of the plan. */
 export async function renderNodeConfig(plan: Plan, node: PlanNode, bundle: SecretsBundle, opts: RenderOptions = {}): Promise<string> {
   return renderWith(plan, node, bundle, clusterContext(plan), opts);
+}
+
+/** The node's config and the Kubernetes component images it sets (patches included), read off the documents. */
+export async function renderNodeConfigWithImages(plan: Plan, node: PlanNode, bundle: SecretsBundle, opts: RenderOptions = {}): Promise<{ text: string; images: KubeImages }> {
+  const docs = patchedDocuments(plan, node, bundle, clusterContext(plan), opts);
+  return { text: serializeDocuments(docs), images: kubeImagesOf(v1alpha1Of(docs)) };
 }
 
 /** Machine configs of every node, by node name (cluster-wide work is done once; no per-node key generation). */

@@ -49,9 +49,8 @@ export function componentImage(c: KubeComponent, version: string, current?: stri
   return `registry.k8s.io/${c}:v${v}`;
 }
 
-/** The component images a config text sets (its v1alpha1 document); kube-proxy counts only when not disabled. */
-export function readKubeImages(configText: string): KubeImages {
-  const v1 = loadAll(configText).find((d) => isObj(d) && !('kind' in d) && isObj(d.machine));
+/** The component images a v1alpha1 document sets; kube-proxy counts only when not disabled. */
+export function kubeImagesOf(v1: unknown): KubeImages {
   const out: KubeImages = {};
   if (!isObj(v1)) return out;
   for (const c of KUBE_COMPONENTS) {
@@ -62,6 +61,14 @@ export function readKubeImages(configText: string): KubeImages {
     out[c] = parent[f] as string;
   }
   return out;
+}
+
+/** The v1alpha1 document among a config's documents (the one without `kind`, with `machine`). */
+export const v1alpha1Of = (docs: unknown[]): unknown => docs.find((d) => isObj(d) && !('kind' in d) && isObj(d.machine));
+
+/** The component images a config text sets (its v1alpha1 document); kube-proxy counts only when not disabled. */
+export function readKubeImages(configText: string): KubeImages {
+  return kubeImagesOf(v1alpha1Of(loadAll(configText)));
 }
 
 /** Sets the given images on a v1alpha1 document, only where the document has that component (kube-proxy, static pods: control planes). */
