@@ -3,7 +3,8 @@
 // waiting, and the calls cloudlab needs to provision and operate Talos VMs.
 // Over 350 lines because it is one class: every endpoint method shares the request, retry, redaction and
 // concurrency machinery of the instance; a split by endpoint family is the next step (issue 11).
-import { fetch, type Agent } from 'undici';
+import type { Agent } from 'undici';
+import { exchange, type ExchangeResponse } from './exchange.js';
 import { CloudlabError, invalidInput } from '../../core/errors.js';
 import { registerSecret, redact } from '../../core/redact.js';
 import { currentRecorder } from '../record/transcript.js';
@@ -181,17 +182,15 @@ export class ProxmoxClient {
     this.requestCount++;
     const headers: Record<string, string> = { Authorization: `PVEAPIToken=${this.tokenId}=${this.secret}`, Accept: 'application/json' };
     if (hasBody) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-    let res: Awaited<ReturnType<typeof fetch>>;
-    let text: string;
+    let res: ExchangeResponse;
     try {
-      res = await this.hostLimit.run(() => fetch(url, {
-        method,
+      res = await this.hostLimit.run(() => exchange(this.agent, {
+        url,
+        method: method as 'GET' | 'POST' | 'PUT' | 'DELETE',
         headers,
-        body: hasBody ? enc : undefined,
-        dispatcher: this.agent,
+        ...(hasBody ? { body: enc } : {}),
         signal: AbortSignal.timeout(timeoutMs ?? this.timing.requestTimeoutMs),
       }));
-      text = await res.text();
     } catch (e) {
       this.conn.onRequest?.({ method, path, status: 0, ms: Math.round(performance.now() - started) });
       const err = await this.transportError(method, path, e, timeoutMs ?? this.timing.requestTimeoutMs);
@@ -200,8 +199,9 @@ export class ProxmoxClient {
     }
     this.conn.onRequest?.({ method, path, status: res.status, ms: Math.round(performance.now() - started) });
     let body: { data?: unknown; message?: string; errors?: Record<string, string> } = {};
+    const text = res.text;
     if (text) {
-      const ct = res.headers.get('content-type') ?? '';
+      const ct = res.header('content-type');
       if (ct.startsWith('application/json')) {
         try {
           body = JSON.parse(text) as typeof body;
@@ -210,7 +210,7 @@ export class ProxmoxClient {
         }
       } else body = { message: text.slice(0, 200) };
     }
-    currentRecorder()?.proxmox({ method, path, params: wireParams(enc), status: res.status, reason: res.statusText, headers: { 'content-type': res.headers.get('content-type') ?? '', server: res.headers.get('server') ?? '' }, body });
+    currentRecorder()?.proxmox({ method, path, params: wireParams(enc), status: res.status, reason: res.statusText, headers: { 'content-type': res.header('content-type'), server: res.header('server') }, body });
     if (res.status >= 200 && res.status < 300) return body.data as T;
     const errors = body.errors && typeof body.errors === 'object' ? body.errors : undefined;
     const pmsg = body.message || res.statusText;

@@ -175,7 +175,8 @@ message ListResponse { Resource resource = 1; }
 
 export const root = new protobuf.Root();
 for (const text of [SCHEMA, RPC_SCHEMA, COMMON_SCHEMA, COMMON_EXTRA, MACHINE_SCHEMA, UPGRADE_SCHEMA, COSI_SCHEMA]) protobuf.parse(text, root, { keepCase: true });
-root.resolveAll();
+// Types resolve their fields when first used (protobufjs Type#setup), so a command pays only for the messages it
+// sends and receives; test/talos/proto.test.ts resolves the whole schema, so a broken reference still fails a test.
 
 /** A message type by its full name, e.g. `machine.ApplyConfigurationRequest`. */
 export function messageType(fullName: string): protobuf.Type {

@@ -2,7 +2,7 @@
 // (LifecycleService from 1.13, the deprecated MachineService.Upgrade before, as talosctl 1.13 decides in
 // cmd/talosctl/cmd/talos/upgrade.go), the image pull and upgrade streams, the legacy call, etcd leadership and status,
 // and the installed schematic (COSI ExtensionStatuses, the entry named "schematic", as Omni and topf read it).
-import { parse as parseYaml } from 'yaml';
+import { load } from 'js-yaml';
 import { CloudlabError } from '../../core/errors.js';
 import type { TalosClient } from './client.js';
 import { METHODS as UPGRADE_METHODS, type CosiResourceObj, type EtcdMemberStatusObj, type ImagePullResponseObj, type LifecycleUpgradeResponseObj } from './proto.js';
@@ -121,7 +121,8 @@ export async function installedSchematic(c: TalosClient): Promise<string | null>
     const text = r.spec?.yaml_spec ?? '';
     // Only the entry that names the schematic is parsed (each node lists every extension; YAML parsing is the cost).
     if (!text.includes('schematic')) continue;
-    const spec = parseYaml(text) as { metadata?: { name?: string; version?: string } } | null;
+    // js-yaml: every node, every run; about 3× faster than the yaml package, and no source positions are needed.
+    const spec = load(text) as { metadata?: { name?: string; version?: string } } | null;
     if (spec?.metadata?.name === 'schematic' && spec.metadata.version) return spec.metadata.version;
   }
   return null;
