@@ -77,9 +77,11 @@ export async function runApply(session: Session, opts: ApplyOptions = {}): Promi
   const state = await prepareApply(session, opts);
   try {
     // etcd without quorum, and an upgrade the cluster cannot take safely, are refused before any step touches
-    // anything (plan too).
-    const etcd = await refuseWithoutQuorum(state, opts.signal);
-    await refuseUnsafeUpgrades(state);
+    // anything (plan too). Both only read, so they look side by side; a lost quorum is the first thing said.
+    const [quorum, upgrades] = await Promise.allSettled([refuseWithoutQuorum(state, opts.signal), refuseUnsafeUpgrades(state)]);
+    if (quorum.status === 'rejected') throw quorum.reason;
+    if (upgrades.status === 'rejected') throw upgrades.reason;
+    const etcd = quorum.value;
     // Removals whose VM is already gone: their leftovers (etcd member, Node), when provably ours, are removed first.
     await addLeftoverRemovals(state, etcd);
     let instances = layout(APPLY_STEPS, state);

@@ -3,10 +3,10 @@
 // be upgraded; for Kubernetes more than one minor at once, and a spec behind the cluster (applying it would
 // downgrade the components: cloudlab never does). Exit 2 with every problem listed; nothing was changed.
 import { CloudlabError, EXIT_INVALID, type Problem } from '../core/errors.js';
-import { planTalosUpgrade } from '../plan/upgrade.js';
+import { planTalosUpgrade, type ObservedTalos } from '../plan/upgrade.js';
 import { planKubernetesUpgrade, type K8sComponent, type K8sNode } from '../plan/k8s-upgrade.js';
 import type { PlanNode } from '../plan/types.js';
-import { imageVersion } from '../render/talos/kube-images.js';
+import { imageVersion, type KubeImages } from '../render/talos/kube-images.js';
 import { liveKubeImages } from './node-config.js';
 import { kubeProxyEnabled } from '../render/talos/config.js';
 import { checkEtcdHealth } from './etcd-gate.js';
@@ -14,20 +14,38 @@ import { observeTalosVersions, upgradeTarget } from './talos-versions.js';
 import type { ApplyState } from './steps/state.js';
 import type { TalosClient } from '../providers/talos/client.js';
 
-/** What each configured node's components run, from its active machine config (a node that does not answer is left out). */
-async function runningComponents(s: ApplyState, nodes: PlanNode[]): Promise<K8sNode[]> {
-  const read = await Promise.all(nodes.map(async (n) => ({ n, images: await liveKubeImages(s, n.name).catch(() => null) })));
-  const out: K8sNode[] = [];
-  for (const { n, images } of read) {
-    if (!images) continue;
-    const running: K8sNode['running'] = {};
-    for (const [c, image] of Object.entries(images) as [K8sComponent, string][]) {
-      const v = imageVersion(image);
-      if (v) running[c] = v;
-    }
-    out.push({ name: n.name, role: n.role, running });
+/** What a configured node's components run, from the images its active config sets. */
+function running(images: KubeImages): K8sNode['running'] {
+  const out: K8sNode['running'] = {};
+  for (const [c, image] of Object.entries(images) as [K8sComponent, string][]) {
+    const v = imageVersion(image);
+    if (v) out[c] = v;
   }
   return out;
+}
+
+/** The kubelet versions the Kubernetes API lists, asked through the first control plane that hands out a kubeconfig; none before bootstrap. */
+async function kubeletVersions(s: ApplyState, cps: PlanNode[], client: (a: string) => Promise<TalosClient>): Promise<string[]> {
+  for (const cp of cps) {
+    let kubeconfig: string;
+    try {
+      kubeconfig = await (await client(s.addresses.get(cp.name)!)).kubeconfig();
+    } catch {
+      continue; // this control plane does not answer: the next one may
+    }
+    try {
+      const { KubeClient } = await import('../providers/kube/client.js');
+      const kube = KubeClient.fromKubeconfig(kubeconfig, { timeoutMs: 5000 });
+      try {
+        return (await kube.listNodes()).map((k) => k.kubeletVersion).filter(Boolean);
+      } finally {
+        kube.close();
+      }
+    } catch {
+      return []; // No Kubernetes API yet (not bootstrapped): nothing runs that the target could refuse.
+    }
+  }
+  return [];
 }
 
 export async function refuseUnsafeUpgrades(s: ApplyState): Promise<void> {
@@ -40,23 +58,24 @@ export async function refuseUnsafeUpgrades(s: ApplyState): Promise<void> {
 
 async function check(s: ApplyState, client: (a: string) => Promise<TalosClient>): Promise<void> {
   const nodes = s.plan.nodes.filter((n) => s.actions.get(n.name)?.kind !== 'create' && s.addresses.has(n.name));
-  const observed = await observeTalosVersions(nodes.map((n) => ({ name: n.name, address: s.addresses.get(n.name) })), client);
-  for (const [name, o] of observed) if (o.version) s.observedTalos.set(name, o);
-  const cps = nodes.filter((n) => n.role === 'controlplane' && observed.get(n.name)?.version);
-  let runningKubernetes: string[] = [];
-  if (cps[0]) {
-    try {
-      const { KubeClient } = await import('../providers/kube/client.js');
-      const kube = KubeClient.fromKubeconfig(await (await client(s.addresses.get(cps[0].name)!)).kubeconfig(), { timeoutMs: 5000 });
-      runningKubernetes = (await kube.listNodes()).map((k) => k.kubeletVersion).filter(Boolean);
-      kube.close();
-    } catch {
-      // No Kubernetes API yet (not bootstrapped): nothing runs that the target could refuse.
-    }
-  }
+  // Each node is looked at on its own (what Talos it runs, then what its config runs), side by side with the
+  // Kubernetes API's node list: no node waits for the slowest of the others.
+  const observed = new Map<string, ObservedTalos>();
+  const images = new Map<string, KubeImages>();
+  const [, runningKubernetes] = await Promise.all([
+    Promise.all(nodes.map(async (n) => {
+      const o = (await observeTalosVersions([{ name: n.name, address: s.addresses.get(n.name) }], client)).get(n.name)!;
+      observed.set(n.name, o);
+      if (!o.version) return;
+      s.observedTalos.set(n.name, o);
+      const live = await liveKubeImages(s, n.name).catch(() => null);
+      if (live) images.set(n.name, live);
+    })),
+    kubeletVersions(s, nodes.filter((n) => n.role === 'controlplane'), client),
+  ]);
   const p = planTalosUpgrade({ plan: s.plan, observed, target: upgradeTarget(s.plan), runningKubernetes });
   const problems: Problem[] = [...p.refusals];
-  const k8sNodes = await runningComponents(s, nodes.filter((n) => observed.get(n.name)?.version));
+  const k8sNodes: K8sNode[] = nodes.filter((n) => images.has(n.name)).map((n) => ({ name: n.name, role: n.role, running: running(images.get(n.name)!) }));
   if (k8sNodes.length) {
     const k = planKubernetesUpgrade({ to: s.plan.cluster.kubernetesVersion, nodes: k8sNodes, proxy: kubeProxyEnabled(s.plan) });
     problems.push(...k.refusals);
