@@ -192,7 +192,8 @@ export function resolveAddresses(plan: Plan, discovered: Record<string, string>)
 
 /** The platform add-ons the spec asks for, with defaults filled in. */
 export function platformOf(spec: ClusterSpec): PlanPlatform {
-  const c = spec.cni === 'cilium' ? ciliumSchema.parse(spec.cilium ?? {}) : null;
+  // jitless: parsed once per process, where zod's JIT (a `new Function` per object shape) costs more than it saves.
+  const c = spec.cni === 'cilium' ? ciliumSchema.parse(spec.cilium ?? {}, { jitless: true }) : null;
   const f = spec.gitops?.flux;
   const ccm = spec.proxmox.ccm === undefined || spec.proxmox.ccm === false ? null : spec.proxmox.ccm === true ? { version: PLATFORM_DEFAULTS.ccmVersion } : { version: spec.proxmox.ccm.version };
   const csi = spec.proxmox.csi;
