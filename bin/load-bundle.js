@@ -1,12 +1,12 @@
-// Runs the installed CLI bundle (dist/bundle/cli.cjs) with a V8 code cache written after a run, so later runs compile
-// nothing they already ran. Hand-written because Node's own cache cannot do this: module.enableCompileCache (and the
-// v8-compile-cache package) serialise a script's code right after compiling it, before it runs, so the cache holds
-// only top-level code and every function a command calls is compiled again on every run — about 18 ms of the
-// ~100 ms `plan --offline` took on Node 22 (zod, yaml, commander, the planner). A cache taken once the command has
-// run holds those functions too. V8 checks a cache against its own version, flags and the script's length, and
-// rejects (then recompiles) one that does not fit; the cache file is named by the hash of the script's text
-// (first line of the bundle) and kept per Node version, user and command, in the temporary directory.
-// NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it does Node's cache.
+// Runs the installed CLI bundle (dist/bundle/cli.cjs, and vendor.cjs once a command needs a dependency kept there)
+// with V8 code caches written after a run, so later runs compile nothing they already ran. Hand-written because
+// Node's own cache cannot do this: module.enableCompileCache (and the v8-compile-cache package) serialise a script's
+// code right after compiling it, before it runs, so the cache holds only top-level code and every function a command
+// calls is compiled again on every run — about 18 ms of the ~100 ms `plan --offline` took on Node 22 (zod, yaml,
+// commander, the planner). A cache taken once the command has run holds those functions too. V8 checks a cache
+// against its own version, flags and the script's length, and rejects (then recompiles) one that does not fit; a
+// cache file is named by the hash of its script's text (the script's first line) and kept per Node version, user and
+// command, in the temporary directory. NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it does Node's cache.
 'use strict';
 /* global require, module */
 /* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS file */
@@ -37,14 +37,18 @@ function commandKey(argv) {
   return key.length <= 80 ? key : key.slice(0, 80);
 }
 
-/** Loads the bundle, returns its exports; writes the code cache when the process exits if it had none that fit. */
-function loadBundle(file, argv) {
-  // latin1: the script is ASCII (scripts/bundle.js checks), and Node reads latin1 straight into a one-byte string, ~3 ms
-  // sooner than decoding 1.7 MB as UTF-8.
+/**
+ * Compiles and runs one of the bundle's scripts (text: `// cloudlab-cli <hash>` then a function of exports, require,
+ * module, __filename, __dirname), returns its exports; writes its code cache when the process exits if it had none
+ * that fit. `requireFor` gives the script its require().
+ */
+function runScript(file, key, requireFor) {
+  // latin1: the scripts are ASCII (scripts/bundle.js checks), and Node reads latin1 straight into a one-byte string,
+  // ~3 ms sooner than decoding 1.7 MB as UTF-8.
   const source = readFileSync(file, 'latin1');
   const hash = /^\/\/ cloudlab-cli ([0-9a-f]{16})\n/.exec(source)?.[1];
   const dir = hash && process.env.NODE_DISABLE_COMPILE_CACHE !== '1' ? cacheDir() : null;
-  const cacheFile = dir && join(dir, `${hash}-${commandKey(argv)}.bin`);
+  const cacheFile = dir && join(dir, `${hash}-${key}.bin`);
   let cachedData;
   let own = false;
   if (cacheFile) {
@@ -76,8 +80,22 @@ function loadBundle(file, argv) {
     });
   }
   const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, createRequire(file), mod, file, dirname(file));
+  script.runInThisContext()(mod.exports, requireFor(file), mod, file, dirname(file));
   return mod.exports;
+}
+
+/**
+ * Loads the CLI script and returns its exports. Its `require('./vendor.cjs')` (the dependencies no start-up path
+ * needs) runs that script the same way, once, when a command first needs one of them.
+ */
+function loadBundle(file, argv) {
+  const key = commandKey(argv);
+  const vendorFile = join(dirname(file), 'vendor.cjs');
+  let vendor = null;
+  return runScript(file, key, (from) => {
+    const req = createRequire(from);
+    return Object.assign((id) => (id === './vendor.cjs' ? (vendor ??= runScript(vendorFile, key, createRequire)) : req(id)), req);
+  });
 }
 
 module.exports = { loadBundle };

@@ -43,8 +43,8 @@ await build({
 // stack traces with --debug still name the functions.
 //
 // Only the packages a command needs at start-up (STARTUP) are in the script. Every other dependency (undici, grpc-js,
-// protobufjs, x509, age, secretlint …: 2.5 of its 4 MB) is in dist/bundle/vendor.cjs, an ordinary CommonJS file
-// Node loads with its own compile cache the first time a command touches one of them: the script stays small, so a
+// protobufjs, x509, age, secretlint …: 2.5 of its 4 MB) is in dist/bundle/vendor.cjs, a second script of the same
+// kind, run (with its own code cache) the first time a command touches one of them: the CLI script stays small, so a
 // run without a usable code cache (the first after an install) costs what the code-split ESM bundle did.
 const STARTUP = new Set(['commander', 'picocolors', 'yaml', 'zod', 'ipaddr.js']);
 const vendored = new Set();
@@ -76,18 +76,26 @@ await build({
   footer: { js: '})' },
   plugins: [englishOnlyZod, vendor],
 });
-// First line: the hash of the rest, which names the script's code cache (V8 itself checks only the length).
-const body = readFileSync(cli, 'utf8');
-// The loader reads the script as latin1 (faster than UTF-8): that is only right while it is ASCII, which esbuild's
-// default `charset: 'ascii'` makes it (it escapes everything else).
-if (/[\u0080-\uffff]/.test(body)) throw new Error(`${cli} is not ASCII: bin/load-bundle.js reads it as latin1`);
-writeFileSync(cli, `// cloudlab-cli ${createHash('sha256').update(body).digest('hex').slice(0, 16)}\n${body}`);
+// Both scripts run through bin/load-bundle.js: a function of the CommonJS module arguments, whose first line is the hash
+// of the rest (it names the script's code cache; V8 itself checks only the length), in ASCII (the loader reads latin1).
+// Strict, as the ES module bundle was (and as the CLI script is, above).
+const wrapper = { banner: { js: "(function (exports, require, module, __filename, __dirname) { 'use strict';" }, footer: { js: '})' } };
+function stamp(file) {
+  const body = readFileSync(file, 'utf8');
+  // esbuild's default `charset: 'ascii'` escapes everything else; the loader's latin1 read is only right while it does.
+  if (/[\u0080-\uffff]/.test(body)) throw new Error(`${file} is not ASCII: bin/load-bundle.js reads it as latin1`);
+  writeFileSync(file, `// cloudlab-cli ${createHash('sha256').update(body).digest('hex').slice(0, 16)}\n${body}`);
+}
+stamp(cli);
 
 // vendor.cjs: each vendored package behind a getter, so a package's code runs when a command first imports it.
+const vendorFile = 'dist/bundle/vendor.cjs';
 await build({
   ...common,
   stdin: { contents: `module.exports = {\n${[...vendored].sort().map((spec) => `  get ${JSON.stringify(spec)}() { return require(${JSON.stringify(spec)}); },\n`).join('')}};\n`, resolveDir: '.', sourcefile: 'vendor.cjs', loader: 'js' },
-  outfile: 'dist/bundle/vendor.cjs',
+  outfile: vendorFile,
   format: 'cjs',
   minifyWhitespace: true,
+  ...wrapper,
 });
+stamp(vendorFile);
