@@ -22,7 +22,7 @@ const englishOnlyZod = {
   },
 };
 
-const common = { bundle: true, platform: 'node', target: 'node20', legalComments: 'linked', logLevel: 'warning', plugins: [englishOnlyZod] };
+const common = { bundle: true, platform: 'node', target: 'node22', legalComments: 'linked', logLevel: 'warning', plugins: [englishOnlyZod] };
 
 rmSync('dist/bundle', { recursive: true, force: true });
 await build({

@@ -56,10 +56,13 @@ export function createAgent(o: AgentOptions): Agent {
     rejectUnauthorized: !(pin || t.insecure),
     ...(ca ? { ca } : {}),
     timeout: o.connectTimeoutMs,
+    // HTTP/1.1 only, as before undici 8 (which offers h2 in ALPN by default): pveproxy speaks HTTP/1.1, and the
+    // per-host concurrency cap (`connections`, one request per connection) is a connection count only over HTTP/1.1.
+    allowH2: false,
     // A resumed TLS session carries no peer certificate to check, so pinning needs full handshakes.
     ...(pin ? { maxCachedSessions: 0 } : {}),
   });
-  if (!pin) return new Agent({ connect: base, connections: o.connections, pipelining: 1 });
+  if (!pin) return new Agent({ connect: base, connections: o.connections, pipelining: 1, allowH2: false });
   const connect: buildConnector.connector = (opts, cb) => {
     base(opts, (err, socket) => {
       if (err || !socket) return cb(err ?? new Error('no socket'), null);
@@ -72,7 +75,7 @@ export function createAgent(o: AgentOptions): Agent {
       cb(null, socket);
     });
   };
-  return new Agent({ connect, connections: o.connections, pipelining: 1 });
+  return new Agent({ connect, connections: o.connections, pipelining: 1, allowH2: false });
 }
 
 /** Connects without verification only to read the certificate the server presents (fingerprint, subject). */
