@@ -6,6 +6,16 @@
 'use strict';
 /* global require, __dirname */
 /* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS file */
+
+// The Node floor (package.json `engines.node`, test/package/floor.test.ts keeps the two equal): undici 8 needs 22.19,
+// and Node 20 is past its end of life. Checked first and with no module loaded, so every path, --version included,
+// fails with two lines rather than with a stack from deep inside a dependency.
+const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(Number);
+if (nodeMajor < 22 || (nodeMajor === 22 && nodeMinor < 19)) {
+  process.stderr.write(`Error: cloudlab needs Node.js 22.19 or newer; this is v${process.versions.node} (${process.execPath}).\n` +
+    "Try this: install Node.js 22 LTS or newer (nodejs.org, your package manager, nvm or fnm), or run it once through npm: npx -y -p node@22 -c 'cloudlab …'\n");
+  process.exit(1);
+}
 const { existsSync, readFileSync, writeSync } = require('node:fs');
 const { join } = require('node:path');
 

@@ -1,7 +1,8 @@
 // Tests the npm package as a user gets it: `npm pack` then `npm install -g ./cloudlab-*.tgz` on a fresh prefix,
 // offline (the CLI and library are bundled, so the package has no runtime dependency to fetch): the installed
-// `cloudlab` works, main/exports resolve (spec → plan → render → SOPS through the package name), the tarball has
-// a LICENSE, no source maps or tests, and every relative README link points at a shipped file.
+// `cloudlab` works (and refuses a Node below the floor), main/exports resolve (spec → plan → render → SOPS through
+// the package name), the tarball has a LICENSE, no source maps or tests, and every relative README link points at a
+// shipped file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFi
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runAsNode } from './support.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -49,6 +51,10 @@ test('npm pack + npm install -g on a fresh prefix (offline) gives a working clou
   mkdirSync(cacheRoot);
   const run = (args: string[], cwd = tmp) => spawnSync(bin, args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: join(tmp, 'home'), TMPDIR: cacheRoot } });
   assert.equal(run(['--version']).stdout.trim(), pkg.version);
+  // Below the Node floor (engines.node) the installed bin says so in two lines and exits 1 (floor.test.ts pins them).
+  const old = runAsNode(bin, '20.20.2', ['--version']);
+  assert.equal(old.status, 1);
+  assert.match(old.stderr, /^Error: cloudlab needs Node\.js 22\.19 or newer; this is v20\.20\.2 .*\nTry this: .*node@22/);
   const v = run(['validate', '-f', join(pkgDir, 'examples', 'ha.yaml')]);
   assert.equal(v.status, 0, v.stderr);
   const plan = run(['plan', '--offline', '-f', join(pkgDir, 'examples', 'multi-host.yaml')]);
