@@ -1,9 +1,9 @@
 #!/bin/sh
 # Runs one shell command under a Node.js that cloudlab supports (package.json engines.node, >=22.19.0 today): directly
-# when the `node` on PATH is new enough; otherwise through `npx -y -p node@MAJOR -c`, which fetches that Node from the
-# npm registry (the `node` package; npm caches it) and puts it first on PATH for the command and everything it starts,
+# when the `node` on PATH is new enough; otherwise it has `npx -y -p node@MAJOR` fetch that Node from the npm registry
+# (the `node` package; npm caches it) and puts its directory first on PATH for the command and everything it starts,
 # npm and the tests' child processes included. Says which Node runs the command. Never falls back to the old Node:
-# when no supported Node can be had, it fails (npx's error, or the check below) with a non-zero exit.
+# when no supported Node can be had, it fails (npx's error, or the check after it) with a non-zero exit.
 # Usage: sh scripts/with-node.sh 'npm ci && npm test'      (used by the README's first commands and by .ci/run)
 set -eu
 if [ $# -ne 1 ]; then
@@ -17,26 +17,37 @@ if (!m) { console.error("engines.node is not a >=X.Y.Z floor"); process.exit(3);
 var want = m.slice(1).map(Number), have = process.versions.node.split(".").map(Number);
 process.stdout.write(want.join("."));
 for (var i = 0; i < 3; i++) if (have[i] !== want[i]) process.exit(have[i] > want[i] ? 0 : 1);'
+node_ok() {
+  floor=$(node -e "$check" "$here/../package.json")
+}
 set +e
-floor=$(node -e "$check" "$here/../package.json")
+node_ok
 ok=$?
 set -e
-case $ok in
-  0)
-    echo "with-node.sh: running under Node $(node --version) ($(command -v node))" >&2
-    exec sh -c "$1"
-    ;;
-  1) ;;
-  *)
-    echo "with-node.sh: cannot check the Node version (is Node.js installed and on PATH?)" >&2
+if [ $ok -eq 1 ]; then
+  major=${floor%%.*}
+  echo "with-node.sh: Node $(node --version) ($(command -v node)) is older than cloudlab's floor $floor; fetching Node $major from the npm registry (npx -y -p node@$major)" >&2
+  # npx only finds (and on first use downloads) that Node; the command runs in this shell's environment with its
+  # directory first on PATH, not inside npx, whose npm_config_* variables would leak into the command's npm and npx.
+  if ! exe=$(npx -y -p "node@$major" -c 'node -p process.execPath'); then
+    echo "with-node.sh: could not get Node $major from the npm registry (npx's error is above)" >&2
     exit 1
-    ;;
-esac
-major=${floor%%.*}
-if [ "${WITH_NODE_FROM_NPX-}" = 1 ]; then
-  echo "with-node.sh: npx -p node@$major gave Node $(node --version), still older than cloudlab's floor $floor" >&2
+  fi
+  dir=$(dirname "$exe")
+  PATH="$dir:$PATH"
+  export PATH
+  set +e
+  node_ok
+  ok=$?
+  set -e
+  if [ $ok -ne 0 ]; then
+    echo "with-node.sh: npx -p node@$major gave $(node --version 2>&1) at $dir, still not Node $floor or newer" >&2
+    exit 1
+  fi
+fi
+if [ $ok -ne 0 ]; then
+  echo "with-node.sh: cannot check the Node version (is Node.js installed and on PATH?)" >&2
   exit 1
 fi
-echo "with-node.sh: Node $(node --version) ($(command -v node)) is older than cloudlab's floor $floor; running under Node $major from the npm registry (npx -y -p node@$major)" >&2
-export WITH_NODE_FROM_NPX=1 WITH_NODE_SELF="$here/with-node.sh" WITH_NODE_COMMAND="$1"
-exec npx -y -p "node@$major" -c 'sh "$WITH_NODE_SELF" "$WITH_NODE_COMMAND"'
+echo "with-node.sh: running under Node $(node --version) ($(command -v node))" >&2
+exec sh -c "$1"
