@@ -63,6 +63,15 @@ test('decrypting keeps every line that held no secret exactly as written', async
   assert.equal(await decryptText(enc, { format: 'yaml', identities: [identity] }), text.replace('  cert: |\n    -----BEGIN', '  cert: |\n      -----BEGIN').replace('    abc\n    -----END', '      abc\n      -----END'));
 });
 
+test('a secret that starts with "-" (a base64url Talos cluster id, 1 in 64) decrypts plain, as yaml.v3 writes it; "-" alone, before a space, or "---" stays quoted', async () => {
+  // yaml.v3 emitterc.go (yaml_emitter_analyze_scalar): a leading '-' is an indicator only when whitespace or the end
+  // follows it; a leading '---' or '...' is a document marker.
+  const { identity, recipient } = await generateIdentity();
+  const text = 'cluster:\n  id: -B0tc-EtSwFhT6ERX4pOCE7ycbmaANuF2czFuCmK0dk=\n  dash: "-"\n  item: "- x"\n  neg: "-1"\n  marker: "---x"\n  dots: "...x"\n';
+  const enc = await encryptText(text, { format: 'yaml', recipients: [recipient] });
+  assert.equal(await decryptText(enc, { format: 'yaml', identities: [identity] }), text);
+});
+
 test('syntax outside the fast path (aliases, flow, tags, folded scalars) round-trips through the Document store', async () => {
   const { identity, recipient } = await generateIdentity();
   const src = 'base: &b\n  x: 1\n  y: [a, b]\nother: *b\nflow: {k: v, n: 2}\nfolded: >\n  folded\n  text\ntagged: !!str 123\nint: !!int "7"\n';

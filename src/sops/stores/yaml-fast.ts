@@ -82,8 +82,12 @@ function doubleQuoted(s: string): string {
   return JSON.stringify(s).replace(NEEDS_ESCAPE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * Whether a value can be written plain, as yaml.v3 decides (emitterc.go, yaml_emitter_analyze_scalar): `-` starts a
+ * plain scalar unless a space or the end follows it; `---` and `...` (document markers) do not.
+ */
 function plainSafe(s: string): boolean {
-  return s !== '' && !/^[\s\-?:,[\]{}#&*!|>'"%@`]/.test(s) && !/\s$/.test(s) && !/: |:$| #|[\t\n\r]/.test(s) && !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/.test(s) && !needsYamlQuoting(s);
+  return s !== '' && !/^[\s?:,[\]{}#&*!|>'"%@`]|^-(?:\s|$)|^(?:---|\.\.\.)/.test(s) && !/\s$/.test(s) && !/: |:$| #|[\t\n\r]/.test(s) && !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/.test(s) && !needsYamlQuoting(s);
 }
 
 function literalSafe(text: string): boolean {
