@@ -29,7 +29,8 @@ if [ $ok -eq 1 ]; then
   echo "with-node.sh: Node $(node --version) ($(command -v node)) is older than cloudlab's floor $floor; fetching Node $major from the npm registry (npx -y -p node@$major)" >&2
   # npx only finds (and on first use downloads) that Node; the command runs in this shell's environment with its
   # directory first on PATH, not inside npx, whose npm_config_* variables would leak into the command's npm and npx.
-  if ! exe=$(npx -y -p "node@$major" -c 'node -p process.execPath'); then
+  # --prefer-offline: a Node 22 npm has already cached is used without asking the registry (it also works offline).
+  if ! exe=$(npx --prefer-offline -y -p "node@$major" -c 'node -p process.execPath'); then
     echo "with-node.sh: could not get Node $major from the npm registry (npx's error is above)" >&2
     exit 1
   fi
