@@ -11,14 +11,19 @@ if [ $# -ne 1 ]; then
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
-# Prints the floor (e.g. 22.19.0); exits 0 when this Node meets it, 1 when it is older. Plain ES5: any old Node runs it.
+# Prints the floor and this Node's version (e.g. `22.19.0 20.20.2`); exits 0 when this Node meets the floor, 1 when it
+# is older. Plain ES5: any old Node runs it.
 check='var m = /^>=(\d+)\.(\d+)\.(\d+)$/.exec(require(process.argv[1]).engines.node);
 if (!m) { console.error("engines.node is not a >=X.Y.Z floor"); process.exit(3); }
 var want = m.slice(1).map(Number), have = process.versions.node.split(".").map(Number);
-process.stdout.write(want.join("."));
+process.stdout.write(want.join(".") + " " + process.versions.node);
 for (var i = 0; i < 3; i++) if (have[i] !== want[i]) process.exit(have[i] > want[i] ? 0 : 1);'
 node_ok() {
-  floor=$(node -e "$check" "$here/../package.json")
+  out=$(node -e "$check" "$here/../package.json")
+  ok=$?
+  floor=${out%% *}
+  have=${out#* }
+  return $ok
 }
 set +e
 node_ok
@@ -26,7 +31,7 @@ ok=$?
 set -e
 if [ $ok -eq 1 ]; then
   major=${floor%%.*}
-  echo "with-node.sh: Node $(node --version) ($(command -v node)) is older than cloudlab's floor $floor; fetching Node $major from the npm registry (npx -y -p node@$major)" >&2
+  echo "with-node.sh: Node v$have ($(command -v node)) is older than cloudlab's floor $floor; fetching Node $major from the npm registry (npx -y -p node@$major)" >&2
   # npx only finds (and on first use downloads) that Node; the command runs in this shell's environment with its
   # directory first on PATH, not inside npx, whose npm_config_* variables would leak into the command's npm and npx.
   # --prefer-offline: a Node 22 npm has already cached is used without asking the registry (it also works offline).
@@ -42,7 +47,7 @@ if [ $ok -eq 1 ]; then
   ok=$?
   set -e
   if [ $ok -ne 0 ]; then
-    echo "with-node.sh: npx -p node@$major gave $(node --version 2>&1) at $dir, still not Node $floor or newer" >&2
+    echo "with-node.sh: npx -p node@$major gave Node v$have at $dir, still not Node $floor or newer" >&2
     exit 1
   fi
 fi
@@ -50,5 +55,5 @@ if [ $ok -ne 0 ]; then
   echo "with-node.sh: cannot check the Node version (is Node.js installed and on PATH?)" >&2
   exit 1
 fi
-echo "with-node.sh: running under Node $(node --version) ($(command -v node))" >&2
+echo "with-node.sh: running under Node v$have ($(command -v node))" >&2
 exec sh -c "$1"
