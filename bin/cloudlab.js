@@ -52,10 +52,9 @@ if (main === bundle) {
   // The bundle's scripts run with a code cache of their own (bin/load-bundle.js says why).
   Promise.resolve(require('./load-bundle.js').loadBundle(bundle, argv).runCli(argv)).then(finish);
 } else {
-  // Node 22.1+ keeps V8's compiled code of the checkout's modules between runs (module.enableCompileCache; a cache in
-  // the temporary directory, NODE_DISABLE_COMPILE_CACHE=1 turns it off). Node 20 has no such cache.
-  const { enableCompileCache } = require('node:module');
-  if (typeof enableCompileCache === 'function') enableCompileCache();
+  // Node keeps V8's compiled code of the checkout's modules between runs (module.enableCompileCache, there on every
+  // Node above the floor; a cache in the temporary directory, NODE_DISABLE_COMPILE_CACHE=1 turns it off).
+  require('node:module').enableCompileCache();
   import(require('node:url').pathToFileURL(main).href)
     .then(({ runCli }) => runCli(argv))
     .then(finish);
