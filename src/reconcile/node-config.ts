@@ -46,7 +46,7 @@ async function readLiveConfig(s: ApplyState, node: string): Promise<LiveConfig |
   if (!addr || !s.bundle) return null;
   // Seen configured by this run's first look (upgrade-refusals.ts), or asked now.
   if (!s.observedTalos.get(node)?.version && (await s.talos.probe(addr)).state !== 'configured') return null;
-  const text = await activeMachineConfig(await s.talos.client(addr, { timeoutMs: 15_000 }));
+  const text = await s.talos.look(addr, { timeoutMs: 15_000 }, (c) => activeMachineConfig(c));
   return text ? { text } : null;
 }
 

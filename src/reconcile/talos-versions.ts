@@ -18,15 +18,19 @@ export function upgradeTarget(plan: Plan): (node: PlanNode) => { schematic: stri
   };
 }
 
+/** What one node runs, asked through `c`. */
+export async function observeTalos(c: TalosClient): Promise<ObservedTalos> {
+  const v = await c.version();
+  return { version: v.tag, schematic: await installedSchematic(c).catch(() => null) };
+}
+
 /** Version and schematic per node name; a node that does not answer is `{ version: null }` (not planned, not refused). */
 export async function observeTalosVersions(nodes: { name: string; address: string | undefined }[], client: (address: string) => Promise<TalosClient>): Promise<Map<string, ObservedTalos>> {
   const out = new Map<string, ObservedTalos>();
   await Promise.all(nodes.map(async (n) => {
     if (!n.address) return out.set(n.name, { version: null, schematic: null });
     try {
-      const c = await client(n.address);
-      const v = await c.version();
-      out.set(n.name, { version: v.tag, schematic: await installedSchematic(c).catch(() => null) });
+      out.set(n.name, await observeTalos(await client(n.address)));
     } catch {
       out.set(n.name, { version: null, schematic: null });
     }

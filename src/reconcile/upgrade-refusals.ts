@@ -10,7 +10,7 @@ import { imageVersion, type KubeImages } from '../render/talos/kube-images.js';
 import { liveKubeImages } from './node-config.js';
 import { kubeProxyEnabled } from '../render/talos/config.js';
 import { checkEtcdHealth } from './etcd-gate.js';
-import { observeTalosVersions, upgradeTarget } from './talos-versions.js';
+import { observeTalos, upgradeTarget } from './talos-versions.js';
 import type { ApplyState } from './steps/state.js';
 import type { TalosClient } from '../providers/talos/client.js';
 
@@ -48,6 +48,9 @@ async function kubeletVersions(s: ApplyState, cps: PlanNode[], client: (a: strin
   return [];
 }
 
+/** Bounds of the first look: a node that is down is a finding here, not something to wait for. */
+const LOOK = { timeoutMs: 5000, retryForMs: 0 };
+
 export async function refuseUnsafeUpgrades(s: ApplyState): Promise<void> {
   if (!s.bundle) return;
   if (!s.plan.nodes.some((n) => s.actions.get(n.name)?.kind !== 'create' && s.addresses.has(n.name))) return;
@@ -59,18 +62,27 @@ export async function refuseUnsafeUpgrades(s: ApplyState): Promise<void> {
 async function check(s: ApplyState, client: (a: string) => Promise<TalosClient>): Promise<void> {
   const nodes = s.plan.nodes.filter((n) => s.actions.get(n.name)?.kind !== 'create' && s.addresses.has(n.name));
   // Each node is looked at on its own (what Talos it runs, then what its config runs), side by side with the
-  // Kubernetes API's node list: no node waits for the slowest of the others.
+  // Kubernetes API's node list: no node waits for the slowest of the others. The first control plane is looked at
+  // first: when it answers, it relays the looks at the others (one connection instead of one per node).
   const observed = new Map<string, ObservedTalos>();
   const images = new Map<string, KubeImages>();
+  const relay = nodes.find((n) => n.role === 'controlplane');
+  const lookAt = async (n: PlanNode): Promise<void> => {
+    const o = await s.talos.look(s.addresses.get(n.name)!, LOOK, observeTalos).catch((): ObservedTalos => ({ version: null, schematic: null }));
+    observed.set(n.name, o);
+    if (!o.version) return;
+    s.observedTalos.set(n.name, o);
+    const live = await liveKubeImages(s, n.name).catch(() => null);
+    if (live) images.set(n.name, live);
+  };
   const [, runningKubernetes] = await Promise.all([
-    Promise.all(nodes.map(async (n) => {
-      const o = (await observeTalosVersions([{ name: n.name, address: s.addresses.get(n.name) }], client)).get(n.name)!;
-      observed.set(n.name, o);
-      if (!o.version) return;
-      s.observedTalos.set(n.name, o);
-      const live = await liveKubeImages(s, n.name).catch(() => null);
-      if (live) images.set(n.name, live);
-    })),
+    (async () => {
+      if (relay) {
+        await lookAt(relay);
+        if (observed.get(relay.name)?.version) s.talos.useRelay(s.addresses.get(relay.name)!);
+      }
+      await Promise.all(nodes.filter((n) => n !== relay).map(lookAt));
+    })(),
     kubeletVersions(s, nodes.filter((n) => n.role === 'controlplane'), client),
   ]);
   const p = planTalosUpgrade({ plan: s.plan, observed, target: upgradeTarget(s.plan), runningKubernetes });

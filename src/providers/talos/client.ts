@@ -174,6 +174,14 @@ export class TalosClient {
     return new TalosClient(this.address, this.channel, this.isSecure, { ...(this.node ? { node: this.node } : {}), port: this.port, timeoutMs, retryForMs: opts.retryForMs ?? timeoutMs }, this.probeCreds);
   }
 
+  /**
+   * This client's channel with its calls addressed to another node through the endpoint (apid's one-to-one proxy,
+   * gRPC metadata `node`, as `talosctl -e ENDPOINT -n NODE` does): no connection of its own to that node.
+   */
+  via(node: string): TalosClient {
+    return new TalosClient(this.address, this.channel, this.isSecure, { node, port: this.port, timeoutMs: this.timeoutMs, retryForMs: this.retryForMs }, this.probeCreds);
+  }
+
   /** READY: the channel holds a live connection (a call made now does not wait for a connection attempt). */
   get connected(): boolean {
     return this.channel.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
@@ -234,12 +242,12 @@ export class TalosClient {
         (err, value) => {
           const rec = currentRecorder();
           if (err) {
-            rec?.talos({ rpc: spec.path, node: this.address, secure: this.isSecure, request: req, code: err.code ?? 2, details: err.details || err.message });
+            rec?.talos({ rpc: spec.path, node: this.target, secure: this.isSecure, request: req, code: err.code ?? 2, details: err.details || err.message });
             return reject(err);
           }
           try {
             const decoded = decode(spec.response, value ?? Buffer.alloc(0));
-            rec?.talos({ rpc: spec.path, node: this.address, secure: this.isSecure, request: req, code: 0, response: decoded });
+            rec?.talos({ rpc: spec.path, node: this.target, secure: this.isSecure, request: req, code: 0, response: decoded });
             resolve(decoded);
           } catch (e) {
             reject(e);
@@ -251,7 +259,7 @@ export class TalosClient {
 
   /** Reports one finished stream attempt to a recording in progress: its code, details and first message (a shape). */
   private recordStream(spec: MethodSpec, req: Record<string, unknown>, o: { code: number; details?: string; first?: unknown }): void {
-    currentRecorder()?.talos({ rpc: spec.path, node: this.address, secure: this.isSecure, request: req, stream: true, code: o.code, ...(o.details ? { details: o.details } : {}), ...(o.first !== undefined ? { response: o.first } : {}) });
+    currentRecorder()?.talos({ rpc: spec.path, node: this.target, secure: this.isSecure, request: req, stream: true, code: o.code, ...(o.details ? { details: o.details } : {}), ...(o.first !== undefined ? { response: o.first } : {}) });
   }
 
   /** One server-streaming call as the wire answered it: its code and details (a per-node error in the first message
