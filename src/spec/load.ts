@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { CloudlabError, EXIT_INVALID, type Problem } from '../core/errors.js';
 import { readTextFile } from '../core/files.js';
 import { clusterSpecSchema, type ClusterSpec, API_VERSION, KIND } from './schema.js';

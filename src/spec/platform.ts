@@ -1,6 +1,6 @@
 // Owns the spec's platform section shapes: Cilium (cni: cilium), Flux GitOps with SOPS, and the Proxmox cloud
 // controller manager and CSI plugin — with the pinned default versions cloudlab installs.
-import { z } from 'zod';
+import * as z from 'zod';
 import { secretRef } from './secret-ref.js';
 
 /** Pinned defaults (see docs/platform.md for where each comes from and how to move a pin). */

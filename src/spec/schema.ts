@@ -1,6 +1,6 @@
 // Owns the cluster spec's shape: the zod schemas are the single source of truth for the spec's TypeScript
 // types, its defaults and the shipped JSON Schema (schema/cluster.schema.json).
-import { z } from 'zod';
+import * as z from 'zod';
 import { ccmSchema, ciliumSchema, csiSchema, gitopsSchema } from './platform.js';
 import { secretRef } from './secret-ref.js';
 

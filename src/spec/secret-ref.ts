@@ -1,6 +1,6 @@
 // Owns the spec's secret reference shape: a value named by its key in the SOPS-encrypted secrets file or by an
 // environment variable, never written inline (used by the cluster schema and the platform section alike).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const secretRef = z
   .strictObject({
