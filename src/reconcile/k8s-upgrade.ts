@@ -138,7 +138,8 @@ export async function kubeObjectsFor(s: ApplyState): Promise<KubeObjects | null>
   if (!s.kubeconfig && s.bundle) {
     for (const n of s.plan.nodes.filter((x) => x.role === 'controlplane')) {
       const addr = s.addresses.get(n.name);
-      if (!addr || (await s.talos.probe(addr)).state !== 'configured') continue;
+      // Seen configured by this run's first look (upgrade-refusals.ts), or asked now.
+      if (!addr || (!s.observedTalos.get(n.name)?.version && (await s.talos.probe(addr)).state !== 'configured')) continue;
       s.kubeconfig = await (await s.talos.client(addr, { timeoutMs: 15_000 })).kubeconfig().catch(() => '');
       if (s.kubeconfig) break;
     }

@@ -40,6 +40,39 @@ test('per-key limits bound parallelism (e.g. two per host) while other work proc
   assert.equal(peak, 2);
 });
 
+test('guards run before keys are taken: steps sharing a key decide side by side, and their work still starts in list order', async () => {
+  let deciding = 0;
+  let peakDeciding = 0;
+  let running = 0;
+  let peakRunning = 0;
+  const started: string[] = [];
+  // Guard times reversed against list order: the last step decides first, yet must not run before the earlier ones.
+  const mk = (id: string, guardMs: number, changed: boolean): Step => ({
+    id,
+    title: id,
+    keys: ['roll'],
+    shouldRun: async () => {
+      deciding++;
+      peakDeciding = Math.max(peakDeciding, deciding);
+      await tick(guardMs);
+      deciding--;
+      return changed ? true : 'up to date';
+    },
+    run: async () => {
+      started.push(id);
+      running++;
+      peakRunning = Math.max(peakRunning, running);
+      await tick(5);
+      running--;
+    },
+  });
+  const r = await runSteps([mk('cp-1', 40, true), mk('cp-2', 30, false), mk('w-1', 20, true), mk('w-2', 5, true)], { limits: { roll: 1 }, parallel: 10 });
+  assert.equal(peakDeciding, 4, 'all four guards ran at once (the key bounds only the work)');
+  assert.equal(peakRunning, 1, 'the work holds the key: one at a time');
+  assert.deepEqual(started, ['cp-1', 'w-1', 'w-2'], 'in list order, though w-2 decided first');
+  assert.deepEqual(r.skipped, ['cp-2']);
+});
+
 test('dry-run walks the same steps without running them', async () => {
   let ran = false;
   const r = await runSteps(

@@ -14,7 +14,8 @@ async function manifests(s: ApplyState): Promise<ManifestObject[] | null> {
   if (!s.bundle) return null;
   for (const n of s.plan.nodes.filter((x) => x.role === 'controlplane')) {
     const addr = s.addresses.get(n.name);
-    if (!addr || (await s.talos.probe(addr)).state !== 'configured') continue;
+    // Seen configured by this run's first look (upgrade-refusals.ts), or asked now.
+    if (!addr || (!s.observedTalos.get(n.name)?.version && (await s.talos.probe(addr)).state !== 'configured')) continue;
     return (await bootstrapManifestObjects(await s.talos.client(addr, { timeoutMs: 15_000 }))).map((m) => m.object);
   }
   return null;
