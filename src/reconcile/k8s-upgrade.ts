@@ -18,6 +18,7 @@ import { componentImage, imageField, imageVersion, type KubeImages } from '../re
 import type { StepContext } from './engine.js';
 import type { ApplyState } from './steps/state.js';
 import { liveKubeImages } from './node-config.js';
+import { answersConfigured } from './talos-versions.js';
 
 /** Bounds of the waits, scaled like every apply wait (CLOUDLAB_TIMEOUT_SCALE). */
 export function k8sTimeouts(s: ApplyState): { podMs: number; nodeMs: number; manifestsMs: number; pollMs: number } {
@@ -138,8 +139,7 @@ export async function kubeObjectsFor(s: ApplyState): Promise<KubeObjects | null>
   if (!s.kubeconfig && s.bundle) {
     for (const n of s.plan.nodes.filter((x) => x.role === 'controlplane')) {
       const addr = s.addresses.get(n.name);
-      // Seen configured by this run's first look (upgrade-refusals.ts), or asked now.
-      if (!addr || (!s.observedTalos.get(n.name)?.version && (await s.talos.probe(addr)).state !== 'configured')) continue;
+      if (!addr || !(await answersConfigured(s, n.name, addr))) continue;
       s.kubeconfig = await (await s.talos.client(addr, { timeoutMs: 15_000 })).kubeconfig().catch(() => '');
       if (s.kubeconfig) break;
     }

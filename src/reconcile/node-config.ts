@@ -6,6 +6,7 @@
 import { activeMachineConfig } from '../providers/talos/kube-resources.js';
 import { readKubeImages, type KubeImages } from '../render/talos/kube-images.js';
 import type { ApplyState, LiveConfig, SpecConfig } from './steps/state.js';
+import { answersConfigured } from './talos-versions.js';
 
 /**
  * The node's config as the spec renders it (component images as the spec says), rendered once per run and node
@@ -44,8 +45,7 @@ async function readLiveConfig(s: ApplyState, node: string): Promise<LiveConfig |
   const addr = s.addresses.get(node);
   // No secrets yet (a plan before the first apply): nothing is configured.
   if (!addr || !s.bundle) return null;
-  // Seen configured by this run's first look (upgrade-refusals.ts), or asked now.
-  if (!s.observedTalos.get(node)?.version && (await s.talos.probe(addr)).state !== 'configured') return null;
+  if (!(await answersConfigured(s, node, addr))) return null;
   const text = await s.talos.look(addr, { timeoutMs: 15_000 }, (c) => activeMachineConfig(c));
   return text ? { text } : null;
 }

@@ -6,6 +6,7 @@ import type { ObservedTalos } from '../plan/upgrade.js';
 import { imageUrls, schematicId } from '../render/image/schematic.js';
 import type { TalosClient } from '../providers/talos/client.js';
 import { installedSchematic } from '../providers/talos/upgrade.js';
+import type { ApplyState } from './steps/state.js';
 
 /** The schematic and installer the spec wants on a node (its own schematic when it has one, else the cluster's). */
 export function upgradeTarget(plan: Plan): (node: PlanNode) => { schematic: string; installer: string } {
@@ -36,4 +37,9 @@ export async function observeTalosVersions(nodes: { name: string; address: strin
     }
   }));
   return out;
+}
+
+/** Whether the node answers configured: seen so by the run's first look (upgrade-refusals.ts), or asked now. */
+export async function answersConfigured(s: ApplyState, node: string, address: string): Promise<boolean> {
+  return Boolean(s.observedTalos.get(node)?.version) || (await s.talos.probe(address)).state === 'configured';
 }

@@ -8,14 +8,14 @@ import { k8sTimeouts, kubeObjectsFor } from '../k8s-upgrade.js';
 import { lastComponentStep } from './k8s-upgrade.js';
 import { cluster, defineStep } from './step.js';
 import type { ApplyState } from './state.js';
+import { answersConfigured } from '../talos-versions.js';
 
 /** The objects of the first configured control plane's bootstrap manifests (null when none answers). */
 async function manifests(s: ApplyState): Promise<ManifestObject[] | null> {
   if (!s.bundle) return null;
   for (const n of s.plan.nodes.filter((x) => x.role === 'controlplane')) {
     const addr = s.addresses.get(n.name);
-    // Seen configured by this run's first look (upgrade-refusals.ts), or asked now.
-    if (!addr || (!s.observedTalos.get(n.name)?.version && (await s.talos.probe(addr)).state !== 'configured')) continue;
+    if (!addr || !(await answersConfigured(s, n.name, addr))) continue;
     return (await bootstrapManifestObjects(await s.talos.client(addr, { timeoutMs: 15_000 }))).map((m) => m.object);
   }
   return null;
