@@ -1,6 +1,9 @@
 // A simulated node's API server that stops (power off, maintenance → configured) closes every connection it
 // accepted, including one still before or in its TLS handshake: grpc-js' forceShutdown only closes the HTTP/2
 // sessions it has, so such a connection stayed open and kept test processes alive (versions.test, ~1 run in 25).
+// Upstream the node's server is a grpc-go server (Talos internal/app/maintenance/server.go and apid stop theirs with
+// Server.Stop), which closes its listeners and every connection, one still in its handshake included (grpc-go
+// server.go: Stop, handleRawConn drops a connection that finishes its handshake after the server quit).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
